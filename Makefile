@@ -1,0 +1,34 @@
+# pgpulse: `make run` starts the dashboard on an embedded PostgreSQL 18 + Redis with a demo
+# workload (or on DATABASE_URL / REDIS_URL when set); `make test` runs the whole suite.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8501
+
+.PHONY: run stop test lint bench clean
+
+$(VENV)/.app-installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: $(VENV)/.app-installed requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.app-installed
+	$(PY) -m demo run --port $(PORT)
+
+stop:
+	$(PY) -m demo stop
+
+test: $(VENV)/.dev-installed
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev-installed
+	$(PY) -m ruff check .
+
+clean:
+	-$(PY) -m demo stop
+	rm -rf .data

@@ -1,0 +1,136 @@
+"""Engines and the one execution path every monitoring query takes.
+
+Each query runs in a READ ONLY transaction with statement_timeout and lock_timeout set
+locally (so a migration holding a catalog lock cannot hang the dashboard), parameters bound,
+and the transaction rolled back at the end.
+"""
+from __future__ import annotations
+
+import weakref
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, make_url
+
+from queries.errors import InvalidTargetError, PgPulseError, UnsupportedServerError, translate
+from queries.sql_loader import load_sql
+
+MIN_SERVER_VERSION_NUM = 140000
+APPLICATION_NAME = "pgpulse"
+_PG_SCHEMES = {"postgres", "postgresql"}
+_versions: "weakref.WeakKeyDictionary[sa.Engine, int]" = weakref.WeakKeyDictionary()
+
+
+def _url_from_keywords(conninfo: str) -> URL:
+    """A libpq keyword/value string (host=... dbname=...) as a SQLAlchemy URL."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        params = {key: str(value) for key, value in conninfo_to_dict(conninfo).items()}
+    except Exception as exc:
+        raise InvalidTargetError(f"not a database URL or libpq connection string: {exc}") from None
+    port = params.pop("port", None)
+    return URL.create("postgresql", username=params.pop("user", None), password=params.pop("password", None),
+                      host=params.pop("host", None), port=int(port) if port else None,
+                      database=params.pop("dbname", None), query=params)
+
+
+def normalize_url(url: str | URL, driver: str = "psycopg") -> URL:
+    """Accept postgres:// and postgresql:// with any driver suffix; return it for `driver`."""
+    if isinstance(url, str):
+        url = url.strip()
+        if not url:
+            raise InvalidTargetError("the database URL is empty")
+        if "://" not in url and "=" in url:
+            url = _url_from_keywords(url)
+    try:
+        parsed = make_url(url)
+    except Exception:
+        raise InvalidTargetError("the database URL could not be parsed; expected postgresql://user@host:port/dbname") from None
+    scheme = parsed.drivername.split("+")[0]
+    if scheme not in _PG_SCHEMES:
+        raise InvalidTargetError(f"not a PostgreSQL URL: scheme {scheme!r}; expected postgresql:// or postgres://")
+    return parsed.set(drivername=f"postgresql+{driver}")
+
+
+def describe_target(url: str | URL) -> str:
+    """host:port/dbname for display: never the user's password."""
+    try:
+        parsed = normalize_url(url)
+    except PgPulseError:
+        return "(invalid URL)"
+    host = parsed.host or parsed.query.get("host") or "local socket"
+    port = f":{parsed.port}" if parsed.port else ""
+    return f"{host}{port}/{parsed.database or ''}"
+
+
+def make_engine(url: str | URL, *, pool_size: int = 4, connect_timeout_s: int = 5,
+                application_name: str = APPLICATION_NAME) -> sa.Engine:
+    """A psycopg 3 engine whose pool never holds more than pool_size connections."""
+    return sa.create_engine(
+        normalize_url(url), pool_size=pool_size, max_overflow=0, pool_timeout=30,
+        pool_pre_ping=True, pool_recycle=600,
+        connect_args={"application_name": application_name, "connect_timeout": connect_timeout_s},
+    )
+
+
+def check_supported(server_version_num: int) -> int:
+    if server_version_num < MIN_SERVER_VERSION_NUM:
+        major = server_version_num // 10000
+        raise UnsupportedServerError(
+            f"PostgreSQL {major} is not supported: pgpulse needs PostgreSQL 14 or newer "
+            f"(server_version_num {server_version_num})")
+    return server_version_num
+
+
+def server_version_num(engine: sa.Engine) -> int:
+    """The server's version number (e.g. 180001), cached per engine, refused below 14."""
+    if engine not in _versions:
+        try:
+            with engine.connect() as conn:
+                version = int(conn.exec_driver_sql("SHOW server_version_num").scalar_one())
+        except Exception as exc:
+            raise translate(exc) from None
+        _versions[engine] = check_supported(version)
+    return _versions[engine]
+
+
+@contextmanager
+def read_only(engine: sa.Engine, *, statement_timeout_ms: int = 5000,
+              lock_timeout_ms: int = 1000) -> Iterator[sa.Connection]:
+    """A connection inside a READ ONLY transaction with local timeouts; always rolled back."""
+    try:
+        with engine.connect() as conn:
+            with conn.begin() as transaction:
+                conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+                conn.execute(sa.text("SELECT set_config('statement_timeout', :st, true), "
+                                     "set_config('lock_timeout', :lt, true)"),
+                             {"st": f"{int(statement_timeout_ms)}ms", "lt": f"{int(lock_timeout_ms)}ms"})
+                try:
+                    yield conn
+                finally:
+                    transaction.rollback()
+    except PgPulseError:
+        raise
+    except Exception as exc:
+        raise translate(exc) from None
+
+
+def fetch_frame(engine: sa.Engine, name: str, params: dict[str, Any] | None = None,
+                **timeouts: int) -> pd.DataFrame:
+    """Run queries/sql/<name>.sql (the variant for this server) and return its rows."""
+    sql = load_sql(name, server_version_num(engine))
+    with read_only(engine, **timeouts) as conn:
+        result = conn.execute(sa.text(sql), params or {})
+        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def fetch_row(engine: sa.Engine, name: str, params: dict[str, Any] | None = None,
+              **timeouts: int) -> dict[str, Any]:
+    """Run a single-row query and return it as a dict."""
+    sql = load_sql(name, server_version_num(engine))
+    with read_only(engine, **timeouts) as conn:
+        row = conn.execute(sa.text(sql), params or {}).mappings().one()
+        return dict(row)

@@ -1,0 +1,46 @@
+"""Load SQL from queries/sql/, choosing the per-version variant a server needs.
+
+A query `name` lives in `name.sql`; where PostgreSQL renamed columns, `name_post_170000.sql`
+holds the variant for servers whose server_version_num is >= 170000.  The highest suffix not
+above the server's version wins.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+SQL_DIR = Path(__file__).parent / "sql"
+_VARIANT = re.compile(r"^(?P<name>.+?)(?:_post_(?P<version>\d{6}))?\.sql$")
+
+
+@lru_cache(maxsize=None)
+def _variants() -> dict[str, dict[int, Path]]:
+    """name -> {minimum server_version_num: file}; the base file has minimum 0."""
+    found: dict[str, dict[int, Path]] = {}
+    for path in sorted(SQL_DIR.glob("*.sql")):
+        match = _VARIANT.match(path.name)
+        version = int(match["version"] or 0)
+        found.setdefault(match["name"], {})[version] = path
+    return found
+
+
+def query_names() -> set[str]:
+    """Every query name that has at least one .sql file."""
+    return set(_variants())
+
+
+def sql_files() -> list[Path]:
+    return sorted(SQL_DIR.glob("*.sql"))
+
+
+@lru_cache(maxsize=None)
+def load_sql(name: str, server_version_num: int = 999999) -> str:
+    """The text of query `name` for a server of the given version."""
+    variants = _variants().get(name)
+    if not variants:
+        raise KeyError(f"no SQL file for query {name!r} in {SQL_DIR}")
+    usable = [version for version in variants if version <= server_version_num]
+    if not usable:
+        raise KeyError(f"query {name!r} has no variant for server version {server_version_num}")
+    return variants[max(usable)].read_text()

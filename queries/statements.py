@@ -1,0 +1,97 @@
+"""Statements from pg_stat_statements: the slow, the frequent and the N+1 suspects."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import sqlalchemy as sa
+
+from queries.connection import fetch_frame, fetch_row
+from queries.errors import ExtensionMissingError, PgPulseError
+
+SORT_COLUMNS = ("total_exec_time_ms", "mean_exec_time_ms", "calls", "rows", "io_time_ms")
+HIDDEN_QUERY_TEXT = "<insufficient privilege>"
+
+
+@dataclass(frozen=True)
+class StatementsStatus:
+    """What pg_stat_statements needs on this server, and the exact fix when it is missing."""
+
+    available: bool
+    installed_version: str | None
+    preloaded: bool | None  # None: this role may not read shared_preload_libraries
+    role_name: str
+    database_name: str
+    can_read_all_stats: bool
+    statement_count: int | None
+
+    @property
+    def ready(self) -> bool:
+        return self.installed_version is not None and self.preloaded is not False
+
+    @property
+    def fix(self) -> str | None:
+        """The setting or statement that makes pg_stat_statements work, or None when it does."""
+        if not self.available:
+            return ("the pg_stat_statements extension is not available on this server: install "
+                    "PostgreSQL's contrib modules (e.g. the postgresql-contrib package)")
+        if self.preloaded is False:
+            return ("pg_stat_statements is not loaded: add it to shared_preload_libraries in "
+                    "postgresql.conf (shared_preload_libraries = 'pg_stat_statements') and restart PostgreSQL")
+        if self.installed_version is None:
+            return (f"the extension is not installed in database {self.database_name}: run "
+                    "CREATE EXTENSION pg_stat_statements; there as a superuser or the database owner")
+        return None
+
+    @property
+    def privilege_note(self) -> str | None:
+        if self.can_read_all_stats:
+            return None
+        return (f"role {self.role_name} sees the text of its own statements only; others show as "
+                f"{HIDDEN_QUERY_TEXT}. GRANT pg_read_all_stats TO {self.role_name}; (or pg_monitor) to see all")
+
+
+def statements_status(engine: sa.Engine) -> StatementsStatus:
+    """Read pg_extension, pg_settings and role membership to tell whether statements can be read."""
+    row = fetch_row(engine, "select_statements_status")
+    preloaded, count = _probe_preload(engine, row)
+    return StatementsStatus(
+        available=bool(row["available"]), installed_version=row["installed_version"],
+        preloaded=preloaded, role_name=row["role_name"], database_name=row["database_name"],
+        can_read_all_stats=bool(row["is_superuser"] or row["can_read_all_stats"]), statement_count=count)
+
+
+def _probe_preload(engine: sa.Engine, status_row: dict) -> tuple[bool | None, int | None]:
+    """Reading the view is the only sure test of the preload: it fails with 55000 without it."""
+    setting = status_row["shared_preload_libraries"]
+    preloaded = None if setting is None else "pg_stat_statements" in setting
+    if status_row["installed_version"] is None:
+        return preloaded, None
+    try:
+        return True, int(fetch_row(engine, "count_statements")["statement_count"])
+    except PgPulseError as exc:
+        if exc.sqlstate == "55000":
+            return False, None
+        raise
+
+
+def statements(engine: sa.Engine, *, sort_by: str = "total_exec_time_ms", user: str | None = None,
+               min_calls: int = 0, text: str | None = None, limit: int = 100) -> pd.DataFrame:
+    """Top statements of the current database from pg_stat_statements, sorted in SQL."""
+    if sort_by not in SORT_COLUMNS:
+        raise ValueError(f"sort_by must be one of {', '.join(SORT_COLUMNS)}, not {sort_by!r}")
+    params = {"sort_by": sort_by, "user_name": user or None, "min_calls": int(min_calls),
+              "query_text": text or None, "limit": int(limit)}
+    try:
+        return fetch_frame(engine, "select_statements", params)
+    except PgPulseError as exc:
+        if exc.sqlstate in ("42P01", "55000"):
+            raise ExtensionMissingError(statements_status(engine).fix or str(exc), sqlstate=exc.sqlstate) from None
+        raise
+
+
+def hidden_statement_count(frame: pd.DataFrame) -> int:
+    """Rows whose text this role may not read (needs pg_read_all_stats)."""
+    if frame.empty:
+        return 0
+    return int((frame["query"] == HIDDEN_QUERY_TEXT).sum())

