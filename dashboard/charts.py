@@ -1,0 +1,58 @@
+"""Plotly figure builders: DataFrame in, figure out, no data access."""
+from __future__ import annotations
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+from dashboard.formatting import shorten
+
+METRIC_LABELS = {
+    "total_exec_time_ms": "Total time (ms)",
+    "mean_exec_time_ms": "Mean time (ms)",
+    "calls": "Calls",
+    "rows": "Rows",
+    "io_time_ms": "Block I/O time (ms)",
+}
+
+
+def _empty(message: str) -> go.Figure:
+    figure = go.Figure()
+    figure.add_annotation(text=message, showarrow=False, font={"size": 14})
+    figure.update_layout(xaxis={"visible": False}, yaxis={"visible": False}, height=200)
+    return figure
+
+
+def top_statements_bar(frame: pd.DataFrame, metric: str, top_n: int = 15) -> go.Figure:
+    """Horizontal bars of the top statements by `metric`, largest on top."""
+    if frame.empty:
+        return _empty("No statements recorded yet")
+    top = frame.nlargest(top_n, metric).iloc[::-1]
+    labels = [f"#{rank} {shorten(query, 70)}" for rank, query in zip(range(len(top), 0, -1), top["query"])]
+    figure = go.Figure(go.Bar(
+        x=top[metric], y=labels, orientation="h", customdata=top[["query", "calls"]],
+        hovertemplate="%{customdata[0]}<br>calls %{customdata[1]:,}<br>%{x:,.2f}<extra></extra>",
+    ))
+    figure.update_layout(xaxis_title=METRIC_LABELS.get(metric, metric), height=max(260, 28 * len(top) + 80),
+                         margin={"l": 10, "r": 10, "t": 30, "b": 40}, title=f"Top {len(top)} by {METRIC_LABELS.get(metric, metric).lower()}")
+    return figure
+
+
+def calls_vs_mean_scatter(frame: pd.DataFrame) -> go.Figure:
+    """Log-log calls against mean time: many cheap calls are N+1 suspects, few costly ones slow queries."""
+    points = frame[(frame["calls"] > 0) & (frame["mean_exec_time_ms"] > 0)].copy()
+    if points.empty:
+        return _empty("No statements with calls yet")
+    points["statement"] = points["query"].map(lambda text: shorten(text, 90))
+    figure = px.scatter(
+        points, x="calls", y="mean_exec_time_ms", size="total_exec_time_ms", size_max=40,
+        log_x=True, log_y=True, hover_name="statement", color="rows_per_call",
+        color_continuous_scale="Viridis", hover_data={"total_exec_time_ms": ":,.1f", "rows_per_call": ":.1f"},
+        labels={"calls": "Calls (log)", "mean_exec_time_ms": "Mean time, ms (log)", "rows_per_call": "Rows / call"},
+    )
+    figure.add_annotation(xref="paper", yref="paper", x=0.99, y=0.02, xanchor="right", showarrow=False,
+                          text="many cheap calls → N+1 suspects", font={"color": "#c0392b"})
+    figure.add_annotation(xref="paper", yref="paper", x=0.01, y=0.98, xanchor="left", showarrow=False,
+                          text="few expensive calls → slow queries", font={"color": "#c0392b"})
+    figure.update_layout(height=420, margin={"l": 10, "r": 10, "t": 30, "b": 40}, title="Calls vs mean time")
+    return figure

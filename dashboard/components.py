@@ -1,0 +1,40 @@
+"""Building blocks every page uses: a panel that turns errors into plain words, and tables
+with a CSV download of exactly the rows shown."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+import pandas as pd
+import streamlit as st
+
+from queries.errors import PgPulseError, scrub
+
+
+def error_text(exc: BaseException) -> str:
+    if isinstance(exc, PgPulseError):
+        return str(exc)
+    return scrub(f"{type(exc).__name__}: {exc}")
+
+
+@contextmanager
+def panel(title: str | None = None) -> Iterator[None]:
+    """Render a section; if its data can't be had, say why here and let the page go on."""
+    if title:
+        st.subheader(title)
+    try:
+        yield
+    except PgPulseError as exc:
+        st.error(f"{title or 'This panel'} is unavailable: {exc}", icon=":material/error:")
+    except Exception as exc:  # noqa: BLE001 - one panel must never take the page down
+        st.error(f"{title or 'This panel'} failed: {error_text(exc)}", icon=":material/error:")
+
+
+def table_with_csv(frame: pd.DataFrame, name: str, *, column_config: dict | None = None,
+                   height: int | str = "auto") -> None:
+    """The table and a download of the same rows as <name>.csv."""
+    st.dataframe(frame, hide_index=True, column_config=column_config, height=height)
+    st.download_button(
+        f"Download {name}.csv", frame.to_csv(index=False).encode(), file_name=f"{name}.csv",
+        mime="text/csv", key=f"csv_{name}", icon=":material/download:", on_click="ignore",
+    )

@@ -1,0 +1,93 @@
+"""Where pgpulse looks: environment variables, then .streamlit/secrets.toml, then nothing.
+
+`make run` with neither starts the embedded demo and hands its URLs over in the environment.
+URLs are kept out of every repr so they cannot leak into a page or a log by accident.
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_SECRETS = REPO_ROOT / ".streamlit" / "secrets.toml"
+REFRESH_CHOICES_S = (2, 5, 10, 30, 60, 300)
+
+
+class ConfigError(ValueError):
+    """The configuration is unusable; the message says which key is wrong."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """A monitored database, with the Redis that caches for it (optional)."""
+
+    name: str
+    database_url: str = field(repr=False)
+    redis_url: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class Settings:
+    targets: tuple[Target, ...]
+    source: str  # "environment", "secrets.toml", "embedded demo" or "none"
+    refresh_seconds: int = 10
+    pool_size: int = 4
+    statement_timeout_ms: int = 5000
+
+    def target(self, name: str | None) -> Target | None:
+        by_name = {target.name: target for target in self.targets}
+        return by_name.get(name) or (self.targets[0] if self.targets else None)
+
+
+def _int_setting(raw: object, key: str, default: int) -> int:
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{key} must be a whole number, not {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{key} must be positive, not {value}")
+    return value
+
+
+def _targets_from_secrets(secrets: dict) -> tuple[Target, ...]:
+    """[targets.NAME] tables, or a top-level database_url / redis_url pair."""
+    tables = secrets.get("targets") or {}
+    targets = []
+    for name, table in tables.items():
+        if "database_url" not in table:
+            raise ConfigError(f"[targets.{name}] in secrets.toml has no database_url")
+        targets.append(Target(name, table["database_url"], table.get("redis_url")))
+    if not targets and secrets.get("database_url"):
+        targets.append(Target("default", secrets["database_url"], secrets.get("redis_url")))
+    return tuple(targets)
+
+
+def read_secrets(path: Path) -> dict:
+    if not path.exists():
+        return {}
+    try:
+        return tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path.name} is not valid TOML: {exc}") from None
+
+
+def load_settings(environ: dict | None = None, secrets_path: Path | None = None) -> Settings:
+    """Environment first (DATABASE_URL, REDIS_URL, PGPULSE_*), then secrets.toml."""
+    env = os.environ if environ is None else environ
+    secrets = read_secrets(Path(env.get("PGPULSE_SECRETS") or secrets_path or DEFAULT_SECRETS))
+    options = secrets.get("pgpulse", {})
+    common = {
+        "refresh_seconds": _int_setting(env.get("PGPULSE_REFRESH_SECONDS", options.get("refresh_seconds")),
+                                        "refresh_seconds", 10),
+        "pool_size": _int_setting(env.get("PGPULSE_POOL_SIZE", options.get("pool_size")), "pool_size", 4),
+    }
+    if env.get("DATABASE_URL"):
+        source = "embedded demo" if env.get("PGPULSE_EMBEDDED") else "environment"
+        name = "demo" if env.get("PGPULSE_EMBEDDED") else "default"
+        return Settings((Target(name, env["DATABASE_URL"], env.get("REDIS_URL") or None),), source, **common)
+    targets = _targets_from_secrets(secrets)
+    return Settings(targets, "secrets.toml" if targets else "none", **common)

@@ -1,0 +1,45 @@
+"""Human formatting of figures; the data layer keeps raw numbers with units in column names."""
+from __future__ import annotations
+
+import math
+
+
+def human_bytes(value: float | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    size = float(value)
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if abs(size) < 1024 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TB"
+
+
+def human_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    seconds = float(seconds)
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min {secs} s"
+
+
+def percent(ratio: float | None, digits: int = 1) -> str:
+    if ratio is None or (isinstance(ratio, float) and math.isnan(ratio)):
+        return "–"
+    return f"{ratio * 100:.{digits}f} %"
+
+
+def shorten(text: str, width: int = 60) -> str:
+    """One line of SQL, cut to width, for chart labels."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"

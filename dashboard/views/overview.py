@@ -1,0 +1,68 @@
+"""Overview: is the server healthy right now, and which statements cost the most."""
+import streamlit as st
+
+from dashboard.components import panel, table_with_csv
+from dashboard.data import load
+from dashboard.formatting import human_bytes, human_duration, percent
+from dashboard.sidebar import current
+from queries.overview import cache_hit_ratio_between, server_summary, transactions_per_second
+from queries.statements import statements, statements_status
+
+context = current()
+st.title("Overview")
+
+
+def summary_metrics() -> None:
+    summary = load(server_summary, context.target, context.refresh_seconds)
+    key = f"previous_summary:{context.target.name}"
+    previous = st.session_state.get(key)
+    if previous is not None and previous.sampled_at_epoch == summary.sampled_at_epoch:
+        previous = st.session_state.get(key + ":before")
+    else:
+        st.session_state[key + ":before"] = previous
+        st.session_state[key] = summary
+    tps = transactions_per_second(previous, summary)
+    interval_ratio = cache_hit_ratio_between(previous, summary)
+    first, second, third, fourth = st.columns(4)
+    first.metric("PostgreSQL", summary.server_version.split()[0])
+    first.metric("Uptime", human_duration(summary.uptime_seconds))
+    second.metric(f"Size of {summary.database_name}", human_bytes(summary.database_size_bytes))
+    second.metric("Connections", f"{summary.connections_used} / {summary.max_connections}",
+                  help=f"{summary.superuser_reserved_connections} more are reserved for superusers")
+    third.metric("Buffer cache hit ratio", percent(summary.cache_hit_ratio, 2), help="since statistics reset")
+    third.metric("Hit ratio, last interval", percent(interval_ratio, 2))
+    fourth.metric("Transactions / s", "–" if tps is None else f"{tps:,.1f}", help="since the previous refresh")
+
+
+def statements_health() -> None:
+    status = load(statements_status, context.target, context.refresh_seconds)
+    if status.fix:
+        st.warning(f"pg_stat_statements is not usable: {status.fix}", icon=":material/warning:")
+    else:
+        st.success(f"pg_stat_statements {status.installed_version}: {status.statement_count:,} statements tracked",
+                   icon=":material/check_circle:")
+    if status.privilege_note:
+        st.info(status.privilege_note, icon=":material/lock:")
+
+
+def top_statements() -> None:
+    frame = load(statements, context.target, context.refresh_seconds, limit=5)
+    shown = frame[["query", "calls", "total_exec_time_ms", "mean_exec_time_ms", "percent_of_total_time"]]
+    table_with_csv(shown, "top_statements", column_config={
+        "total_exec_time_ms": st.column_config.NumberColumn("Total ms", format="%.1f"),
+        "mean_exec_time_ms": st.column_config.NumberColumn("Mean ms", format="%.2f"),
+        "percent_of_total_time": st.column_config.NumberColumn("% of time", format="%.1f"),
+    })
+
+
+@st.fragment(run_every=context.run_every)
+def overview() -> None:
+    with panel():
+        summary_metrics()
+    with panel("pg_stat_statements"):
+        statements_health()
+    with panel("Top 5 statements by total time"):
+        top_statements()
+
+
+overview()

@@ -1,0 +1,51 @@
+"""Queries: the statements that cost the most, and the N+1 patterns among them."""
+import streamlit as st
+
+from dashboard.charts import METRIC_LABELS, calls_vs_mean_scatter, top_statements_bar
+from dashboard.components import panel, table_with_csv
+from dashboard.data import load
+from dashboard.sidebar import current
+from queries.statements import SORT_COLUMNS, hidden_statement_count, statements, statements_status
+
+context = current()
+st.title("Queries")
+
+left, middle, right = st.columns([2, 1, 1])
+sort_by = left.selectbox("Sort by", SORT_COLUMNS, format_func=METRIC_LABELS.get, key="q_sort")
+top_n = middle.slider("Chart top N", 5, 50, 15, key="q_top_n")
+limit = right.number_input("Rows in table", 10, 1000, 100, step=10, key="q_limit")
+left, middle, right = st.columns([2, 1, 1])
+text = left.text_input("Statement text contains", key="q_text")
+user = middle.text_input("User", key="q_user")
+min_calls = right.number_input("Minimum calls", 0, 10**9, 0, key="q_min_calls")
+
+COLUMNS = {
+    "query": st.column_config.TextColumn("Statement", width="large"),
+    "total_exec_time_ms": st.column_config.NumberColumn("Total ms", format="%.1f"),
+    "mean_exec_time_ms": st.column_config.NumberColumn("Mean ms", format="%.3f"),
+    "max_exec_time_ms": st.column_config.NumberColumn("Max ms", format="%.1f"),
+    "total_plan_time_ms": st.column_config.NumberColumn("Plan ms", format="%.1f"),
+    "rows_per_call": st.column_config.NumberColumn("Rows/call", format="%.1f"),
+    "hit_ratio": st.column_config.ProgressColumn("Hit ratio", min_value=0.0, max_value=1.0, format="percent"),
+    "io_time_ms": st.column_config.NumberColumn("I/O ms", format="%.1f"),
+    "percent_of_total_time": st.column_config.NumberColumn("% of time", format="%.1f"),
+}
+
+
+@st.fragment(run_every=context.run_every)
+def queries_page() -> None:
+    with panel():
+        frame = load(statements, context.target, context.refresh_seconds, sort_by=sort_by, user=user.strip() or None,
+                     min_calls=int(min_calls), text=text.strip() or None, limit=int(limit))
+        hidden = hidden_statement_count(frame)
+        if hidden:
+            note = load(statements_status, context.target, context.refresh_seconds).privilege_note
+            st.info(f"{hidden} statements are hidden: {note}", icon=":material/lock:")
+        chart_left, chart_right = st.columns(2)
+        chart_left.plotly_chart(top_statements_bar(frame, sort_by, top_n), key="q_bar")
+        chart_right.plotly_chart(calls_vs_mean_scatter(frame), key="q_scatter")
+        st.caption(f"{len(frame)} statements, sorted by {METRIC_LABELS[sort_by].lower()}")
+        table_with_csv(frame, "statements", column_config=COLUMNS)
+
+
+queries_page()

@@ -1,0 +1,94 @@
+"""AppTest: every page loads against a real database, shows its figures and no exception."""
+import psycopg
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from dashboard.config import REPO_ROOT
+
+APP = str(REPO_ROOT / "dashboard" / "app.py")
+PAGES = ["views/overview.py", "views/queries.py"]
+PROBE = "SELECT count(*) FROM app_probe WHERE id < $1"
+
+
+@pytest.fixture
+def app_env(fresh_db, monkeypatch, tmp_path):
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute("CREATE TABLE app_probe AS SELECT g AS id FROM generate_series(1, 100) g")
+        for limit in range(5):
+            conn.execute("SELECT count(*) FROM app_probe WHERE id < %s", (limit,))
+    monkeypatch.setenv("DATABASE_URL", fresh_db)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.setenv("PGPULSE_SECRETS", str(tmp_path / "none.toml"))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield fresh_db
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def run_page(page: str | None = None) -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=60).run()
+    if page:
+        app.switch_page(page).run()
+    return app
+
+
+def texts(app: AppTest) -> str:
+    parts = [element.value for kind in ("markdown", "caption", "error", "warning", "info", "success")
+             for element in getattr(app, kind)]
+    return "\n".join(str(part) for part in parts)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_loads_without_exception(app_env, page):
+    app = run_page(page)
+    assert not app.exception, app.exception
+    assert not app.error, [error.value for error in app.error]
+
+
+def test_overview_shows_server_figures(app_env, pg_version):
+    app = run_page()
+    metrics = {metric.label: metric.value for metric in app.metric}
+    assert metrics["PostgreSQL"].split(".")[0] == str(pg_version // 10000)
+    assert metrics["Connections"].endswith("/ 120")
+    assert "pg_stat_statements" in texts(app) and "statements tracked" in texts(app)
+
+
+def test_queries_page_lists_the_known_statement(app_env):
+    app = run_page("views/queries.py")
+    frame = app.dataframe[0].value
+    row = frame[frame["query"] == PROBE]
+    assert len(row) == 1 and int(row["calls"].iloc[0]) == 5
+
+
+def test_queries_page_text_filter(app_env):
+    app = run_page("views/queries.py")
+    app.text_input(key="q_text").input("app_probe WHERE").run()
+    assert list(app.dataframe[0].value["query"]) == [PROBE]
+
+
+def test_unreachable_database_is_reported_per_panel(monkeypatch, tmp_path):
+    from demo.postgres import free_port
+
+    monkeypatch.setenv("DATABASE_URL", f"postgresql://nobody:secret-pw@127.0.0.1:{free_port()}/nowhere")
+    monkeypatch.setenv("PGPULSE_SECRETS", str(tmp_path / "none.toml"))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    for page in PAGES:
+        app = run_page(page)
+        assert not app.exception
+        errors = [error.value for error in app.error]
+        assert errors and all("database unreachable" in error for error in errors)
+        assert "secret-pw" not in texts(app)
+    st.cache_resource.clear()
+
+
+def test_no_target_configured_explains_how(monkeypatch, tmp_path):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("PGPULSE_SECRETS", str(tmp_path / "none.toml"))
+    st.cache_resource.clear()
+    app = run_page()
+    assert not app.exception
+    assert "No database to watch" in texts(app)
+    st.cache_resource.clear()
