@@ -1,0 +1,31 @@
+"""The two layout rules of design.md, checked by reading imports."""
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DRIVERS = {"psycopg", "psycopg2", "asyncpg", "redis"}
+
+
+def imported_modules(path: Path) -> set[str]:
+    modules = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            modules |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            modules.add(node.module.split(".")[0])
+    return modules
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "queries").rglob("*.py")), ids=lambda p: p.name)
+def test_queries_never_imports_streamlit(path):
+    assert "streamlit" not in imported_modules(path)
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "dashboard").rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT)))
+def test_dashboard_never_imports_a_driver_or_holds_sql(path):
+    assert not imported_modules(path) & DRIVERS
+    source = path.read_text().upper()
+    for keyword in ("SELECT ", "FROM PG_", "INSERT INTO", "UPDATE ", "DELETE FROM"):
+        assert keyword not in source, f"{path.name} holds SQL ({keyword.strip()})"

@@ -1,0 +1,65 @@
+"""The report command end to end, as a subprocess, against a real database."""
+import subprocess
+import sys
+
+import pandas as pd
+import psycopg
+
+from dashboard.config import REPO_ROOT
+from demo.postgres import free_port
+
+
+def run_cli(*args: str, env_extra: dict | None = None) -> subprocess.CompletedProcess:
+    env = {"PATH": "/usr/bin:/bin", "PGPULSE_SECRETS": "/nonexistent.toml", **(env_extra or {})}
+    return subprocess.run([sys.executable, "-m", "dashboard", *args], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_report_writes_statements_csv_with_the_known_statement(fresh_db, tmp_path):
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute("CREATE TABLE cli_probe (id int)")
+        for _ in range(3):
+            conn.execute("SELECT count(*) FROM cli_probe WHERE id = %s", (1,))
+    result = run_cli("report", "--out", str(tmp_path / "out"), "--database-url", fresh_db)
+    assert result.returncode == 0, result.stderr
+    frame = pd.read_csv(tmp_path / "out" / "statements.csv")
+    row = frame[frame["query"] == "SELECT count(*) FROM cli_probe WHERE id = $1"]
+    assert len(row) == 1 and row["calls"].iloc[0] == 3
+    assert "1 of 1 reports" in result.stdout
+
+
+def test_report_reads_database_url_from_environment(fresh_db, tmp_path):
+    result = run_cli("report", "--out", str(tmp_path), env_extra={"DATABASE_URL": fresh_db})
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "statements.csv").exists()
+
+
+def test_unreachable_server_exits_nonzero_without_password(tmp_path):
+    url = f"postgresql://someone:hunter2-secret@127.0.0.1:{free_port()}/db"
+    result = run_cli("report", "--out", str(tmp_path), "--database-url", url)
+    assert result.returncode == 2
+    assert "database unreachable" in result.stderr
+    assert "hunter2-secret" not in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_non_postgresql_url_is_refused_by_name(tmp_path):
+    result = run_cli("report", "--out", str(tmp_path), "--database-url", "mysql://root:pw@localhost/db")
+    assert result.returncode == 2
+    assert "not a PostgreSQL URL: scheme 'mysql'" in result.stderr
+
+
+def test_missing_extension_names_the_report_and_the_fix(pg_admin_url, tmp_path):
+    from tests.conftest import create_database
+
+    url = create_database(pg_admin_url, "cli_noext", extension=False)
+    result = run_cli("report", "--out", str(tmp_path), "--database-url", url)
+    assert result.returncode == 1
+    assert "statements: not written: " in result.stderr
+    assert "CREATE EXTENSION pg_stat_statements" in result.stderr
+
+
+def test_no_target_configured(tmp_path):
+    result = run_cli("report", "--out", str(tmp_path))
+    assert result.returncode == 2
+    assert "pass --database-url" in result.stderr
