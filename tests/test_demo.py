@@ -1,0 +1,118 @@
+"""The demo blog database and its workload, on real PostgreSQL (18 and 15) and Redis servers."""
+from __future__ import annotations
+
+import re
+import time
+
+import psycopg
+import pytest
+import redis
+from sqlalchemy.engine import make_url
+
+from demo.seed import create_demo_database
+from demo.workload import CACHE_PREFIX, PATTERNS, run_workload
+
+DATABASE = "pgpulse_demo_test"  # not the default name, so `make run`-style tests cannot collide
+COUNTED_TABLES = ["users", "categories", "tags", "posts", "post_tags", "comments", "post_likes", "user_follows"]
+WORKLOAD_SEED = 7  # with a cold cache, this seed's 30 rounds repeat some keys: hits and misses
+
+
+def row_counts(url: str) -> dict[str, int]:
+    with psycopg.connect(url) as conn:
+        return {table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in COUNTED_TABLES}
+
+
+@pytest.fixture(scope="module")
+def demo_url(pg_admin_url) -> str:
+    return create_demo_database(pg_admin_url, database=DATABASE)
+
+
+@pytest.fixture(scope="module")
+def workload_run(demo_url, redis_url) -> dict:
+    """One 30-round workload on a cold cache, with the Redis counters before and after."""
+    client = redis.Redis.from_url(redis_url)
+    for key in client.scan_iter(f"{CACHE_PREFIX}*"):
+        client.delete(key)
+    before = client.info("stats")
+    started = time.monotonic()
+    counts = run_workload(demo_url, redis_url, rounds=30, pause=(0, 0), seed=WORKLOAD_SEED)
+    yield {"counts": counts, "before": before, "after": client.info("stats"),
+           "started": started, "client": client}
+    client.close()
+
+
+def test_seed_creates_the_required_rows(demo_url):
+    counts = row_counts(demo_url)
+    assert counts["users"] >= 10_000
+    assert counts["posts"] >= 50_000
+    assert counts["comments"] >= 200_000
+    assert counts["categories"] == 50
+    assert counts["tags"] == 200
+    assert 90_000 <= counts["post_likes"] <= 110_000
+    assert 45_000 <= counts["user_follows"] <= 55_000
+    with psycopg.connect(demo_url) as conn:
+        replies, wrong_post = conn.execute(
+            "SELECT count(*), count(*) FILTER (WHERE r.post_id <> p.post_id)"
+            " FROM comments r JOIN comments p ON p.id = r.parent_id").fetchone()
+        assert replies > 0 and wrong_post == 0  # a reply sits on its parent's post
+        # Denormalised counters match the rows they count (before any workload runs).
+        assert conn.execute("SELECT comment_count FROM posts WHERE id = 1").fetchone()[0] == \
+            conn.execute("SELECT count(*) FROM comments WHERE post_id = 1").fetchone()[0]
+
+
+def test_seed_is_idempotent(pg_admin_url, demo_url):
+    before = row_counts(demo_url)
+    started = time.monotonic()
+    # The same database through a SQLAlchemy-style URL: the driver suffix is kept in the answer.
+    psycopg_admin_url = make_url(pg_admin_url).set(drivername="postgresql+psycopg").render_as_string(False)
+    again = create_demo_database(psycopg_admin_url, database=DATABASE)
+    assert time.monotonic() - started < 5
+    assert make_url(again).database == DATABASE
+    assert make_url(again).drivername == "postgresql+psycopg"
+    assert row_counts(demo_url) == before
+
+
+def test_workload_runs_every_pattern(workload_run):
+    counts = workload_run["counts"]
+    assert "errors" not in counts
+    assert {name: counts.get(name, 0) >= 1 for name in PATTERNS} == {name: True for name in PATTERNS}
+    assert sum(counts.values()) == 30
+
+
+def test_workload_fills_the_redis_cache(workload_run):
+    client, before, after = workload_run["client"], workload_run["before"], workload_run["after"]
+    keys = list(client.scan_iter(f"{CACHE_PREFIX}*"))
+    assert any(key.startswith(f"{CACHE_PREFIX}popular_posts:".encode()) for key in keys)
+    assert any(key.startswith(f"{CACHE_PREFIX}user_stats:".encode()) for key in keys)
+    # Set with a TTL of 30..300 s; since then the TTL has shrunk by the time elapsed.
+    lowest = 30 - (time.monotonic() - workload_run["started"]) - 1
+    ttls = {key: client.ttl(key) for key in keys}
+    assert all(lowest <= ttl <= 300 for ttl in ttls.values()), ttls
+    assert after["keyspace_hits"] > before["keyspace_hits"] and after["keyspace_hits"] > 0
+    assert after["keyspace_misses"] > before["keyspace_misses"] and after["keyspace_misses"] > 0
+
+
+def test_n_plus_one_tops_pg_stat_statements(workload_run, demo_url):
+    with psycopg.connect(demo_url) as conn:
+        rows = conn.execute(
+            "SELECT calls, query FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid"
+            " WHERE d.datname = current_database() ORDER BY calls DESC").fetchall()
+    lazy_loads = [(calls, query) for calls, query in rows if re.search(r"FROM users\s+WHERE users\.id = \$1", query)]
+    assert lazy_loads, "the lazy load of Post.author is not in pg_stat_statements"
+    assert lazy_loads[0][0] >= 20
+    assert rows[0] == lazy_loads[0]  # the seed's statements were forgotten; the N+1 dominates
+
+
+def index_scans(url: str, index: str) -> int:
+    with psycopg.connect(url, autocommit=True) as conn:  # autocommit: a fresh stats snapshot each call
+        return conn.execute("SELECT idx_scan FROM pg_stat_user_indexes WHERE indexrelname = %s", [index]).fetchone()[0]
+
+
+def test_unused_index_stays_unused(workload_run, demo_url):
+    # Backends flush their statistics when they exit, a moment after the workload's engine
+    # closed them: wait until an index the feed uses shows scans, then check the unused one.
+    deadline = time.monotonic() + 15
+    while index_scans(demo_url, "ix_posts_created_at") == 0 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert index_scans(demo_url, "ix_posts_created_at") > 0
+    assert index_scans(demo_url, "ix_users_last_login_at") == 0
