@@ -28,7 +28,7 @@ def top_statements_bar(frame: pd.DataFrame, metric: str, top_n: int = 15) -> go.
     if frame.empty:
         return _empty("No statements recorded yet")
     top = frame.nlargest(top_n, metric).iloc[::-1]
-    labels = [f"#{rank} {shorten(query, 70)}" for rank, query in zip(range(len(top), 0, -1), top["query"])]
+    labels = [f"#{rank} {shorten(query, 110)}" for rank, query in zip(range(len(top), 0, -1), top["query"])]
     figure = go.Figure(go.Bar(
         x=top[metric], y=labels, orientation="h", customdata=top[["query", "calls"]],
         hovertemplate="%{customdata[0]}<br>calls %{customdata[1]:,}<br>%{x:,.2f}<extra></extra>",

