@@ -28,13 +28,14 @@ def top_statements_bar(frame: pd.DataFrame, metric: str, top_n: int = 15) -> go.
     if frame.empty:
         return _empty("No statements recorded yet")
     top = frame.nlargest(top_n, metric).iloc[::-1]
-    labels = [f"#{rank} {shorten(query, 110)}" for rank, query in zip(range(len(top), 0, -1), top["query"])]
+    labels = [f"#{rank} {shorten(query, 110)}" for rank, query in zip(range(len(top), 0, -1), top["query"], strict=True)]
     figure = go.Figure(go.Bar(
         x=top[metric], y=labels, orientation="h", customdata=top[["query", "calls"]],
         hovertemplate="%{customdata[0]}<br>calls %{customdata[1]:,}<br>%{x:,.2f}<extra></extra>",
     ))
     figure.update_layout(xaxis_title=METRIC_LABELS.get(metric, metric), height=max(260, 28 * len(top) + 80),
-                         margin={"l": 10, "r": 10, "t": 30, "b": 40}, title=f"Top {len(top)} by {METRIC_LABELS.get(metric, metric).lower()}")
+                         margin={"l": 10, "r": 10, "t": 30, "b": 40},
+                         title=f"Top {len(top)} by {METRIC_LABELS.get(metric, metric).lower()}")
     return figure
 
 

@@ -2,8 +2,8 @@
 with a CSV download of exactly the rows shown."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import pandas as pd
 import streamlit as st

@@ -6,7 +6,8 @@ monitored database sees one set of monitoring queries per interval.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 import streamlit as st

@@ -111,7 +111,7 @@ class Embedded:
         }))
 
     def stop(self) -> None:
-        for name, child in self.children.items():
+        for child in self.children.values():
             if child.poll() is None:
                 child.terminate()
         for child in self.children.values():

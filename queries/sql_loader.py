@@ -7,14 +7,14 @@ above the server's version wins.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 SQL_DIR = Path(__file__).parent / "sql"
 _VARIANT = re.compile(r"^(?P<name>.+?)(?:_post_(?P<version>\d{6}))?\.sql$")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _variants() -> dict[str, dict[int, Path]]:
     """name -> {minimum server_version_num: file}; the base file has minimum 0."""
     found: dict[str, dict[int, Path]] = {}
@@ -34,7 +34,7 @@ def sql_files() -> list[Path]:
     return sorted(SQL_DIR.glob("*.sql"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_sql(name: str, server_version_num: int = 999999) -> str:
     """The text of query `name` for a server of the given version."""
     variants = _variants().get(name)

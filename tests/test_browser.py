@@ -25,7 +25,8 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-back
 SCREENSHOTS = REPO_ROOT / "screenshots"
 N_PLUS_ONE = re.compile(r"FROM users\s+WHERE users\.id = \$1")  # the lazy load of post.author
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (.ci/run installs it)")
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                reason="Debian's chromium is not installed (.ci/run installs it)")
 
 
 class Demo:
@@ -92,6 +93,8 @@ def test_make_run_serves_pages_and_stops_cleanly(demo_data_dir, browser):
         page = browser.new_page(viewport={"width": 1500, "height": 1100}, accept_downloads=True)
         page.goto(demo.url)
         page.get_by_text("statements tracked").wait_for(timeout=60_000)
+        page.get_by_role("button", name="Download top_statements.csv").wait_for(timeout=60_000)
+        page.wait_for_timeout(1500)  # let the data grid paint before the screenshot
         assert page.get_by_text("Top 5 statements by total time").is_visible()
         assert page.locator("[data-testid='stMetricValue']").first.inner_text().startswith("18.")
         SCREENSHOTS.mkdir(exist_ok=True)
@@ -101,6 +104,7 @@ def test_make_run_serves_pages_and_stops_cleanly(demo_data_dir, browser):
         for _ in range(20):  # the workload needs a few seconds to run its N+1 feed 20 times
             page.goto(f"{demo.url}/queries")
             page.get_by_text("Calls vs mean time").wait_for(timeout=60_000)
+            page.wait_for_timeout(1500)
             rows = [row for row in download_statements_csv(page) if N_PLUS_ONE.search(row["query"])]
             if rows and int(rows[0]["calls"]) >= 20:
                 break

@@ -7,8 +7,15 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from demo.postgres import free_port
-from queries.connection import (check_supported, describe_target, fetch_frame, make_engine, normalize_url,
-                                read_only, server_version_num)
+from queries.connection import (
+    check_supported,
+    describe_target,
+    fetch_frame,
+    make_engine,
+    normalize_url,
+    read_only,
+    server_version_num,
+)
 from queries.errors import InvalidTargetError, PgPulseError, UnsupportedServerError, scrub
 
 

@@ -7,7 +7,7 @@ from sqlalchemy.engine import make_url
 
 from queries.connection import make_engine
 from queries.errors import ExtensionMissingError
-from queries.statements import statements, statements_status, hidden_statement_count
+from queries.statements import hidden_statement_count, statements, statements_status
 from tests.conftest import create_database
 
 PROBE_QUERY = "SELECT count(*) FROM pgpulse_probe WHERE id < $1"
