@@ -5,6 +5,7 @@ URLs are kept out of every repr so they cannot leak into a page or a log by acci
 """
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -66,6 +67,18 @@ def _targets_from_secrets(secrets: dict) -> tuple[Target, ...]:
     return tuple(targets)
 
 
+def _targets_from_json(raw: str) -> tuple[Target, ...]:
+    """PGPULSE_TARGETS='{"prod": {"database_url": "...", "redis_url": "..."}, "staging": "postgres://..."}'"""
+    try:
+        tables = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"PGPULSE_TARGETS is not valid JSON ({exc.msg} at position {exc.pos})") from None
+    if not isinstance(tables, dict) or not tables:
+        raise ConfigError("PGPULSE_TARGETS must be a JSON object of name -> URL or {database_url, redis_url}")
+    tables = {name: {"database_url": value} if isinstance(value, str) else value for name, value in tables.items()}
+    return _targets_from_secrets({"targets": tables})
+
+
 def read_secrets(path: Path) -> dict:
     if not path.exists():
         return {}
@@ -85,6 +98,8 @@ def load_settings(environ: dict | None = None, secrets_path: Path | None = None)
                                         "refresh_seconds", 10),
         "pool_size": _int_setting(env.get("PGPULSE_POOL_SIZE", options.get("pool_size")), "pool_size", 4),
     }
+    if env.get("PGPULSE_TARGETS"):
+        return Settings(_targets_from_json(env["PGPULSE_TARGETS"]), "environment", **common)
     if env.get("DATABASE_URL"):
         source = "embedded demo" if env.get("PGPULSE_EMBEDDED") else "environment"
         name = "demo" if env.get("PGPULSE_EMBEDDED") else "default"

@@ -5,6 +5,7 @@ monitored database sees one set of monitoring queries per interval.
 """
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -44,6 +45,31 @@ def load(function: Callable, target: Target, refresh_seconds: int, **kwargs: Any
     path = f"{function.__module__}.{function.__name__}"
     pool_size = settings().pool_size
     return _cached_call(path, target.database_url, pool_size, bucket, tuple(sorted(kwargs.items())))
+
+
+class SampleHistory:
+    """The last two distinct samples per key, shared by every viewer of this process, so a
+    rate (transactions/s, hit ratio over the interval) shows from a viewer's first look."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pairs: dict[str, tuple[Any, Any]] = {}
+
+    def previous(self, key: str, current: Any) -> Any:
+        """The newest sample taken before `current` (None if there is none yet)."""
+        with self._lock:
+            older, newer = self._pairs.get(key, (None, None))
+            if newer is not None and newer.sampled_at_epoch == current.sampled_at_epoch:
+                return older
+            if newer is not None and newer.sampled_at_epoch > current.sampled_at_epoch:
+                return None
+            self._pairs[key] = (newer, current)
+            return newer
+
+
+@st.cache_resource(show_spinner=False)
+def sample_history() -> SampleHistory:
+    return SampleHistory()
 
 
 @st.cache_resource(show_spinner=False)

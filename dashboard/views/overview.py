@@ -2,7 +2,7 @@
 import streamlit as st
 
 from dashboard.components import panel, table_with_csv
-from dashboard.data import load
+from dashboard.data import load, sample_history
 from dashboard.formatting import human_bytes, human_duration, percent
 from dashboard.sidebar import current
 from queries.overview import cache_hit_ratio_between, server_summary, transactions_per_second
@@ -14,13 +14,7 @@ st.title("Overview")
 
 def summary_metrics() -> None:
     summary = load(server_summary, context.target, context.refresh_seconds)
-    key = f"previous_summary:{context.target.name}"
-    previous = st.session_state.get(key)
-    if previous is not None and previous.sampled_at_epoch == summary.sampled_at_epoch:
-        previous = st.session_state.get(key + ":before")
-    else:
-        st.session_state[key + ":before"] = previous
-        st.session_state[key] = summary
+    previous = sample_history().previous(f"server_summary:{context.target.name}", summary)
     tps = transactions_per_second(previous, summary)
     interval_ratio = cache_hit_ratio_between(previous, summary)
     first, second, third, fourth = st.columns(4)
