@@ -1,39 +1,52 @@
--- Integer and smallint columns fed by a sequence (serial, identity or DEFAULT nextval) against their type's limit, from pg_depend, pg_attribute and pg_sequence.
-WITH fed_columns AS (
-    -- serial and identity columns own their sequence (OWNED BY: deptype 'a' or 'i' on the column)
-    SELECT d.objid AS seq_oid, d.refobjid AS table_oid, d.refobjsubid AS attnum
-    FROM pg_depend d
-    WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
-      AND d.refobjsubid > 0 AND d.deptype IN ('a', 'i')
-    UNION
-    -- a DEFAULT nextval('some_seq') depends on the sequence even when the column does not own it
-    SELECT d.refobjid, ad.adrelid, ad.adnum
-    FROM pg_depend d
-    JOIN pg_attrdef ad ON ad.oid = d.objid
-    WHERE d.classid = 'pg_attrdef'::regclass AND d.refclassid = 'pg_class'::regclass
+-- Integer and smallint columns fed by a sequence (serial, identity or DEFAULT nextval) against their type's limit, from pg_attribute, pg_depend and pg_sequence.
+WITH int_columns AS (
+    -- only columns that can be fed by a sequence: with a default (serial, nextval) or an identity
+    SELECT a.attrelid, a.attnum, a.attname, a.atttypid, a.attidentity <> '' AS is_identity
+    FROM pg_attribute a
+    WHERE a.atttypid IN ('int2'::regtype, 'int4'::regtype)
+      AND a.attnum > 0
+      AND NOT a.attisdropped
+      AND a.attinhcount = 0  -- partitions and child tables inherit the column: the fix belongs on the parent
+      AND (a.atthasdef OR a.attidentity <> '')
+), fed_columns AS (
+    -- per-column index lookups, so stale catalog statistics cannot turn this into a nested scan of pg_depend
+    SELECT c.*, feeder.seq_oid
+    FROM int_columns c
+    CROSS JOIN LATERAL (
+        -- DEFAULT nextval('some_seq') (serial or hand-made) depends on the sequence
+        SELECT d.refobjid AS seq_oid
+        FROM pg_attrdef ad
+        JOIN pg_depend d ON d.classid = 'pg_attrdef'::regclass AND d.objid = ad.oid AND d.refclassid = 'pg_class'::regclass
+        WHERE ad.adrelid = c.attrelid AND ad.adnum = c.attnum
+        UNION ALL
+        -- an identity column's sequence depends on the column (deptype 'i')
+        SELECT d.objid
+        FROM pg_depend d
+        WHERE c.is_identity AND d.refclassid = 'pg_class'::regclass AND d.refobjid = c.attrelid
+          AND d.refobjsubid = c.attnum AND d.classid = 'pg_class'::regclass AND d.deptype = 'i'
+    ) feeder
 ), columns AS (
-    SELECT tn.nspname, t.relname, a.attname, a.atttypid, a.attidentity <> '' AS is_identity,
+    SELECT tn.nspname, t.relname, f.attname, f.atttypid, f.is_identity,
            sn.nspname AS seq_schema, sc.relname AS seq_name, s.seqtypid, s.seqstart, s.seqincrement,
-           CASE a.atttypid WHEN 'int2'::regtype THEN 32767 ELSE 2147483647 END AS type_max_value,
-           CASE WHEN has_sequence_privilege(sc.oid, 'SELECT,USAGE') THEN pg_sequence_last_value(sc.oid) END AS last_value,
-           has_sequence_privilege(sc.oid, 'SELECT,USAGE') AS can_read
+           CASE f.atttypid WHEN 'int2'::regtype THEN 32767 ELSE 2147483647 END AS type_max_value,
+           has_sequence_privilege(sc.oid, 'SELECT,USAGE') AS can_read,
+           CASE WHEN has_sequence_privilege(sc.oid, 'SELECT,USAGE') THEN pg_sequence_last_value(sc.oid) END AS last_value
     FROM fed_columns f
     JOIN pg_class sc ON sc.oid = f.seq_oid AND sc.relkind = 'S'
     JOIN pg_sequence s ON s.seqrelid = sc.oid
     JOIN pg_namespace sn ON sn.oid = sc.relnamespace
-    JOIN pg_class t ON t.oid = f.table_oid AND t.relkind IN ('r', 'p')
+    JOIN pg_class t ON t.oid = f.attrelid AND t.relkind IN ('r', 'p')
     JOIN pg_namespace tn ON tn.oid = t.relnamespace
-    JOIN pg_attribute a ON a.attrelid = f.table_oid AND a.attnum = f.attnum
-    WHERE a.atttypid IN ('int2'::regtype, 'int4'::regtype)
-      AND NOT a.attisdropped
-      AND a.attinhcount = 0  -- partitions and child tables inherit the column: the fix belongs on the parent
-      AND NOT pg_is_other_temp_schema(sn.oid)
+    WHERE NOT pg_is_other_temp_schema(sn.oid)
 ), usage AS (
     SELECT c.*,
            -- from the start towards the type's limit in the direction the sequence moves
-           greatest(0, CASE WHEN c.seqincrement > 0
-                            THEN (c.last_value::float8 - c.seqstart) / nullif(c.type_max_value::float8 - c.seqstart, 0)
-                            ELSE (c.seqstart::float8 - c.last_value) / nullif(c.seqstart::float8 + c.type_max_value + 1, 0) END) AS used_ratio
+           CASE WHEN NOT c.can_read THEN NULL
+                WHEN c.last_value IS NULL THEN 0
+                WHEN c.seqincrement > 0
+                    THEN greatest(0, (c.last_value::float8 - c.seqstart) / nullif(c.type_max_value::float8 - c.seqstart, 0))
+                ELSE greatest(0, (c.seqstart::float8 - c.last_value) / nullif(c.seqstart::float8 + c.type_max_value + 1, 0)) END
+               AS used_ratio
     FROM columns c
 )
 SELECT u.nspname AS schema_name,

@@ -20,7 +20,7 @@ WITH invalid AS (
 SELECT v.schema_name,
        t.relname AS table_name,
        v.index_name,
-       pg_table_size(v.indexrelid) AS size_bytes,
+       pg_relation_size(v.indexrelid) AS size_bytes,
        CASE v.kind
            WHEN 'ccnew' THEN 'the new copy left by a REINDEX CONCURRENTLY that failed; the original index is still in place, '
                              'so drop this copy (then run the REINDEX again if it is still needed)'

@@ -1,6 +1,7 @@
 -- How much of its range each sequence has used (pg_sequence, last_value as pg_sequences reads it) and the column that owns it (pg_depend).
 WITH sequences AS (
     SELECT c.oid AS seq_oid, n.nspname, c.relname, s.seqtypid, s.seqstart, s.seqmin, s.seqmax, s.seqincrement, s.seqcycle,
+           has_sequence_privilege(c.oid, 'SELECT,USAGE') AS can_read,
            -- as in pg_sequences: NULL when never used or when this role may not read it
            CASE WHEN has_sequence_privilege(c.oid, 'SELECT,USAGE') THEN pg_sequence_last_value(c.oid) END AS last_value
     FROM pg_sequence s
@@ -10,9 +11,11 @@ WITH sequences AS (
 ), usage AS (
     SELECT q.*,
            -- measured from the start towards the end the sequence moves to; float8 so bigint ends cannot overflow
-           greatest(0, CASE WHEN q.seqincrement > 0
-                            THEN (q.last_value::float8 - q.seqstart) / nullif(q.seqmax::float8 - q.seqstart, 0)
-                            ELSE (q.seqstart::float8 - q.last_value) / nullif(q.seqstart::float8 - q.seqmin, 0) END) AS used_ratio
+           CASE WHEN NOT q.can_read THEN NULL
+                WHEN q.last_value IS NULL THEN 0
+                WHEN q.seqincrement > 0
+                    THEN greatest(0, (q.last_value::float8 - q.seqstart) / nullif(q.seqmax::float8 - q.seqstart, 0))
+                ELSE greatest(0, (q.seqstart::float8 - q.last_value) / nullif(q.seqstart::float8 - q.seqmin, 0)) END AS used_ratio
     FROM sequences q
 )
 SELECT u.nspname AS schema_name,
@@ -28,8 +31,7 @@ SELECT u.nspname AS schema_name,
             WHEN u.seqincrement > 0 THEN floor((u.seqmax::float8 - u.last_value) / u.seqincrement)::bigint
             ELSE floor((u.last_value::float8 - u.seqmin) / -u.seqincrement)::bigint END AS values_remaining,
        CASE WHEN t.oid IS NOT NULL THEN format('%I.%I.%I', tn.nspname, t.relname, a.attname) END AS owned_by,
-       CASE WHEN u.last_value IS NULL AND NOT has_sequence_privilege(u.seq_oid, 'SELECT,USAGE')
-                THEN 'unknown: this role needs SELECT or USAGE on the sequence to read last_value'
+       CASE WHEN NOT u.can_read THEN 'unknown: this role needs SELECT or USAGE on the sequence to read last_value'
             WHEN u.last_value IS NULL THEN 'never used: nextval() has not been called yet'
             WHEN u.seqcycle AND u.seqincrement > 0 THEN 'CYCLE: after max_value it restarts at min_value and values repeat'
             WHEN u.seqcycle THEN 'CYCLE: after min_value it restarts at max_value and values repeat'

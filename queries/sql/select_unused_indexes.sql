@@ -19,7 +19,7 @@ SELECT c.schemaname AS schema_name,
        c.relname AS table_name,
        c.indexrelname AS index_name,
        c.idx_scan AS index_scans,
-       pg_table_size(c.indexrelid) AS size_bytes,
+       pg_relation_size(c.indexrelid) AS size_bytes,
        extract(epoch FROM now() - d.stats_reset)::float8 AS stats_reset_seconds,
        CASE WHEN c.idx_scan = 0 THEN 'never scanned'
             ELSE format('scanned only %s time(s)', c.idx_scan)

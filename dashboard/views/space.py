@@ -1,0 +1,46 @@
+"""Space: what the databases, tables and indexes weigh."""
+import streamlit as st
+
+from dashboard.charts import horizontal_bar, size_treemap
+from dashboard.components import panel, table_with_csv
+from dashboard.data import load
+from dashboard.sidebar import current
+from queries.errors import PgPulseError
+from queries.space import database_sizes, index_sizes, table_size_estimates, table_sizes
+
+context = current()
+st.title("Space")
+BYTES = {name: st.column_config.NumberColumn(name.replace("_", " "), format="compact")
+         for name in ("size_bytes", "heap_bytes", "toast_bytes", "index_bytes", "total_bytes")}
+# sizes change slowly: refresh them at most once a minute whatever the page interval
+SIZE_REFRESH_S = max(context.refresh_seconds, 60)
+
+
+def table_frame():
+    """Exact sizes; estimates from relpages when a lock (e.g. a migration's) holds them up."""
+    try:
+        return load(table_sizes, context.target, SIZE_REFRESH_S)
+    except PgPulseError as exc:
+        if exc.kind != "lock_timeout":
+            raise
+        st.warning(f"Exact sizes are waiting on a lock ({exc}); showing estimates from pg_class.relpages.",
+                   icon=":material/lock_clock:")
+        return load(table_size_estimates, context.target, context.refresh_seconds)
+
+
+@st.fragment(run_every=context.run_every)
+def space_page() -> None:
+    with panel("Databases"):
+        databases = load(database_sizes, context.target, SIZE_REFRESH_S)
+        st.plotly_chart(horizontal_bar(databases.dropna(), "database_name", "size_bytes", "Database size (bytes)"),
+                        key="s_db")
+        table_with_csv(databases, "database_sizes", column_config=BYTES)
+    with panel("Tables"):
+        tables = table_frame()
+        st.plotly_chart(size_treemap(tables), key="s_treemap")
+        table_with_csv(tables, "table_sizes", column_config=BYTES)
+    with panel("Indexes"):
+        table_with_csv(load(index_sizes, context.target, SIZE_REFRESH_S), "index_sizes", column_config=BYTES)
+
+
+space_page()

@@ -1,0 +1,44 @@
+"""Index health: unused, redundant and invalid indexes, cache hits, and tables that need one.
+
+Every flagged row says why (`reason`) and which statement would fix it (`fix_sql`, built by
+PostgreSQL's format('%I') so identifiers are quoted by the server). Nothing here runs a fix.
+"""
+from __future__ import annotations
+
+import pandas as pd
+import sqlalchemy as sa
+
+from queries.connection import fetch_frame, fetch_row
+
+
+def unused_indexes(engine: sa.Engine, *, max_scans: int = 0, limit: int = 500) -> pd.DataFrame:
+    """Droppable indexes scanned at most max_scans times, from pg_stat_user_indexes and pg_constraint."""
+    return fetch_frame(engine, "select_unused_indexes", {"max_scans": int(max_scans), "limit": int(limit)})
+
+
+def duplicate_indexes(engine: sa.Engine, *, limit: int = 500) -> pd.DataFrame:
+    """Indexes whose keys lead another valid index of the same kind, from pg_index columns."""
+    return fetch_frame(engine, "select_duplicate_indexes", {"limit": int(limit)})
+
+
+def invalid_indexes(engine: sa.Engine) -> pd.DataFrame:
+    """Invalid indexes from pg_index that no CREATE INDEX CONCURRENTLY is building right now."""
+    return fetch_frame(engine, "select_invalid_indexes")
+
+
+def index_hit_rates(engine: sa.Engine, *, limit: int = 500) -> pd.DataFrame:
+    """Per-index buffer hits and disk reads from pg_statio_user_indexes, most disk reads first."""
+    return fetch_frame(engine, "select_index_hit_rates", {"limit": int(limit)})
+
+
+def index_hit_ratio(engine: sa.Engine) -> float | None:
+    """Index buffer-cache hit ratio of the whole database from pg_statio_user_indexes; None before any read."""
+    ratio = fetch_row(engine, "select_index_hit_ratio")["hit_ratio"]
+    return None if ratio is None else float(ratio)
+
+
+def seq_scan_tables(engine: sa.Engine, *, min_rows: int = 10_000, min_seq_ratio: float = 0.5,
+                    limit: int = 100) -> pd.DataFrame:
+    """Tables of at least min_rows rows read mostly by sequential scans, from pg_stat_user_tables."""
+    params = {"min_rows": int(min_rows), "min_seq_ratio": float(min_seq_ratio), "limit": int(limit)}
+    return fetch_frame(engine, "select_seq_scan_tables", params)

@@ -1,0 +1,27 @@
+"""Where the disk goes: database, table and index sizes (PgHero's space page, cheap on big catalogs)."""
+from __future__ import annotations
+
+import pandas as pd
+import sqlalchemy as sa
+
+from queries.connection import fetch_frame
+
+
+def database_sizes(engine: sa.Engine) -> pd.DataFrame:
+    """Every database's size from pg_database and pg_database_size, largest first."""
+    return fetch_frame(engine, "select_database_sizes")
+
+
+def table_sizes(engine: sa.Engine, *, limit: int = 1000) -> pd.DataFrame:
+    """Exact heap, TOAST and index bytes per table from pg_class, pg_index and pg_relation_size."""
+    return fetch_frame(engine, "select_table_sizes", {"limit": int(limit)})
+
+
+def table_size_estimates(engine: sa.Engine, *, limit: int = 1000) -> pd.DataFrame:
+    """table_sizes' columns from pg_class.relpages: no file stat and no lock, for a first paint."""
+    return fetch_frame(engine, "select_table_size_estimates", {"limit": int(limit)})
+
+
+def index_sizes(engine: sa.Engine, *, limit: int = 1000) -> pd.DataFrame:
+    """Size and scan count of each index from pg_stat_user_indexes, largest first."""
+    return fetch_frame(engine, "select_index_sizes", {"limit": int(limit)})

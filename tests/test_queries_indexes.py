@@ -1,0 +1,314 @@
+"""queries.indexes against real servers: each condition is created for real and the exact flagged rows come back."""
+import threading
+import time
+
+import pandas as pd
+import psycopg
+import pytest
+
+from queries.connection import make_engine
+from queries.indexes import (
+    duplicate_indexes,
+    index_hit_rates,
+    index_hit_ratio,
+    invalid_indexes,
+    seq_scan_tables,
+    unused_indexes,
+)
+
+UNUSED_REASON = ("never scanned since the statistics were reset; it is not unique and backs no constraint, "
+                 "so it only costs writes, vacuum time and disk")
+EVIL = 'x"; DROP TABLE y; --'
+EVIL_QUOTED = '"x""; DROP TABLE y; --"'  # written by hand: the test must not trust the quoting it checks
+
+
+def run(url, *statements):
+    """Run statements in autocommit; return the rows of the last one (None when it returns none)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        for statement in statements:
+            cursor = conn.execute(statement)
+        return cursor.fetchall() if cursor.description else None
+
+
+def scan(url, *statements, times=1):
+    """Run statements in one session, then make it publish its statistics now (PostgreSQL 15+)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        for _ in range(times):
+            for statement in statements:
+                conn.execute(statement)
+        conn.execute("SELECT pg_stat_force_next_flush()")
+        conn.execute("SELECT 1")
+
+
+def poll(fetch, ready, deadline_s=5.0):
+    """fetch() until ready(result) or the deadline; statistics arrive up to ~1 s late."""
+    deadline = time.monotonic() + deadline_s
+    while True:
+        result = fetch()
+        if ready(result) or time.monotonic() > deadline:
+            return result
+        time.sleep(0.05)
+
+
+def rows(frame, *columns):
+    return sorted(tuple(row) for row in frame[list(columns)].itertuples(index=False))
+
+
+def test_unused_index_flagged_but_not_unique_or_primary_key(fresh_db):
+    run(fresh_db,
+        "CREATE TABLE accounts (id int PRIMARY KEY, email text, team int, code int, region int)",
+        "CREATE INDEX accounts_team ON accounts (team)",
+        "CREATE UNIQUE INDEX accounts_email ON accounts (email)",
+        "ALTER TABLE accounts ADD CONSTRAINT accounts_code_key UNIQUE (code)",
+        "CREATE INDEX accounts_region ON accounts (region)")
+    scan(fresh_db, "SET enable_seqscan = off", "SELECT * FROM accounts WHERE region = 2", times=2)
+    engine = make_engine(fresh_db)
+    frame = poll(lambda: unused_indexes(engine), lambda f: "accounts_region" not in set(f["index_name"]))
+    assert list(frame.columns) == ["schema_name", "table_name", "index_name", "index_scans", "size_bytes",
+                                   "stats_reset_seconds", "reason", "fix_sql"]
+    assert rows(frame, "schema_name", "table_name", "index_name", "index_scans", "reason", "fix_sql") == [
+        ("public", "accounts", "accounts_team", 0, UNUSED_REASON, "DROP INDEX CONCURRENTLY public.accounts_team;")]
+    assert frame.iloc[0]["size_bytes"] == 8192
+    assert pd.isna(frame.iloc[0]["stats_reset_seconds"])  # this database's statistics were never reset
+    scanned = unused_indexes(engine, max_scans=2)
+    assert set(scanned["index_name"]) == {"accounts_team", "accounts_region"}
+    assert scanned.set_index("index_name").loc["accounts_region", "reason"].startswith(
+        "scanned only 2 time(s) since the statistics were reset;")
+
+
+def test_stats_reset_age_is_reported(fresh_db):
+    run(fresh_db, "CREATE TABLE t (a int)", "CREATE INDEX t_a ON t (a)", "SELECT pg_stat_reset()")
+    time.sleep(0.2)
+    frame = unused_indexes(make_engine(fresh_db))
+    assert list(frame["index_name"]) == ["t_a"]
+    assert 0.2 <= frame.iloc[0]["stats_reset_seconds"] < 60
+
+
+def test_exclusion_constraint_and_partition_indexes_are_never_unused(fresh_db):
+    run(fresh_db,
+        "CREATE EXTENSION IF NOT EXISTS btree_gist",
+        "CREATE TABLE rooms (id int, during tstzrange, label text, EXCLUDE USING gist (id WITH =, during WITH &&))",
+        "CREATE INDEX rooms_label ON rooms (label)",
+        "CREATE TABLE parts (id int PRIMARY KEY) PARTITION BY RANGE (id)",
+        "CREATE TABLE parts_1 PARTITION OF parts FOR VALUES FROM (0) TO (100)",
+        "CREATE INDEX parts_any ON parts (id DESC)")
+    frame = unused_indexes(make_engine(fresh_db))
+    # the gist index behind EXCLUDE is not unique, yet dropping it would drop the constraint;
+    # partition copies of a partitioned index cannot be dropped alone; the parent has no scan counter
+    assert list(frame["index_name"]) == ["rooms_label"]
+
+
+def test_fix_sql_quotes_a_hostile_name_and_drops_only_that_index(fresh_db):
+    run(fresh_db, "CREATE TABLE y (id int)", f"CREATE TABLE {EVIL_QUOTED} (a int)",
+        f'CREATE INDEX "x""; DROP TABLE y; --_a" ON {EVIL_QUOTED} (a)')
+    frame = unused_indexes(make_engine(fresh_db))
+    assert list(frame["table_name"]) == [EVIL]
+    fix = frame.iloc[0]["fix_sql"]
+    assert fix == 'DROP INDEX CONCURRENTLY public."x""; DROP TABLE y; --_a";'
+    run(fresh_db, fix)
+    assert run(fresh_db, "SELECT count(*) FROM pg_class WHERE relname IN ('y', 'x\"; DROP TABLE y; --')") == [(2,)]
+    assert unused_indexes(make_engine(fresh_db)).empty
+
+
+DUPLICATE_SETUP = [
+    "CREATE TABLE prefix (a int, b int)",
+    "CREATE INDEX idx_a ON prefix (a)",
+    "CREATE INDEX idx_ab ON prefix (a, b)",
+    "CREATE TABLE twins (a int, b int)",
+    "CREATE INDEX twin_1 ON twins (a)",
+    "CREATE INDEX twin_2 ON twins (a)",
+    # same predicate written at other character offsets: the stored node trees differ before PostgreSQL 17
+    "CREATE TABLE partial (a int, b int)",
+    "CREATE INDEX partial_a ON partial (a) WHERE b > 0",
+    "CREATE INDEX partial_ab ON partial (a, b)",
+    "CREATE INDEX    partial_a_again ON partial   (a)     WHERE   b > 0",
+    "CREATE TABLE expr (a text, b int)",
+    "CREATE INDEX expr_lower ON expr (lower(a))",
+    "CREATE INDEX expr_a ON expr (a)",
+    "CREATE TABLE uniq (id int PRIMARY KEY, a int, b int)",
+    "CREATE UNIQUE INDEX uniq_a ON uniq (a)",
+    "CREATE INDEX uniq_a_plain ON uniq (a)",
+    "CREATE INDEX uniq_id ON uniq (id)",
+    "CREATE INDEX uniq_ab ON uniq (a, b)",
+    "CREATE TABLE incl (a int, b int, c int)",
+    "CREATE INDEX incl_a_c ON incl (a) INCLUDE (c)",
+    "CREATE INDEX incl_ab ON incl (a, b)",
+    "CREATE INDEX incl_a_desc ON incl (a DESC)",
+    "CREATE INDEX incl_a_hash ON incl USING hash (a)",
+    # on a partitioned table the parent index is flagged (plain DROP INDEX), its partitions' copies never
+    "CREATE TABLE parted (a int, b int) PARTITION BY RANGE (a)",
+    "CREATE TABLE parted_1 PARTITION OF parted FOR VALUES FROM (0) TO (100)",
+    "CREATE INDEX parted_a ON parted (a)",
+    "CREATE INDEX parted_ab ON parted (a, b)",
+]
+
+
+def test_duplicate_indexes_exact_rows(fresh_db):
+    run(fresh_db, *DUPLICATE_SETUP)
+    frame = duplicate_indexes(make_engine(fresh_db))
+    assert list(frame.columns) == ["schema_name", "table_name", "index_name", "covering_index_name", "index_definition",
+                                   "covering_definition", "size_bytes", "reason", "fix_sql"]
+    prefix = "its key columns are the leading key columns of {}, which can serve the same queries"
+    same = "same key columns, operator classes, expressions and predicate as {}"
+    assert rows(frame, "table_name", "index_name", "covering_index_name", "reason") == [
+        ("parted", "parted_a", "parted_ab", prefix.format("parted_ab")),
+        ("partial", "partial_a_again", "partial_a", same.format("partial_a")),
+        ("prefix", "idx_a", "idx_ab", prefix.format("idx_ab")),
+        ("twins", "twin_2", "twin_1", same.format("twin_1")),
+        # the unique index is kept and never flagged as covered by the plain ones
+        ("uniq", "uniq_a_plain", "uniq_a", same.format("the unique index uniq_a")),
+        ("uniq", "uniq_id", "uniq_pkey", same.format("the unique index uniq_pkey")),
+    ]
+    idx_a = frame.set_index("index_name").loc["idx_a"]
+    assert idx_a["index_definition"] == "CREATE INDEX idx_a ON public.prefix USING btree (a)"
+    assert idx_a["covering_definition"] == "CREATE INDEX idx_ab ON public.prefix USING btree (a, b)"
+    assert idx_a["fix_sql"] == "DROP INDEX CONCURRENTLY public.idx_a;"
+    assert idx_a["size_bytes"] == 8192
+    assert frame.set_index("index_name").loc["parted_a", "fix_sql"] == "DROP INDEX public.parted_a;"
+    run(fresh_db, *frame["fix_sql"])  # the fixes run as shown and leave nothing redundant behind
+    assert duplicate_indexes(make_engine(fresh_db)).empty
+    kept = run(fresh_db, "SELECT relname FROM pg_class WHERE relname IN ('idx_ab', 'twin_1', 'partial_a', 'uniq_a', 'parted_ab')")
+    assert len(kept) == 5
+
+
+def test_unique_indexes_twins_keep_the_constraint(fresh_db):
+    run(fresh_db,
+        "CREATE TABLE u (a int CONSTRAINT u_a_key UNIQUE, b int)",
+        "CREATE UNIQUE INDEX u_a_copy ON u (a)",
+        "CREATE UNIQUE INDEX u_b_1 ON u (b)",
+        "CREATE UNIQUE INDEX u_b_2 ON u (b)",
+        "CREATE UNIQUE INDEX u_ab ON u (a, b)")
+    frame = duplicate_indexes(make_engine(fresh_db))
+    # u_a_key is older but backs a constraint, so the copy goes; (a) unique is never "covered" by (a, b) unique
+    assert rows(frame, "index_name", "covering_index_name") == [("u_a_copy", "u_a_key"), ("u_b_2", "u_b_1")]
+
+
+def test_nulls_not_distinct_index_covers_the_plain_unique_one(fresh_db, pg_version):
+    if pg_version < 150000:
+        pytest.skip("NULLS NOT DISTINCT is PostgreSQL 15+")
+    run(fresh_db,
+        "CREATE TABLE n (a int)",
+        "CREATE UNIQUE INDEX n_plain ON n (a)",
+        "CREATE UNIQUE INDEX n_strict ON n (a) NULLS NOT DISTINCT")
+    frame = duplicate_indexes(make_engine(fresh_db))
+    # NULLS NOT DISTINCT enforces everything the plain index does, and more: the plain one goes
+    assert rows(frame, "index_name", "covering_index_name", "reason") == [
+        ("n_plain", "n_strict", "same key columns, operator classes, expressions and predicate as the unique index n_strict")]
+
+
+def test_invalid_index_from_failed_concurrent_build(fresh_db):
+    run(fresh_db, "CREATE TABLE dup (a int)", "INSERT INTO dup VALUES (1), (1), (2)")
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        run(fresh_db, "CREATE UNIQUE INDEX CONCURRENTLY dup_a ON dup (a)")
+    engine = make_engine(fresh_db)
+    frame = invalid_indexes(engine)
+    assert list(frame.columns) == ["schema_name", "table_name", "index_name", "size_bytes", "reason", "fix_sql"]
+    assert rows(frame, "schema_name", "table_name", "index_name", "reason", "fix_sql") == [(
+        "public", "dup", "dup_a",
+        "a CREATE UNIQUE INDEX CONCURRENTLY or REINDEX CONCURRENTLY failed, most often on duplicate values: "
+        "queries never use it but writes still update it; remove the duplicates, then rebuild it",
+        "REINDEX INDEX CONCURRENTLY public.dup_a;")]
+    assert frame.iloc[0]["size_bytes"] >= 0
+    # an invalid index is reported once, here, not again as unused or duplicate
+    assert unused_indexes(engine).empty and duplicate_indexes(engine).empty
+
+
+def test_invalid_copy_left_by_cancelled_reindex_concurrently_is_dropped(fresh_db):
+    run(fresh_db, "CREATE TABLE dup (a int)", "CREATE INDEX dup_a ON dup (a)")
+    writer = psycopg.connect(fresh_db)
+    try:
+        writer.execute("INSERT INTO dup VALUES (1)")  # REINDEX CONCURRENTLY waits for this writer, then times out
+        with pytest.raises(psycopg.errors.QueryCanceled):
+            run(fresh_db, "SET statement_timeout = '300ms'", "REINDEX INDEX CONCURRENTLY dup_a")
+    finally:
+        writer.rollback()
+        writer.close()
+    frame = invalid_indexes(make_engine(fresh_db))
+    assert rows(frame, "index_name", "fix_sql") == [("dup_a_ccnew", "DROP INDEX CONCURRENTLY public.dup_a_ccnew;")]
+    assert frame.iloc[0]["reason"] == ("the new copy left by a REINDEX CONCURRENTLY that failed; the original index is still "
+                                       "in place, so drop this copy (then run the REINDEX again if it is still needed)")
+
+
+def test_index_being_built_concurrently_is_not_invalid(fresh_db):
+    run(fresh_db, "CREATE TABLE busy (a int)", "INSERT INTO busy SELECT generate_series(1, 100)")
+    writer = psycopg.connect(fresh_db)
+    builder = psycopg.connect(fresh_db, autocommit=True)
+    errors = []
+
+    def build():
+        try:
+            builder.execute("CREATE INDEX CONCURRENTLY busy_a ON busy (a)")
+        except Exception as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    thread = threading.Thread(target=build)
+    try:
+        writer.execute("INSERT INTO busy VALUES (0)")  # an open writer makes the build wait, index still invalid
+        thread.start()
+        building = poll(lambda: run(fresh_db, """
+            SELECT count(*) FROM pg_stat_progress_create_index p JOIN pg_index i ON i.indexrelid = p.index_relid
+            WHERE NOT i.indisvalid AND p.index_relid = 'busy_a'::regclass"""), lambda r: r == [(1,)])
+        assert building == [(1,)]
+        assert invalid_indexes(make_engine(fresh_db)).empty
+    finally:
+        writer.rollback()
+        thread.join(timeout=10)
+        writer.close()
+        builder.close()
+    assert not errors and not thread.is_alive()
+
+
+def test_index_hit_rates_count_the_lookups(fresh_db):
+    run(fresh_db, "CREATE TABLE hits (id int PRIMARY KEY, v text)",
+        "INSERT INTO hits SELECT g, 'v' FROM generate_series(1, 1000) g")
+    scan(fresh_db, "SET enable_seqscan = off", "SELECT v FROM hits WHERE id = 500", times=20)
+    engine = make_engine(fresh_db)
+    frame = poll(lambda: index_hit_rates(engine), lambda f: f["idx_blks_hit"].sum() >= 20)
+    assert list(frame.columns) == ["schema_name", "table_name", "index_name", "idx_blks_hit", "idx_blks_read", "hit_ratio"]
+    assert list(frame["index_name"]) == ["hits_pkey"]
+    row = frame.iloc[0]
+    assert row["idx_blks_hit"] >= 20  # every lookup touched at least the root page
+    assert row["hit_ratio"] == row["idx_blks_hit"] / (row["idx_blks_hit"] + row["idx_blks_read"])
+    assert index_hit_ratio(engine) == pytest.approx(row["hit_ratio"])
+
+
+def test_index_hit_ratio_is_none_before_any_index_read(fresh_db):
+    assert index_hit_ratio(make_engine(fresh_db)) is None
+
+
+def test_seq_scan_tables_flags_the_large_scanned_table(fresh_db):
+    run(fresh_db,
+        "CREATE TABLE big (a int)", "INSERT INTO big SELECT generate_series(1, 10000)",
+        "CREATE TABLE tiny (a int)", "INSERT INTO tiny SELECT generate_series(1, 100)",
+        "CREATE TABLE indexed (a int PRIMARY KEY)", "INSERT INTO indexed SELECT generate_series(1, 10000)",
+        "CREATE TABLE y (id int)",
+        f"CREATE TABLE {EVIL_QUOTED} (a int)",
+        f"INSERT INTO {EVIL_QUOTED} SELECT generate_series(1, 200)")
+    scan(fresh_db, "SELECT count(*) FROM big", "SELECT count(*) FROM tiny", f"SELECT count(*) FROM {EVIL_QUOTED}", times=5)
+    scan(fresh_db, "SELECT count(*) FROM indexed", "SET enable_seqscan = off", "SELECT a FROM indexed WHERE a = 7")
+    scan(fresh_db, "SELECT a FROM indexed WHERE a = 8", times=5)
+    engine = make_engine(fresh_db)
+    frame = poll(lambda: seq_scan_tables(engine), lambda f: list(f["table_name"]) == ["big"])
+    assert list(frame.columns) == ["schema_name", "table_name", "seq_scan", "seq_tup_read", "idx_scan", "seq_scan_ratio",
+                                   "estimated_rows", "reason", "fix_sql"]
+    big = frame.iloc[0]
+    assert (big["schema_name"], big["table_name"], big["seq_scan"], big["seq_tup_read"]) == ("public", "big", 5, 50000)
+    assert pd.isna(big["idx_scan"]) and big["seq_scan_ratio"] == 1.0 and big["estimated_rows"] == 10000
+    assert big["reason"] == "5 of its 5 scans were sequential, reading 50000 rows in all, on a table of about 10000 rows"
+    assert big["fix_sql"] == ('-- look at the Queries page for statements filtering public.big '
+                              'and index their WHERE columns')
+    # below min_rows: tiny and the hostile name appear only with a lower threshold; indexed is mostly index scans
+    low = seq_scan_tables(engine, min_rows=100)
+    assert list(low["table_name"]) == ["big", EVIL, "tiny"]
+    assert low.iloc[1]["fix_sql"] == ('-- look at the Queries page for statements filtering public."x""; DROP TABLE y; --" '
+                                      'and index their WHERE columns')
+    assert run(fresh_db, "SELECT count(*) FROM pg_class WHERE relname = 'y'") == [(1,)]
+    assert list(seq_scan_tables(engine, min_rows=100, min_seq_ratio=0.01)["table_name"]) == ["big", "indexed", EVIL, "tiny"]
+
+
+def test_seq_scan_hint_stays_one_comment_line(fresh_db):
+    run(fresh_db, "CREATE TABLE \"a\nDROP TABLE y;\" (a int)", "INSERT INTO \"a\nDROP TABLE y;\" VALUES (1)")
+    scan(fresh_db, "SELECT * FROM \"a\nDROP TABLE y;\"")
+    frame = poll(lambda: seq_scan_tables(make_engine(fresh_db), min_rows=0), lambda f: len(f) == 1)
+    assert frame.iloc[0]["fix_sql"] == ('-- look at the Queries page for statements filtering public."a DROP TABLE y;" '
+                                        'and index their WHERE columns')
