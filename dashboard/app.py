@@ -7,19 +7,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import streamlit as st  # noqa: E402
 
+from dashboard.auth import require_login  # noqa: E402
 from dashboard.config import ConfigError  # noqa: E402
 from dashboard.data import settings  # noqa: E402
+from dashboard.navigation import pages  # noqa: E402
 from dashboard.sidebar import render_sidebar  # noqa: E402
 
-VIEWS = Path(__file__).parent / "views"
-PAGES = [
-    st.Page(VIEWS / "overview.py", title="Overview", icon=":material/monitor_heart:", url_path="overview", default=True),
-    st.Page(VIEWS / "queries.py", title="Queries", icon=":material/query_stats:", url_path="queries"),
-]
-
 st.set_page_config(page_title="pgpulse", page_icon=":material/monitor_heart:", layout="wide")
-page = st.navigation(PAGES)
 try:
+    require_login(settings())
+    page = st.navigation(pages())
     context = render_sidebar(settings())
 except ConfigError as exc:
     st.error(f"The configuration is unusable: {exc}")

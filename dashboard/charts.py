@@ -57,3 +57,45 @@ def calls_vs_mean_scatter(frame: pd.DataFrame) -> go.Figure:
                           text="few expensive calls → slow queries", font={"color": "#c0392b"})
     figure.update_layout(height=420, margin={"l": 10, "r": 10, "t": 30, "b": 40}, title="Calls vs mean time")
     return figure
+
+
+def count_bar(frame: pd.DataFrame, category: str, value: str, title: str, top_n: int = 15) -> go.Figure:
+    """Bars of `value` summed per `category` (e.g. connections per state), largest first."""
+    if frame.empty:
+        return _empty(f"No data for {title.lower()}")
+    grouped = (frame.assign(**{category: frame[category].fillna("(none)").astype(str).replace("", "(none)")})
+               .groupby(category, as_index=False)[value].sum().nlargest(top_n, value))
+    figure = px.bar(grouped, x=category, y=value, title=title, text_auto=True)
+    figure.update_layout(height=300, margin={"l": 10, "r": 10, "t": 40, "b": 10}, xaxis_title=None, yaxis_title=None)
+    return figure
+
+
+def size_treemap(frame: pd.DataFrame, size: str = "total_bytes") -> go.Figure:
+    """Treemap of relation sizes by schema and table."""
+    sized = frame[frame[size] > 0]
+    if sized.empty:
+        return _empty("No relations with a size")
+    figure = px.treemap(sized, path=[px.Constant("all"), "schema_name", "table_name"], values=size,
+                        title="Size by schema and table")
+    figure.update_traces(hovertemplate="%{label}<br>%{value:,.0f} bytes<extra></extra>")
+    figure.update_layout(height=480, margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    return figure
+
+
+def horizontal_bar(frame: pd.DataFrame, label: str, value: str, title: str, top_n: int = 20) -> go.Figure:
+    """Top-N horizontal bars (e.g. tables by size), largest on top."""
+    if frame.empty:
+        return _empty(f"No data for {title.lower()}")
+    top = frame.nlargest(top_n, value).iloc[::-1]
+    figure = go.Figure(go.Bar(x=top[value], y=top[label].astype(str), orientation="h"))
+    figure.update_layout(title=title, height=max(240, 24 * len(top) + 80), margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    return figure
+
+
+def ratio_gauge(ratio: float | None, title: str) -> go.Figure:
+    """A 0-100 % gauge (hit ratios, memory use)."""
+    figure = go.Figure(go.Indicator(mode="gauge+number", value=None if ratio is None else ratio * 100,
+                                    number={"suffix": " %", "valueformat": ".2f"}, title={"text": title},
+                                    gauge={"axis": {"range": [0, 100]}}))
+    figure.update_layout(height=220, margin={"l": 20, "r": 20, "t": 50, "b": 10})
+    return figure

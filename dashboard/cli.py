@@ -14,13 +14,36 @@ import pandas as pd
 import sqlalchemy as sa
 
 from dashboard.config import ConfigError, load_settings
+from queries import activity, indexes, maintenance, redis_stats, space
+from queries.activity import blocking_tree, wait_events
 from queries.connection import describe_target, make_engine, server_version_num
 from queries.errors import PgPulseError
+from queries.health import health_checks
+from queries.settings import performance_settings
 from queries.statements import statements
 
 # name -> function(engine) returning the frame written to <name>.csv
 REPORTS: dict[str, Callable[[sa.Engine], pd.DataFrame]] = {
     "statements": lambda engine: statements(engine, limit=100_000),
+    "activity": lambda engine: activity.activity(engine, limit=100_000),
+    "blocking": blocking_tree,
+    "wait_events": wait_events,
+    "table_sizes": lambda engine: space.table_sizes(engine, limit=1_000_000),
+    "index_sizes": lambda engine: space.index_sizes(engine, limit=1_000_000),
+    "unused_indexes": lambda engine: indexes.unused_indexes(engine, limit=100_000),
+    "duplicate_indexes": lambda engine: indexes.duplicate_indexes(engine, limit=100_000),
+    "invalid_indexes": indexes.invalid_indexes,
+    "maintenance": lambda engine: maintenance.vacuum_stats(engine, limit=1_000_000),
+    "wraparound": maintenance.database_wraparound,
+    "sequences": lambda engine: maintenance.sequence_overflow(engine, limit=100_000),
+    "settings": performance_settings,
+}
+# name -> function(redis client), written when a Redis URL is known
+REDIS_REPORTS: dict[str, Callable] = {
+    "redis_info": redis_stats.redis_info,
+    "redis_commandstats": redis_stats.commandstats,
+    "redis_slowlog": redis_stats.slowlog,
+    "redis_keyspace": redis_stats.keyspace,
 }
 
 
@@ -28,42 +51,63 @@ class CliError(Exception):
     """Exit with this message and a non-zero status."""
 
 
-def _database_url(args: argparse.Namespace) -> str:
+def _urls(args: argparse.Namespace) -> tuple[str, str | None]:
+    """The database URL and the Redis URL (or None) from the flags, else the configuration."""
     if args.database_url:
-        return args.database_url
+        return args.database_url, args.redis_url
     try:
         target = load_settings().target(args.target)
     except ConfigError as exc:
         raise CliError(f"configuration: {exc}") from None
     if target is None:
         raise CliError("no database to report on: pass --database-url URL or set DATABASE_URL")
-    return target.database_url
+    return target.database_url, args.redis_url or target.redis_url
 
 
-def write_reports(engine: sa.Engine, out_dir: Path, names: list[str]) -> tuple[list[Path], dict[str, str]]:
+def _write(name: str, produce: Callable[[], pd.DataFrame], out_dir: Path, written: list, failed: dict) -> None:
+    try:
+        frame = produce()
+    except PgPulseError as exc:
+        failed[name] = str(exc)
+        return
+    path = out_dir / f"{name}.csv"
+    frame.to_csv(path, index=False)
+    written.append(path)
+
+
+def write_reports(engine: sa.Engine, out_dir: Path, names: list[str], redis_client=None
+                  ) -> tuple[list[Path], dict[str, str]]:
     """Write each named report; return the files written and the reasons for those that failed."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written, failed = [], {}
     for name in names:
-        try:
-            frame = REPORTS[name](engine)
-        except PgPulseError as exc:
-            failed[name] = str(exc)
-            continue
-        path = out_dir / f"{name}.csv"
-        frame.to_csv(path, index=False)
-        written.append(path)
+        if name in REPORTS:
+            _write(name, lambda name=name: REPORTS[name](engine), out_dir, written, failed)
+        elif name == "health":
+            _write(name, lambda: health_checks(engine, redis_client), out_dir, written, failed)
+        elif redis_client is not None:
+            _write(name, lambda name=name: REDIS_REPORTS[name](redis_client), out_dir, written, failed)
     return written, failed
 
 
+def _redis_client(redis_url: str | None):
+    if not redis_url:
+        return None
+    try:
+        return redis_stats.connect(redis_url)
+    except PgPulseError as exc:
+        raise CliError(f"Redis: {exc}") from None
+
+
 def report(args: argparse.Namespace) -> int:
-    url = _database_url(args)
+    url, redis_url = _urls(args)
     try:
         engine = make_engine(url, pool_size=1)
         server_version_num(engine)  # fail early and clearly: unreachable, auth, version < 14
     except PgPulseError as exc:
         raise CliError(str(exc)) from None
-    written, failed = write_reports(engine, Path(args.out), args.only or list(REPORTS))
+    names = args.only or [*REPORTS, "health", *(REDIS_REPORTS if redis_url else [])]
+    written, failed = write_reports(engine, Path(args.out), names, _redis_client(redis_url))
     for path in written:
         print(f"wrote {path}")
     for name, reason in failed.items():
@@ -78,8 +122,10 @@ def build_parser() -> argparse.ArgumentParser:
     rep = commands.add_parser("report", help="write the reports as CSV files")
     rep.add_argument("--out", required=True, help="folder for the CSV files")
     rep.add_argument("--database-url", help="PostgreSQL URL (default: DATABASE_URL or secrets.toml)")
+    rep.add_argument("--redis-url", help="Redis URL for the redis_* reports (default: REDIS_URL or secrets.toml)")
     rep.add_argument("--target", help="target name from secrets.toml")
-    rep.add_argument("--only", nargs="+", choices=sorted(REPORTS), help="write only these reports")
+    rep.add_argument("--only", nargs="+", choices=sorted([*REPORTS, "health", *REDIS_REPORTS]),
+                     help="write only these reports")
     rep.set_defaults(handler=report)
     return parser
 

@@ -38,3 +38,21 @@ def table_with_csv(frame: pd.DataFrame, name: str, *, column_config: dict | None
         f"Download {name}.csv", frame.to_csv(index=False).encode(), file_name=f"{name}.csv",
         mime="text/csv", key=f"csv_{name}", icon=":material/download:", on_click="ignore",
     )
+
+
+def confirm_action(engine) -> None:
+    """Cancel / terminate one backend, only after the viewer confirms (actions are enabled)."""
+    from queries.actions import cancel_backend, terminate_backend
+
+    left, middle, right = st.columns([1, 1, 2])
+    pid = left.number_input("Backend pid", min_value=1, step=1, key="action_pid")
+    action = middle.radio("Action", ["cancel query", "terminate session"], key="action_kind")
+    confirmed = right.checkbox(f"Yes, {action} of pid {pid}", key="action_confirm")
+    if right.button("Run", disabled=not confirmed, key="action_run", type="primary"):
+        function = cancel_backend if action == "cancel query" else terminate_backend
+        try:
+            done = function(engine, int(pid), enabled=True)
+        except PgPulseError as exc:
+            st.error(str(exc))
+            return
+        (st.success if done else st.warning)(f"{action} of pid {pid}: {'done' if done else 'no such backend'}")

@@ -36,6 +36,8 @@ class Settings:
     refresh_seconds: int = 10
     pool_size: int = 4
     statement_timeout_ms: int = 5000
+    allow_actions: bool = False  # cancel / terminate backends, reset statistics: off unless enabled
+    password: str | None = field(default=None, repr=False)  # login required when set
 
     def target(self, name: str | None) -> Target | None:
         by_name = {target.name: target for target in self.targets}
@@ -52,6 +54,19 @@ def _int_setting(raw: object, key: str, default: int) -> int:
     if value <= 0:
         raise ConfigError(f"{key} must be positive, not {value}")
     return value
+
+
+def _bool_setting(raw: object, key: str) -> bool:
+    if raw in (None, ""):
+        return False
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{key} must be true or false, not {raw!r}")
 
 
 def _targets_from_secrets(secrets: dict) -> tuple[Target, ...]:
@@ -97,6 +112,8 @@ def load_settings(environ: dict | None = None, secrets_path: Path | None = None)
         "refresh_seconds": _int_setting(env.get("PGPULSE_REFRESH_SECONDS", options.get("refresh_seconds")),
                                         "refresh_seconds", 10),
         "pool_size": _int_setting(env.get("PGPULSE_POOL_SIZE", options.get("pool_size")), "pool_size", 4),
+        "allow_actions": _bool_setting(env.get("PGPULSE_ALLOW_ACTIONS", options.get("allow_actions")), "allow_actions"),
+        "password": env.get("PGPULSE_PASSWORD") or options.get("password") or None,
     }
     if env.get("PGPULSE_TARGETS"):
         return Settings(_targets_from_json(env["PGPULSE_TARGETS"]), "environment", **common)

@@ -15,6 +15,11 @@ import streamlit as st
 
 from dashboard.config import Settings, Target, load_settings
 from queries.connection import make_engine
+from queries.errors import PgPulseError
+
+
+class RedisNotConfigured(PgPulseError):
+    kind = "redis_not_configured"
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -28,6 +33,42 @@ def _cached_call(function_path: str, database_url: str, pool_size: int, bucket: 
                  kwargs_items: tuple[tuple[str, Any], ...]) -> Any:
     function = _resolve(function_path)
     return function(engine_for(database_url, pool_size), **dict(kwargs_items))
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def redis_for(redis_url: str):
+    """One Redis client (with its own small pool) per URL and process."""
+    from queries.redis_stats import connect
+
+    return connect(redis_url)
+
+
+@st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
+def _cached_redis_call(function_path: str, redis_url: str, bucket: int,
+                       kwargs_items: tuple[tuple[str, Any], ...]) -> Any:
+    return _resolve(function_path)(redis_for(redis_url), **dict(kwargs_items))
+
+
+def load_redis(function: Callable, target: Target, refresh_seconds: int, **kwargs: Any) -> Any:
+    """Call queries.redis_stats.<function>(client, **kwargs), cached for the refresh interval."""
+    if not target.redis_url:
+        raise RedisNotConfigured(f"no Redis is configured for target {target.name}: set REDIS_URL or redis_url")
+    bucket = int(time.time() // max(refresh_seconds, 1))
+    path = f"{function.__module__}.{function.__name__}"
+    return _cached_redis_call(path, target.redis_url, bucket, tuple(sorted(kwargs.items())))
+
+
+@st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
+def _cached_health(database_url: str, redis_url: str | None, pool_size: int, bucket: int):
+    from queries.health import health_checks
+
+    return health_checks(engine_for(database_url, pool_size), redis_for(redis_url) if redis_url else None)
+
+
+def load_health(target: Target, refresh_seconds: int):
+    """queries.health.health_checks for the target (with its Redis when configured), cached."""
+    bucket = int(time.time() // max(refresh_seconds, 1))
+    return _cached_health(target.database_url, target.redis_url, settings().pool_size, bucket)
 
 
 def _resolve(function_path: str) -> Callable:

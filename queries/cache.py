@@ -29,7 +29,8 @@ def database_cache_hit(engine: sa.Engine) -> CacheSample:
 
 
 def hit_ratio_between(previous: CacheSample | None, current: CacheSample) -> float | None:
-    """Hit ratio over the interval between two samples; None without a usable earlier sample."""
+    """Hit ratio over the interval between two samples (CacheSample or ServerSummary: both carry
+    blks_hit and blks_read); None without a usable earlier sample."""
     if previous is None:
         return None
     hits = current.blks_hit - previous.blks_hit

@@ -5,8 +5,8 @@ as 'error' with its reason and the others still run.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Callable
 
 import pandas as pd
 import sqlalchemy as sa

@@ -46,14 +46,3 @@ def transactions_per_second(previous: ServerSummary | None, current: ServerSumma
     if elapsed <= 0 or done < 0:  # same sample, or counters reset / server restarted
         return None
     return done / elapsed
-
-
-def cache_hit_ratio_between(previous: ServerSummary | None, current: ServerSummary) -> float | None:
-    """Buffer-cache hit ratio over the interval between two samples, not since startup."""
-    if previous is None:
-        return None
-    hits = current.blks_hit - previous.blks_hit
-    reads = current.blks_read - previous.blks_read
-    if hits < 0 or reads < 0 or hits + reads == 0:
-        return None
-    return hits / (hits + reads)

@@ -168,14 +168,13 @@ def _consumers(walked, index: int) -> list[int]:
     """Nodes that ran a CTE / InitPlan: CTE Scans of the CTE, or nodes reading the InitPlan's value."""
     node, parent, _ = walked[index]
     name = node.get("Subplan Name") or ""
-    own = _subtree(walked, index)
     if node.get("Parent Relationship") == "InitPlan" and name.startswith("CTE "):
         cte = name[4:]
         return [i for i, (n, _, _) in enumerate(walked) if n["Node Type"] == "CTE Scan" and n.get("CTE Name") == cte]
     patterns = _initplan_tokens(node)
     if patterns is None:
         return []
-    scope = _subtree(walked, parent)
+    own, scope = _subtree(walked, index), _subtree(walked, parent)
     return [i for i in scope if i not in own and _reads(walked[i][0], patterns)]
 
 

@@ -5,20 +5,21 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard.config import REPO_ROOT
+from dashboard.navigation import PAGES as PAGE_TABLE
 
 APP = str(REPO_ROOT / "dashboard" / "app.py")
-PAGES = ["views/overview.py", "views/queries.py"]
+PAGES = [f"views/{file}" for file, _, _ in PAGE_TABLE.values()]
 PROBE = "SELECT count(*) FROM app_probe WHERE id < $1"
 
 
 @pytest.fixture
-def app_env(fresh_db, monkeypatch, tmp_path):
+def app_env(fresh_db, redis_url, monkeypatch, tmp_path):
     with psycopg.connect(fresh_db, autocommit=True) as conn:
         conn.execute("CREATE TABLE app_probe AS SELECT g AS id FROM generate_series(1, 100) g")
         for limit in range(5):
             conn.execute("SELECT count(*) FROM app_probe WHERE id < %s", (limit,))
     monkeypatch.setenv("DATABASE_URL", fresh_db)
-    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.setenv("REDIS_URL", redis_url)
     monkeypatch.setenv("PGPULSE_SECRETS", str(tmp_path / "none.toml"))
     st.cache_data.clear()
     st.cache_resource.clear()
@@ -79,7 +80,8 @@ def test_unreachable_database_is_reported_per_panel(monkeypatch, tmp_path):
         app = run_page(page)
         assert not app.exception
         errors = [error.value for error in app.error]
-        assert errors and all("database unreachable" in error for error in errors)
+        assert errors and all("database unreachable" in error or "no Redis is configured" in error for error in errors)
+        assert any("database unreachable (OperationalError)" in error for error in errors)
         assert "secret-pw" not in texts(app)
     st.cache_resource.clear()
 

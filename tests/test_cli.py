@@ -25,7 +25,7 @@ def test_report_writes_statements_csv_with_the_known_statement(fresh_db, tmp_pat
     frame = pd.read_csv(tmp_path / "out" / "statements.csv")
     row = frame[frame["query"] == "SELECT count(*) FROM cli_probe WHERE id = $1"]
     assert len(row) == 1 and row["calls"].iloc[0] == 3
-    assert "1 of 1 reports" in result.stdout
+    assert "14 of 14 reports" in result.stdout  # every PostgreSQL report + health; no Redis given
 
 
 def test_report_reads_database_url_from_environment(fresh_db, tmp_path):

@@ -2,10 +2,12 @@
 import streamlit as st
 
 from dashboard.components import panel, table_with_csv
-from dashboard.data import load, sample_history
+from dashboard.data import load, load_health, sample_history
 from dashboard.formatting import human_bytes, human_duration, percent
+from dashboard.navigation import page_file
 from dashboard.sidebar import current
-from queries.overview import cache_hit_ratio_between, server_summary, transactions_per_second
+from queries.cache import hit_ratio_between
+from queries.overview import server_summary, transactions_per_second
 from queries.statements import statements, statements_status
 
 context = current()
@@ -16,7 +18,7 @@ def summary_metrics() -> None:
     summary = load(server_summary, context.target, context.refresh_seconds)
     previous = sample_history().previous(f"server_summary:{context.target.name}", summary)
     tps = transactions_per_second(previous, summary)
-    interval_ratio = cache_hit_ratio_between(previous, summary)
+    interval_ratio = hit_ratio_between(previous, summary)
     first, second, third, fourth = st.columns(4)
     first.metric("PostgreSQL", summary.server_version.split()[0])
     first.metric("Uptime", human_duration(summary.uptime_seconds))
@@ -49,10 +51,24 @@ def top_statements() -> None:
     })
 
 
+STATUS_ICONS = {"pass": ":material/check_circle:", "warn": ":material/warning:", "error": ":material/error:"}
+
+
+def health() -> None:
+    checks = load_health(context.target, context.refresh_seconds)
+    for row in checks.itertuples():
+        icon = STATUS_ICONS[row.status]
+        st.page_link(str(page_file(row.page)), label=f"{row.check}: {row.detail}", icon=icon)
+    with st.expander("Health checks as a table"):
+        table_with_csv(checks, "health")
+
+
 @st.fragment(run_every=context.run_every)
 def overview() -> None:
     with panel():
         summary_metrics()
+    with panel("Health checks"):
+        health()
     with panel("pg_stat_statements"):
         statements_health()
     with panel("Top 5 statements by total time"):

@@ -23,7 +23,7 @@ def table_frame():
     except PgPulseError as exc:
         if exc.kind != "lock_timeout":
             raise
-        st.warning(f"Exact sizes are waiting on a lock ({exc}); showing estimates from pg_class.relpages.",
+        st.warning(f"Exact sizes are waiting on a lock ({exc}); showing estimates (relpages).",
                    icon=":material/lock_clock:")
         return load(table_size_estimates, context.target, context.refresh_seconds)
 

@@ -9,15 +9,18 @@ WITH int_columns AS (
       AND a.attinhcount = 0  -- partitions and child tables inherit the column: the fix belongs on the parent
       AND (a.atthasdef OR a.attidentity <> '')
 ), fed_columns AS (
-    -- per-column index lookups, so stale catalog statistics cannot turn this into a nested scan of pg_depend
+    -- per-column index lookups (the scalar subquery becomes a parameter of the pg_depend index scan),
+    -- so stale catalog statistics cannot turn this into a nested scan of all of pg_depend
     SELECT c.*, feeder.seq_oid
     FROM int_columns c
     CROSS JOIN LATERAL (
-        -- DEFAULT nextval('some_seq') (serial or hand-made) depends on the sequence
+        -- DEFAULT nextval('some_seq') (serial or hand-made) depends on the sequence; refobjsubid 0 skips
+        -- the default's dependency on its own column
         SELECT d.refobjid AS seq_oid
-        FROM pg_attrdef ad
-        JOIN pg_depend d ON d.classid = 'pg_attrdef'::regclass AND d.objid = ad.oid AND d.refclassid = 'pg_class'::regclass
-        WHERE ad.adrelid = c.attrelid AND ad.adnum = c.attnum
+        FROM pg_depend d
+        WHERE d.classid = 'pg_attrdef'::regclass
+          AND d.objid = (SELECT ad.oid FROM pg_attrdef ad WHERE ad.adrelid = c.attrelid AND ad.adnum = c.attnum)
+          AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid = 0
         UNION ALL
         -- an identity column's sequence depends on the column (deptype 'i')
         SELECT d.objid

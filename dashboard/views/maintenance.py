@@ -1,0 +1,44 @@
+"""Maintenance: vacuum and analyze state, dead rows, wraparound and overflow danger."""
+import streamlit as st
+
+from dashboard.charts import horizontal_bar
+from dashboard.components import panel, table_with_csv
+from dashboard.data import load
+from dashboard.sidebar import current
+from queries.maintenance import (
+    database_wraparound,
+    integer_column_overflow,
+    sequence_overflow,
+    table_wraparound,
+    tables_past_autovacuum_threshold,
+    vacuum_stats,
+)
+
+context = current()
+st.title("Maintenance")
+min_ratio = st.slider("Show sequences and integer columns at least this full", 0.0, 1.0, 0.0, 0.05, key="m_ratio")
+RATIOS = {name: st.column_config.ProgressColumn(name.replace("_", " "), min_value=0.0, max_value=1.0, format="percent")
+          for name in ("dead_row_ratio", "used_ratio")}
+
+
+@st.fragment(run_every=context.run_every)
+def maintenance_page() -> None:
+    with panel("Tables past their autovacuum threshold"):
+        table_with_csv(load(tables_past_autovacuum_threshold, context.target, context.refresh_seconds),
+                       "autovacuum_due", column_config=RATIOS)
+    with panel("Vacuum and analyze"):
+        stats = load(vacuum_stats, context.target, context.refresh_seconds)
+        st.plotly_chart(horizontal_bar(stats, "table_name", "dead_rows", "Dead rows by table"), key="m_dead")
+        table_with_csv(stats, "maintenance", column_config=RATIOS)
+    with panel("Transaction-ID wraparound"):
+        table_with_csv(load(database_wraparound, context.target, context.refresh_seconds), "wraparound")
+        table_with_csv(load(table_wraparound, context.target, context.refresh_seconds), "table_wraparound")
+    with panel("Sequences close to their maximum"):
+        table_with_csv(load(sequence_overflow, context.target, context.refresh_seconds, min_ratio=min_ratio),
+                       "sequences", column_config=RATIOS)
+    with panel("Integer columns close to overflow"):
+        table_with_csv(load(integer_column_overflow, context.target, context.refresh_seconds, min_ratio=min_ratio),
+                       "integer_overflow", column_config=RATIOS)
+
+
+maintenance_page()

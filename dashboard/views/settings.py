@@ -1,0 +1,20 @@
+"""Settings: the server settings that decide performance, and which still have their defaults."""
+import streamlit as st
+
+from dashboard.components import panel, table_with_csv
+from dashboard.data import load
+from dashboard.sidebar import current
+from queries.settings import performance_settings
+
+context = current()
+st.title("Settings")
+
+with panel():
+    frame = load(performance_settings, context.target, max(context.refresh_seconds, 60))
+    only_changed = st.toggle("Only settings changed from their default", key="set_changed")
+    shown = frame[~frame["is_default"]] if only_changed else frame
+    pending = frame[frame["pending_restart"]]
+    if not pending.empty:
+        st.warning(f"Waiting for a restart to take effect: {', '.join(pending['name'])}", icon=":material/restart_alt:")
+    table_with_csv(shown, "settings", column_order=["name", "value_display", "is_default", "source", "category",
+                                                    "boot_val", "pending_restart", "short_desc", "setting", "unit"])
