@@ -1,4 +1,5 @@
-"""Headless pgpulse: `python -m dashboard report --out DIR [--database-url URL]`.
+"""Headless pgpulse: `python -m dashboard report --out DIR [--database-url URL]` and
+`python -m dashboard explain [--analyze] [--json] "SQL"`.
 
 Writes one CSV per report from the same queries functions the pages use.  A report that
 can't be had is named on stderr with its reason; the others are still written.
@@ -6,6 +7,7 @@ can't be had is named on stderr with its reason; the others are still written.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +20,7 @@ from queries import activity, indexes, maintenance, redis_stats, space
 from queries.activity import blocking_tree, wait_events
 from queries.connection import describe_target, make_engine, server_version_num
 from queries.errors import PgPulseError
+from queries.explain import ExplainOptions, explain
 from queries.health import health_checks
 from queries.settings import performance_settings
 from queries.statements import statements
@@ -116,6 +119,37 @@ def report(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _explain_json(result) -> dict:
+    nodes = result.nodes.astype(object).where(result.nodes.notna(), None)
+    return {"total_ms": result.total_ms, "planning_ms": result.planning_ms, "execution_ms": result.execution_ms,
+            "statement_kind": result.statement_kind, "nodes": nodes.to_dict(orient="records"), "plan": result.plan_json}
+
+
+def _explain_text(result) -> str:
+    summary = result.summary
+    lines = [f"{result.statement_kind}: planning {summary.planning_ms or 0:.3f} ms, "
+             + ("not executed" if summary.execution_ms is None else f"execution {summary.execution_ms:.3f} ms")
+             + f", shared blocks hit {summary.total_shared_hit_blocks:,} read {summary.total_shared_read_blocks:,}"
+             + f", {summary.flagged_node_count} of {summary.node_count} nodes flagged"]
+    for row in result.nodes[result.nodes["flags"].map(bool)].itertuples():
+        lines.append(f"  #{row.node_id} {row.label}: {'; '.join(row.flags)}")
+        if row.index_suggestion:
+            lines.append(f"      suggestion: {row.index_suggestion}")
+    return "\n".join(lines + ["", result.text_plan])
+
+
+def explain_command(args: argparse.Namespace) -> int:
+    url, _ = _urls(args)
+    options = ExplainOptions(analyze=args.analyze, timeout_ms=int(args.timeout * 1000),
+                             analyze_writes=load_settings().allow_analyze_writes)
+    try:
+        result = explain(make_engine(url, pool_size=1), args.sql, options, args.param or None)
+    except PgPulseError as exc:
+        raise CliError(str(exc)) from None
+    print(json.dumps(_explain_json(result), default=str) if args.json else _explain_text(result))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m dashboard", description="pgpulse from the command line")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -127,6 +161,15 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--only", nargs="+", choices=sorted([*REPORTS, "health", *REDIS_REPORTS]),
                      help="write only these reports")
     rep.set_defaults(handler=report)
+    exp = commands.add_parser("explain", help="EXPLAIN one statement safely (always rolled back)")
+    exp.add_argument("sql", help="exactly one SELECT, VALUES, TABLE, INSERT, UPDATE, DELETE or MERGE")
+    exp.add_argument("--analyze", action="store_true", help="run it (EXPLAIN ANALYZE), in a rolled-back transaction")
+    exp.add_argument("--param", action="append", help="a value for $1, $2, ... (repeat in order)")
+    exp.add_argument("--timeout", type=float, default=10.0, help="statement timeout in seconds (default 10)")
+    exp.add_argument("--json", action="store_true", help="print total_ms, planning_ms, execution_ms, nodes and plan")
+    exp.add_argument("--database-url", help="PostgreSQL URL (default: DATABASE_URL or secrets.toml)")
+    exp.add_argument("--target", help="target name from secrets.toml")
+    exp.set_defaults(handler=explain_command, redis_url=None)
     return parser
 
 

@@ -31,9 +31,16 @@ def panel(title: str | None = None) -> Iterator[None]:
 
 
 def table_with_csv(frame: pd.DataFrame, name: str, *, column_config: dict | None = None,
-                   column_order: list[str] | None = None, height: int | str = "auto") -> None:
-    """The table and a download of the same rows as <name>.csv."""
-    st.dataframe(frame, hide_index=True, column_config=column_config, column_order=column_order, height=height)
+                   column_order: list[str] | None = None, height: int | str = "auto",
+                   links: dict[str, list[str]] | None = None) -> None:
+    """The table and a download of the same rows as <name>.csv; `links` adds link columns to the
+    table only (e.g. an Explain link per statement), not to the CSV."""
+    shown = frame.assign(**links) if links else frame
+    if links:
+        column_config = {**(column_config or {}), **{column: st.column_config.LinkColumn(
+            column.title(), display_text=column.title()) for column in links}}
+        column_order = [*links, *(column_order or frame.columns)]
+    st.dataframe(shown, hide_index=True, column_config=column_config, column_order=column_order, height=height)
     st.download_button(
         f"Download {name}.csv", frame.to_csv(index=False).encode(), file_name=f"{name}.csv",
         mime="text/csv", key=f"csv_{name}", icon=":material/download:", on_click="ignore",

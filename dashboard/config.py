@@ -38,6 +38,7 @@ class Settings:
     statement_timeout_ms: int = 5000
     allow_actions: bool = False  # cancel / terminate backends, reset statistics: off unless enabled
     password: str | None = field(default=None, repr=False)  # login required when set
+    allow_analyze_writes: bool = False  # EXPLAIN ANALYZE of INSERT/UPDATE/DELETE/MERGE (always rolled back)
 
     def target(self, name: str | None) -> Target | None:
         by_name = {target.name: target for target in self.targets}
@@ -114,6 +115,8 @@ def load_settings(environ: dict | None = None, secrets_path: Path | None = None)
         "pool_size": _int_setting(env.get("PGPULSE_POOL_SIZE", options.get("pool_size")), "pool_size", 4),
         "allow_actions": _bool_setting(env.get("PGPULSE_ALLOW_ACTIONS", options.get("allow_actions")), "allow_actions"),
         "password": env.get("PGPULSE_PASSWORD") or options.get("password") or None,
+        "allow_analyze_writes": _bool_setting(env.get("PGPULSE_ALLOW_ANALYZE_WRITES", options.get("allow_analyze_writes")),
+                                              "allow_analyze_writes"),
     }
     if env.get("PGPULSE_TARGETS"):
         return Settings(_targets_from_json(env["PGPULSE_TARGETS"]), "environment", **common)

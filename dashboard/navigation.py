@@ -8,9 +8,10 @@ VIEWS = Path(__file__).parent / "views"
 PAGES = {
     "overview": ("overview.py", "Overview", ":material/monitor_heart:"),
     "queries": ("queries.py", "Queries", ":material/query_stats:"),
+    "explain": ("explain.py", "Explain", ":material/account_tree:"),
     "activity": ("activity.py", "Activity", ":material/groups:"),
     "space": ("space.py", "Space", ":material/database:"),
-    "indexes": ("indexes.py", "Indexes", ":material/account_tree:"),
+    "indexes": ("indexes.py", "Indexes", ":material/format_list_numbered:"),
     "maintenance": ("maintenance.py", "Maintenance", ":material/build:"),
     "cache": ("cache.py", "Cache", ":material/bolt:"),
     "settings": ("settings.py", "Settings", ":material/tune:"),

@@ -85,3 +85,23 @@ def redis_server(tmp_path_factory) -> RedisServer:
 @pytest.fixture(scope="session")
 def redis_url(redis_server) -> str:
     return redis_server.url
+
+
+@pytest.fixture
+def app_env(fresh_db, redis_url, monkeypatch, tmp_path):
+    """Environment for AppTest: a database with a known statement, a Redis, no secrets file,
+    and Streamlit's process-wide caches emptied before and after."""
+    import streamlit as st
+
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute("CREATE TABLE app_probe AS SELECT g AS id FROM generate_series(1, 100) g")
+        for limit in range(5):
+            conn.execute("SELECT count(*) FROM app_probe WHERE id < %s", (limit,))
+    monkeypatch.setenv("DATABASE_URL", fresh_db)
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setenv("PGPULSE_SECRETS", str(tmp_path / "none.toml"))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield fresh_db
+    st.cache_data.clear()
+    st.cache_resource.clear()

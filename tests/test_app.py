@@ -1,5 +1,4 @@
 """AppTest: every page loads against a real database, shows its figures and no exception."""
-import psycopg
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -10,22 +9,6 @@ from dashboard.navigation import PAGES as PAGE_TABLE
 APP = str(REPO_ROOT / "dashboard" / "app.py")
 PAGES = [f"views/{file}" for file, _, _ in PAGE_TABLE.values()]
 PROBE = "SELECT count(*) FROM app_probe WHERE id < $1"
-
-
-@pytest.fixture
-def app_env(fresh_db, redis_url, monkeypatch, tmp_path):
-    with psycopg.connect(fresh_db, autocommit=True) as conn:
-        conn.execute("CREATE TABLE app_probe AS SELECT g AS id FROM generate_series(1, 100) g")
-        for limit in range(5):
-            conn.execute("SELECT count(*) FROM app_probe WHERE id < %s", (limit,))
-    monkeypatch.setenv("DATABASE_URL", fresh_db)
-    monkeypatch.setenv("REDIS_URL", redis_url)
-    monkeypatch.setenv("PGPULSE_SECRETS", str(tmp_path / "none.toml"))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield fresh_db
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def run_page(page: str | None = None) -> AppTest:

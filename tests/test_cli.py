@@ -63,3 +63,42 @@ def test_no_target_configured(tmp_path):
     result = run_cli("report", "--out", str(tmp_path))
     assert result.returncode == 2
     assert "pass --database-url" in result.stderr
+
+
+def test_explain_json_has_the_figures_and_the_plan(fresh_db):
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute("CREATE TABLE cli_big AS SELECT g AS id, g % 100 AS v FROM generate_series(1, 50000) g")
+        conn.execute("ANALYZE cli_big")
+    result = run_cli("explain", "--analyze", "--json", "--database-url", fresh_db, "SELECT * FROM cli_big WHERE v = 7")
+    assert result.returncode == 0, result.stderr
+    import json
+
+    data = json.loads(result.stdout)
+    assert data["execution_ms"] > 0 and data["total_ms"] >= data["execution_ms"]
+    scan = [node for node in data["nodes"] if node["relation"] and "cli_big" in node["relation"]]
+    assert scan and scan[0]["node_type"] in ("Seq Scan", "Parallel Seq Scan")
+    assert scan[0]["actual_rows"] * scan[0]["actual_loops"] == 500
+    assert any("index" in flag for flag in scan[0]["flags"])
+    for key in ("plan_rows", "loops", "inclusive_ms", "exclusive_ms", "misestimate"):
+        assert any(key in name for name in scan[0]), key
+    assert data["plan"][0]["Plan"]
+
+
+def test_explain_refuses_destructive_sql_with_the_reason(fresh_db):
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute("CREATE TABLE keep_me AS SELECT 1 AS id")
+    for sql, word in [("DROP TABLE keep_me", "DROP"), ("SELECT 1; DELETE FROM keep_me", "2 statements"),
+                      ("DELETE FROM keep_me", "DELETE")]:
+        result = run_cli("explain", "--analyze", "--database-url", fresh_db, sql)
+        assert result.returncode == 2 and word in result.stderr and "Traceback" not in result.stderr
+    with psycopg.connect(fresh_db) as conn:
+        assert conn.execute("SELECT count(*) FROM keep_me").fetchone()[0] == 1
+
+
+def test_explain_text_lists_flagged_nodes(fresh_db):
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute("CREATE TABLE cli_scan AS SELECT g AS id, g % 1000 AS v FROM generate_series(1, 50000) g")
+        conn.execute("ANALYZE cli_scan")
+    result = run_cli("explain", "--analyze", "--database-url", fresh_db, "SELECT * FROM cli_scan WHERE v = 3")
+    assert result.returncode == 0, result.stderr
+    assert "SELECT: planning" in result.stdout and "suggestion: CREATE INDEX ON cli_scan (v)" in result.stdout

@@ -1,4 +1,6 @@
 """Queries: the statements that cost the most, and the N+1 patterns among them."""
+from urllib.parse import urlencode
+
 import streamlit as st
 
 from dashboard.charts import METRIC_LABELS, calls_vs_mean_scatter, top_statements_bar
@@ -50,7 +52,10 @@ def queries_page() -> None:
         st.plotly_chart(top_statements_bar(frame, sort_by, top_n), key="q_bar")
         st.plotly_chart(calls_vs_mean_scatter(frame), key="q_scatter")
         st.caption(f"{len(frame)} statements, sorted by {METRIC_LABELS[sort_by].lower()}")
-        table_with_csv(frame, "statements", column_config=COLUMNS, column_order=TABLE_ORDER)
+        # relative link: opens the Explain page (also behind a reverse proxy's base path) with the text filled in
+        explain_links = ["explain?" + urlencode({"sql": query}) for query in frame["query"]]
+        table_with_csv(frame, "statements", column_config=COLUMNS, column_order=TABLE_ORDER,
+                       links={"explain": explain_links})
 
 
 queries_page()
