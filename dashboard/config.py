@@ -36,6 +36,7 @@ class Settings:
     refresh_seconds: int = 10
     pool_size: int = 4
     statement_timeout_ms: int = 5000
+    lock_timeout_ms: int = 1000
     allow_actions: bool = False  # cancel / terminate backends, reset statistics: off unless enabled
     password: str | None = field(default=None, repr=False)  # login required when set
     allow_analyze_writes: bool = False  # EXPLAIN ANALYZE of INSERT/UPDATE/DELETE/MERGE (always rolled back)
@@ -114,6 +115,10 @@ def load_settings(environ: dict | None = None, secrets_path: Path | None = None)
                                         "refresh_seconds", 10),
         "pool_size": _int_setting(env.get("PGPULSE_POOL_SIZE", options.get("pool_size")), "pool_size", 4),
         "allow_actions": _bool_setting(env.get("PGPULSE_ALLOW_ACTIONS", options.get("allow_actions")), "allow_actions"),
+        "statement_timeout_ms": _int_setting(env.get("PGPULSE_STATEMENT_TIMEOUT_MS", options.get("statement_timeout_ms")),
+                                             "statement_timeout_ms", 5000),
+        "lock_timeout_ms": _int_setting(env.get("PGPULSE_LOCK_TIMEOUT_MS", options.get("lock_timeout_ms")),
+                                        "lock_timeout_ms", 1000),
         "password": env.get("PGPULSE_PASSWORD") or options.get("password") or None,
         "allow_analyze_writes": _bool_setting(env.get("PGPULSE_ALLOW_ANALYZE_WRITES", options.get("allow_analyze_writes")),
                                               "allow_analyze_writes"),

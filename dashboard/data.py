@@ -25,7 +25,9 @@ class RedisNotConfigured(PgPulseError):
 @st.cache_resource(max_entries=32, show_spinner=False)
 def engine_for(database_url: str, pool_size: int) -> sa.Engine:
     """One pooled engine per target and process; the pool bounds our connections."""
-    return make_engine(database_url, pool_size=pool_size)
+    configured = settings()
+    return make_engine(database_url, pool_size=pool_size, statement_timeout_ms=configured.statement_timeout_ms,
+                       lock_timeout_ms=configured.lock_timeout_ms)
 
 
 @st.cache_data(ttl=3600, max_entries=512, show_spinner=False)

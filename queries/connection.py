@@ -22,6 +22,7 @@ MIN_SERVER_VERSION_NUM = 140000
 APPLICATION_NAME = "pgpulse"
 _PG_SCHEMES = {"postgres", "postgresql"}
 _versions: weakref.WeakKeyDictionary[sa.Engine, int] = weakref.WeakKeyDictionary()
+_timeouts: weakref.WeakKeyDictionary[sa.Engine, dict[str, int]] = weakref.WeakKeyDictionary()
 
 
 def _url_from_keywords(conninfo: str) -> URL:
@@ -68,13 +69,17 @@ def describe_target(url: str | URL) -> str:
 
 
 def make_engine(url: str | URL, *, pool_size: int = 4, connect_timeout_s: int = 5,
-                application_name: str = APPLICATION_NAME) -> sa.Engine:
-    """A psycopg 3 engine whose pool never holds more than pool_size connections."""
-    return sa.create_engine(
+                application_name: str = APPLICATION_NAME, statement_timeout_ms: int = 5000,
+                lock_timeout_ms: int = 1000) -> sa.Engine:
+    """A psycopg 3 engine whose pool never holds more than pool_size connections; its queries
+    get these timeouts unless a call asks for others."""
+    engine = sa.create_engine(
         normalize_url(url), pool_size=pool_size, max_overflow=0, pool_timeout=30,
         pool_pre_ping=True, pool_recycle=600,
         connect_args={"application_name": application_name, "connect_timeout": connect_timeout_s},
     )
+    _timeouts[engine] = {"statement_timeout_ms": statement_timeout_ms, "lock_timeout_ms": lock_timeout_ms}
+    return engine
 
 
 def check_supported(server_version_num: int) -> int:
@@ -99,9 +104,12 @@ def server_version_num(engine: sa.Engine) -> int:
 
 
 @contextmanager
-def read_only(engine: sa.Engine, *, statement_timeout_ms: int = 5000,
-              lock_timeout_ms: int = 1000) -> Iterator[sa.Connection]:
+def read_only(engine: sa.Engine, *, statement_timeout_ms: int | None = None,
+              lock_timeout_ms: int | None = None) -> Iterator[sa.Connection]:
     """A connection inside a READ ONLY transaction with local timeouts; always rolled back."""
+    defaults = _timeouts.get(engine, {"statement_timeout_ms": 5000, "lock_timeout_ms": 1000})
+    statement_timeout_ms = statement_timeout_ms or defaults["statement_timeout_ms"]
+    lock_timeout_ms = lock_timeout_ms or defaults["lock_timeout_ms"]
     try:
         with engine.connect() as conn:
             with conn.begin() as transaction:

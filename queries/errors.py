@@ -7,7 +7,8 @@ import re
 _SQLSTATE_MEANING = {
     "57014": ("timeout", "the query was cancelled by statement_timeout"),
     "55P03": ("lock_timeout", "a lock could not be taken within lock_timeout (is a migration holding a lock?)"),
-    "42501": ("privilege", "the monitoring role lacks a privilege"),
+    "42501": ("privilege", "the monitoring role lacks a privilege (GRANT pg_monitor TO the role lets it read "
+                           "every statistics view)"),
     "28P01": ("auth", "password authentication failed"),
     "28000": ("auth", "the server refused this role (pg_hba.conf or role settings)"),
     "3D000": ("no_database", "the database does not exist"),
