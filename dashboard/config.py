@@ -40,6 +40,7 @@ class Settings:
     allow_actions: bool = False  # cancel / terminate backends, reset statistics: off unless enabled
     password: str | None = field(default=None, repr=False)  # login required when set
     allow_analyze_writes: bool = False  # EXPLAIN ANALYZE of INSERT/UPDATE/DELETE/MERGE (always rolled back)
+    cache_redis_url: str | None = field(default=None, repr=False)  # results shared by several dashboard processes
 
     def target(self, name: str | None) -> Target | None:
         by_name = {target.name: target for target in self.targets}
@@ -119,6 +120,7 @@ def load_settings(environ: dict | None = None, secrets_path: Path | None = None)
                                              "statement_timeout_ms", 5000),
         "lock_timeout_ms": _int_setting(env.get("PGPULSE_LOCK_TIMEOUT_MS", options.get("lock_timeout_ms")),
                                         "lock_timeout_ms", 1000),
+        "cache_redis_url": env.get("PGPULSE_CACHE_REDIS_URL") or options.get("cache_redis_url") or None,
         "password": env.get("PGPULSE_PASSWORD") or options.get("password") or None,
         "allow_analyze_writes": _bool_setting(env.get("PGPULSE_ALLOW_ANALYZE_WRITES", options.get("allow_analyze_writes")),
                                               "allow_analyze_writes"),

@@ -32,9 +32,60 @@ def engine_for(database_url: str, pool_size: int) -> sa.Engine:
 
 @st.cache_data(ttl=3600, max_entries=512, show_spinner=False)
 def _cached_call(function_path: str, database_url: str, pool_size: int, bucket: int,
-                 kwargs_items: tuple[tuple[str, Any], ...]) -> Any:
-    function = _resolve(function_path)
-    return function(engine_for(database_url, pool_size), **dict(kwargs_items))
+                 kwargs_items: tuple[tuple[str, Any], ...], refresh_seconds: int = 10) -> Any:
+    def compute() -> Any:
+        return _resolve(function_path)(engine_for(database_url, pool_size), **dict(kwargs_items))
+
+    return shared_cache().through(("pg", function_path, database_url, bucket, kwargs_items), compute, refresh_seconds)
+
+
+class SharedCache:
+    """Results shared across dashboard processes via Redis (PGPULSE_CACHE_REDIS_URL); with it
+    unset or unreachable, each process keeps to its own in-process cache."""
+
+    RETRY_AFTER_S = 30  # after a Redis failure, don't slow every panel by trying again at once
+
+    def __init__(self, url: str | None):
+        self.url, self.client, self.down_until = url, None, 0.0
+        self.hits = self.misses = 0
+
+    def _client(self):
+        if not self.url or time.monotonic() < self.down_until:
+            return None
+        if self.client is None:
+            from queries.redis_stats import connect
+
+            self.client = connect(self.url, timeout_s=0.5)
+        return self.client
+
+    def through(self, key_parts: tuple, compute: Callable[[], Any], ttl_seconds: int) -> Any:
+        from queries.shared_cache import NotCacheable, cache_key, get_cached, put_cached
+
+        client, key = self._client(), cache_key(*key_parts)
+        if client is not None:
+            try:
+                hit, value = get_cached(client, key)
+                if hit:
+                    self.hits += 1
+                    return value
+            except Exception:  # noqa: BLE001 - the shared cache is an optimisation, never a failure
+                self.down_until = time.monotonic() + self.RETRY_AFTER_S
+                client = None
+        self.misses += 1
+        value = compute()
+        if client is not None:
+            try:
+                put_cached(client, key, value, ttl_seconds)
+            except NotCacheable:
+                pass
+            except Exception:  # noqa: BLE001
+                self.down_until = time.monotonic() + self.RETRY_AFTER_S
+        return value
+
+
+@st.cache_resource(show_spinner=False)
+def shared_cache() -> SharedCache:
+    return SharedCache(settings().cache_redis_url)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -87,7 +138,7 @@ def load(function: Callable, target: Target, refresh_seconds: int, **kwargs: Any
     bucket = int(time.time() // max(refresh_seconds, 1))
     path = f"{function.__module__}.{function.__name__}"
     pool_size = settings().pool_size
-    return _cached_call(path, target.database_url, pool_size, bucket, tuple(sorted(kwargs.items())))
+    return _cached_call(path, target.database_url, pool_size, bucket, tuple(sorted(kwargs.items())), refresh_seconds)
 
 
 class SampleHistory:

@@ -26,7 +26,7 @@ st.title("Explain")
 if "sql" in st.query_params and "explain_sql" not in st.session_state:
     st.session_state["explain_sql"] = st.query_params["sql"]  # opened from the Queries page's Explain link
 sql = st.text_area("One statement (SELECT, VALUES, TABLE, INSERT, UPDATE, DELETE or MERGE)", height=160,
-                   key="explain_sql", placeholder="SELECT * FROM posts WHERE body ILIKE '%postgres%'")
+                   key="explain_sql", placeholder="Paste a statement from the Queries page or your application's log")
 
 
 def read_options(version: int) -> tuple[ExplainOptions, list[str] | None]:

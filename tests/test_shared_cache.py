@@ -1,0 +1,71 @@
+"""The Redis cache shared by dashboard processes: Arrow / JSON only, namespaced, TTL, and a
+fallback to the in-process cache when Redis is away."""
+import pandas as pd
+import pytest
+import redis
+
+from dashboard.data import SharedCache
+from demo.postgres import free_port
+from queries.overview import ServerSummary
+from queries.shared_cache import PREFIX, NotCacheable, cache_key, decode, encode
+
+
+def summary() -> ServerSummary:
+    return ServerSummary("18.1", 180001, 12.5, "db", 1024, 3, 100, 3, 990, 10, 0.99, 77, 1000.0)
+
+
+def test_frames_round_trip_through_arrow_with_lists_and_timestamps():
+    frame = pd.DataFrame({"pid": [1, 2], "blocked_by": [[3], []], "query": ["a", None],
+                          "started": pd.to_datetime(["2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z"]),
+                          "ratio": [0.5, float("nan")]})
+    raw = encode(frame)
+    assert raw[:1] == b"A"
+    back = decode(raw)
+    assert back["pid"].tolist() == [1, 2] and [list(v) for v in back["blocked_by"]] == [[3], []]
+    assert back["started"].equals(frame["started"])
+    assert back["query"].iloc[0] == "a" and pd.isna(back["query"].iloc[1])
+
+
+def test_summaries_round_trip_as_json_and_other_types_are_refused():
+    raw = encode(summary())
+    assert raw.startswith(b'J{"type": "ServerSummary"')
+    assert decode(raw) == summary()
+    with pytest.raises(NotCacheable):
+        encode(object())
+    with pytest.raises(KeyError):  # JSON naming any other type builds nothing
+        decode(b'J{"type": "Popen", "fields": {"args": ["rm", "-rf", "/"]}}')
+
+
+def test_a_pickle_payload_is_never_loaded():
+    import pickle
+
+    with pytest.raises(ValueError):  # not JSON: rejected, never unpickled
+        decode(b"J" + pickle.dumps(summary()))
+
+
+def test_keys_are_namespaced_and_hide_the_url():
+    key = cache_key("pg", "queries.overview.server_summary", "postgresql://u:secret@h/db", 1, ())
+    assert key.startswith(PREFIX) and "secret" not in key
+
+
+def test_second_process_reads_what_the_first_computed(redis_url):
+    first, second = SharedCache(redis_url), SharedCache(redis_url)
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return summary()
+
+    key = ("pg", "test_shared", "url", 42, ())
+    assert first.through(key, compute, 5) == summary()
+    assert second.through(key, compute, 5) == summary()
+    assert len(calls) == 1 and second.hits == 1
+    ttl = redis.Redis.from_url(redis_url).ttl(cache_key(*key))
+    assert 0 < ttl <= 5
+
+
+def test_redis_down_falls_back_to_computing():
+    cache = SharedCache(f"redis://127.0.0.1:{free_port()}/0")
+    assert cache.through(("k",), lambda: 7, 5) == 7
+    assert cache.down_until > 0 and cache.misses == 1
+    assert cache.through(("k",), lambda: 8, 5) == 8  # no retry during the back-off: straight to compute
