@@ -77,3 +77,31 @@ def test_no_target_configured_explains_how(monkeypatch, tmp_path):
     assert not app.exception
     assert "No database to watch" in texts(app)
     st.cache_resource.clear()
+
+
+def test_target_picker_switches_database_and_reads_the_url(pg_admin_url, monkeypatch, tmp_path):
+    import json
+
+    from sqlalchemy.engine import make_url
+
+    from tests.conftest import create_database
+
+    first = create_database(pg_admin_url, "target_first")
+    second = create_database(pg_admin_url, "target_second")
+    monkeypatch.setenv("PGPULSE_TARGETS", json.dumps({"first": first, "second": second}))
+    monkeypatch.setenv("PGPULSE_SECRETS", str(tmp_path / "none.toml"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+    def size_label(app):
+        return next(metric.label for metric in app.metric if metric.label.startswith("Size of"))
+
+    app = run_page()
+    assert size_label(app) == f"Size of {make_url(first).database}"
+    app.selectbox(key="target").select("second").run()
+    assert size_label(app) == f"Size of {make_url(second).database}"
+    shared_link = AppTest.from_file(APP, default_timeout=60)
+    shared_link.query_params["target"] = "second"
+    assert size_label(shared_link.run()) == f"Size of {make_url(second).database}"
+    st.cache_resource.clear()

@@ -102,3 +102,52 @@ def test_explain_text_lists_flagged_nodes(fresh_db):
     result = run_cli("explain", "--analyze", "--database-url", fresh_db, "SELECT * FROM cli_scan WHERE v = 3")
     assert result.returncode == 0, result.stderr
     assert "SELECT: planning" in result.stdout and "suggestion: CREATE INDEX ON cli_scan (v)" in result.stdout
+
+
+ALL_REPORTS = ["statements", "activity", "blocking", "wait_events", "table_sizes", "index_sizes", "unused_indexes",
+               "duplicate_indexes", "invalid_indexes", "maintenance", "wraparound", "sequences", "settings", "health",
+               "redis_info", "redis_commandstats", "redis_slowlog", "redis_keyspace"]
+
+
+def test_report_writes_every_file_with_the_conditions_created(fresh_db, redis_url, tmp_path):
+    import threading
+
+    import redis
+
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute("CREATE TABLE orders (id serial PRIMARY KEY, customer int, note text)")
+        conn.execute("INSERT INTO orders (customer) SELECT g FROM generate_series(1, 100) g")
+        conn.execute("CREATE INDEX orders_customer_unused ON orders (customer)")
+        conn.execute("CREATE INDEX orders_customer_note ON orders (customer, note)")
+    redis.Redis.from_url(redis_url).set("pgpulse:test:report", "1")
+    blocker = psycopg.connect(fresh_db)
+    blocker.execute("UPDATE orders SET note = 'held' WHERE id = 1")
+    blocked = threading.Thread(target=lambda: psycopg.connect(fresh_db, autocommit=True).execute(
+        "UPDATE orders SET note = 'waiting' WHERE id = 1"), daemon=True)
+    blocked.start()
+    try:
+        result = run_cli("report", "--out", str(tmp_path), "--database-url", fresh_db, "--redis-url", redis_url)
+    finally:
+        blocker.rollback()
+        blocker.close()
+        blocked.join(10)
+    assert result.returncode == 0, result.stderr
+    assert sorted(path.stem for path in tmp_path.glob("*.csv")) == sorted(ALL_REPORTS)
+    blocking = pd.read_csv(tmp_path / "blocking.csv")
+    assert set(blocking["lock_mode"]) >= {"ShareLock"} and len(blocking) == 2
+    assert "orders_customer_unused" in set(pd.read_csv(tmp_path / "unused_indexes.csv")["index_name"])
+    assert set(pd.read_csv(tmp_path / "duplicate_indexes.csv")["index_name"]) == {"orders_customer_unused"}
+    assert "shared_buffers" in set(pd.read_csv(tmp_path / "settings.csv")["name"])
+    assert "set" in set(pd.read_csv(tmp_path / "redis_commandstats.csv")["command"])
+    assert len(pd.read_csv(tmp_path / "health.csv")) == 12
+
+
+def test_a_report_that_cant_be_had_is_named_and_the_others_written(fresh_db, tmp_path):
+    result = run_cli("report", "--out", str(tmp_path), "--database-url", fresh_db,
+                     "--redis-url", f"redis://127.0.0.1:{free_port()}/0")
+    assert result.returncode == 1
+    for name in ("redis_info", "redis_commandstats", "redis_slowlog", "redis_keyspace"):
+        assert f"{name}: not written: " in result.stderr
+    assert (tmp_path / "statements.csv").exists() and (tmp_path / "health.csv").exists()
+    health = pd.read_csv(tmp_path / "health.csv").set_index("check")
+    assert health.loc["Redis hit ratio", "status"] == "error"

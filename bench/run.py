@@ -1,0 +1,369 @@
+"""Scale benchmark: every page's data on a big catalog, cold, warm and rendered, and the monitoring overhead.
+
+Run: .venv/bin/python -m bench.run [--tables N --statements N ...] [--json bench/results/latest.json]
+Figures from one run, printed and written as JSON; nothing here fails the run on a missed target.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import resource
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+
+from bench.generate_catalog import Catalog, build_catalog, database_url
+from demo.postgres import DEMO_SETTINGS, Cluster, embedded_bin_dir
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "bench" / "results"
+TARGET_COLD_S = 0.5
+TARGET_RATIO = 3.0
+TARGET_WARM_MS = 50.0
+TARGET_RENDER_S = 1.0
+TARGET_PEAK_MB = 400.0
+WARM_REFRESH_S = 3600  # one cache bucket for the whole warm measurement
+
+# The cheapest statement reading the same catalog rows as a page; a page's floor is the sum of its sources.
+FLOOR_SQL = {
+    "pg_class": "SELECT relname, relpages FROM pg_class",
+    "pg_stat_statements": "SELECT * FROM pg_stat_statements",
+    "pg_stat_activity": "SELECT * FROM pg_stat_activity",
+    "pg_settings": "SELECT * FROM pg_settings",
+    "pg_relation_size": "SELECT pg_relation_size(oid) FROM pg_class",
+    "pg_stat_user_tables": "SELECT * FROM pg_stat_user_tables",
+    "pg_stat_user_indexes": "SELECT * FROM pg_stat_user_indexes",
+    "pg_statio_user_tables": "SELECT * FROM pg_statio_user_tables",
+    "pg_statio_user_indexes": "SELECT * FROM pg_statio_user_indexes",
+}
+PAGE_FLOORS = {
+    "overview": ["pg_stat_statements", "pg_class", "pg_stat_activity"],  # health checks read indexes and sessions
+    "queries": ["pg_stat_statements"],
+    "activity": ["pg_stat_activity"],
+    "space": ["pg_relation_size"],  # exact sizes of every relation
+    "space_estimates": ["pg_class"],
+    "indexes": ["pg_stat_user_indexes"],
+    "maintenance": ["pg_stat_user_tables", "pg_class"],  # wraparound reads pg_class
+    "cache": ["pg_statio_user_tables", "pg_statio_user_indexes"],
+    "settings": ["pg_settings"],
+}
+
+
+@dataclass(frozen=True)
+class Call:
+    """One data call a page makes: queries.<module>.<function>(engine, **kwargs), through data.load."""
+
+    path: str
+    kwargs: dict = field(default_factory=dict)
+    health: bool = False  # through data.load_health rather than data.load
+
+    @property
+    def function(self) -> Callable:
+        import importlib
+
+        module, _, name = self.path.rpartition(".")
+        return getattr(importlib.import_module(module), name)
+
+    @property
+    def label(self) -> str:
+        args = ", ".join(f"{key}={value!r}" for key, value in self.kwargs.items())
+        return f"{self.path.removeprefix('queries.')}({args})"
+
+
+# exactly the calls dashboard/views/<page>.py makes on first paint, with the widgets' default values
+PAGES: dict[str, list[Call]] = {
+    "overview": [Call("queries.overview.server_summary"), Call("queries.health.health_checks", health=True),
+                 Call("queries.statements.statements_status"), Call("queries.statements.statements", {"limit": 5})],
+    "queries": [Call("queries.statements.statements", {"sort_by": "total_exec_time_ms", "user": None, "min_calls": 0,
+                                                       "text": None, "limit": 100})],
+    "activity": [Call("queries.activity.connection_usage"), Call("queries.activity.connections"),
+                 Call("queries.activity.blocking_tree"), Call("queries.activity.long_running_queries", {"min_seconds": 60}),
+                 Call("queries.activity.idle_in_transaction"), Call("queries.activity.wait_events"),
+                 Call("queries.activity.maintenance_progress"), Call("queries.activity.activity")],
+    "space": [Call("queries.space.database_sizes"), Call("queries.space.table_sizes"), Call("queries.space.index_sizes")],
+    "space_estimates": [Call("queries.space.table_size_estimates")],
+    "indexes": [Call("queries.indexes.unused_indexes", {"max_scans": 0}), Call("queries.indexes.duplicate_indexes"),
+                Call("queries.indexes.invalid_indexes"), Call("queries.indexes.seq_scan_tables", {"min_rows": 10_000}),
+                Call("queries.indexes.index_hit_ratio"), Call("queries.indexes.index_hit_rates")],
+    "maintenance": [Call("queries.maintenance.tables_past_autovacuum_threshold"), Call("queries.maintenance.vacuum_stats"),
+                    Call("queries.maintenance.database_wraparound"), Call("queries.maintenance.table_wraparound"),
+                    Call("queries.maintenance.sequence_overflow", {"min_ratio": 0.0}),
+                    Call("queries.maintenance.integer_column_overflow", {"min_ratio": 0.0})],
+    "cache": [Call("queries.cache.database_cache_hit"), Call("queries.cache.table_cache_hit"),
+              Call("queries.cache.index_cache_hit")],
+    "settings": [Call("queries.settings.performance_settings")],
+}
+APP_PAGES = ["overview", "queries", "activity", "space", "indexes", "maintenance", "cache", "settings"]
+
+
+def bench_settings() -> dict[str, str]:
+    settings = dict(DEMO_SETTINGS)
+    settings["max_connections"] = "300"  # 200 held sessions, the dashboard's pools, pgbench
+    return settings
+
+
+def start_cluster(data_dir: Path) -> Cluster:
+    return Cluster(embedded_bin_dir(), data_dir, settings=bench_settings()).start()
+
+
+def timed(action: Callable[[], object]) -> tuple[float, object, str | None]:
+    start = time.perf_counter()
+    try:
+        result, error = action(), None
+    except Exception as exc:  # noqa: BLE001 - a failed call is a figure too
+        result, error = None, f"{type(exc).__name__}: {exc}"
+    return time.perf_counter() - start, result, error
+
+
+def measure_floors(url: str, runs: int = 3) -> dict[str, float]:
+    """Each floor statement's best time of `runs` on an open connection (seconds)."""
+    floors = {}
+    with psycopg.connect(url, autocommit=True) as conn:
+        for name, statement in FLOOR_SQL.items():
+            best = float("inf")
+            for _ in range(runs):
+                start = time.perf_counter()
+                conn.execute(statement).fetchall()
+                best = min(best, time.perf_counter() - start)
+            floors[name] = best
+    return floors
+
+
+def call_direct(call: Call, engine) -> object:
+    if call.health:
+        from queries.health import health_checks
+
+        return health_checks(engine, None)
+    return call.function(engine, **call.kwargs)
+
+
+def measure_cold(url: str) -> dict[str, dict]:
+    """Each page's calls, in order, on a fresh engine (connect and version probe included)."""
+    from queries.connection import make_engine
+
+    pages = {}
+    for page, calls in PAGES.items():
+        engine = make_engine(url)
+        functions = {}
+        for call in calls:
+            seconds, _, error = timed(lambda call=call: call_direct(call, engine))
+            functions[call.label] = {"seconds": seconds, "error": error}
+        engine.dispose()
+        pages[page] = {"cold_s": sum(item["seconds"] for item in functions.values()), "functions": functions}
+    return pages
+
+
+def load_through_cache(call: Call, target) -> object:
+    from dashboard import data
+
+    if call.health:
+        return data.load_health(target, WARM_REFRESH_S)
+    return data.load(call.function, target, WARM_REFRESH_S, **call.kwargs)
+
+
+def measure_warm(url: str) -> dict[str, float]:
+    """Each page's calls through dashboard.data's st.cache_data (bare mode): primed once, then timed (ms)."""
+    os.environ.update({"DATABASE_URL": url, "PGPULSE_SECRETS": str(RESULTS / "no-secrets.toml")})
+    os.environ.pop("REDIS_URL", None)
+    from dashboard.config import Target
+
+    target = Target("default", url)
+    warm = {}
+    for page, calls in PAGES.items():
+        for call in calls:
+            timed(lambda call=call: load_through_cache(call, target))
+        start = time.perf_counter()
+        for call in calls:
+            timed(lambda call=call: load_through_cache(call, target))
+        warm[page] = (time.perf_counter() - start) * 1000
+    return warm
+
+
+def measure_render(url: str) -> dict:
+    """AppTest warm render of every page (the second run of each), with the process's peak memory after."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard.navigation import PAGES as PAGE_TABLE
+
+    # a long refresh keeps the warm run inside the first run's cache bucket
+    os.environ.update({"DATABASE_URL": url, "PGPULSE_SECRETS": str(RESULTS / "no-secrets.toml"),
+                       "PGPULSE_REFRESH_SECONDS": "300"})
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    app = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=600)
+    first_start = time.perf_counter()
+    app.run()
+    results = {"first_overview_s": time.perf_counter() - first_start, "pages": {}}
+    for page in APP_PAGES:
+        path = f"views/{PAGE_TABLE[page][0]}"
+        start = time.perf_counter()
+        app.switch_page(path).run()
+        first = time.perf_counter() - start
+        start = time.perf_counter()
+        app.switch_page(path).run()
+        warm = time.perf_counter() - start
+        errors = [str(item.value)[:200] for item in app.error] + [str(item.value)[:200] for item in app.exception]
+        results["pages"][page] = {"first_s": first, "warm_s": warm, "errors": errors}
+    results["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return results
+
+
+def exec_time_by_database(admin_url: str) -> dict[str, float]:
+    """Top-level execution time per database from pg_stat_statements (ms)."""
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        rows = conn.execute("SELECT d.datname, sum(s.total_exec_time) FROM pg_stat_statements s "
+                            "JOIN pg_database d ON d.oid = s.dbid WHERE s.toplevel GROUP BY d.datname").fetchall()
+    return {name: float(total) for name, total in rows}
+
+
+def measure_overhead(cluster: Cluster, monitored_url: str, seconds: int = 30, refresh_s: int = 10) -> dict:
+    """pgbench on its own database while every page's data is read each refresh interval; the
+    dashboard's share of execution time is its database's delta in pg_stat_statements."""
+    from queries.connection import make_engine
+
+    admin_url = cluster.url()
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = 'pgbench'").fetchone():
+            conn.execute("CREATE DATABASE pgbench")
+    pgbench = str(embedded_bin_dir() / "pgbench")
+    connection = ["-h", "127.0.0.1", "-p", str(cluster.port), "-U", "postgres"]
+    subprocess.run([pgbench, "-i", "-q", *connection, "pgbench"], check=True, capture_output=True)
+    monitored = monitored_url.rsplit("/", 1)[1]
+    before = exec_time_by_database(monitored_url)
+    process = subprocess.Popen([pgbench, "-T", str(seconds), "-c", "4", "-j", "2", *connection, "pgbench"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    engine = make_engine(monitored_url)
+    polls, poll_seconds = 0, []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and process.poll() is None:
+        started = time.perf_counter()
+        for calls in PAGES.values():
+            for call in calls:
+                timed(lambda call=call: call_direct(call, engine))
+        poll_seconds.append(time.perf_counter() - started)
+        polls += 1
+        time.sleep(max(0.0, refresh_s - poll_seconds[-1]))
+    out, _ = process.communicate()
+    engine.dispose()
+    after = exec_time_by_database(monitored_url)
+    delta = {name: after.get(name, 0.0) - before.get(name, 0.0) for name in after}
+    dashboard_ms, pgbench_ms = delta.get(monitored, 0.0), delta.get("pgbench", 0.0)
+    tps = re.search(r"tps = ([\d.]+)", out)
+    return {"seconds": seconds, "refresh_s": refresh_s, "polls": polls, "poll_seconds": poll_seconds,
+            "dashboard_exec_ms": dashboard_ms, "pgbench_exec_ms": pgbench_ms,
+            "dashboard_share": dashboard_ms / (dashboard_ms + pgbench_ms) if dashboard_ms + pgbench_ms else None,
+            "pgbench_tps": float(tps.group(1)) if tps else None}
+
+
+def page_rows(cold: dict, warm: dict, floors: dict, render: dict | None) -> list[dict]:
+    rows = []
+    for page in PAGES:
+        floor = sum(floors[name] for name in PAGE_FLOORS[page])
+        cold_s, warm_ms = cold[page]["cold_s"], warm[page]
+        render_s = render["pages"][page]["warm_s"] if render and page in render["pages"] else None
+        met = (cold_s < TARGET_COLD_S and cold_s <= TARGET_RATIO * floor and warm_ms < TARGET_WARM_MS
+               and (render_s is None or render_s < TARGET_RENDER_S))
+        rows.append({"page": page, "cold_s": cold_s, "warm_ms": warm_ms, "floor_s": floor,
+                     "floor_sources": PAGE_FLOORS[page], "ratio": cold_s / floor if floor else None,
+                     "render_warm_s": render_s, "target_met": met})
+    return rows
+
+
+def print_report(result: dict) -> None:
+    print(f"\n{result['catalog']}  ({result['machine']})")
+    print(f"{'page':<16}{'cold_s':>8}{'warm_ms':>9}{'floor_s':>9}{'ratio':>7}{'render_s':>10}  met")
+    for row in result["pages"]:
+        render = "-" if row["render_warm_s"] is None else f"{row['render_warm_s']:.2f}"
+        ratio = "-" if row["ratio"] is None else f"{row['ratio']:.1f}"
+        print(f"{row['page']:<16}{row['cold_s']:>8.3f}{row['warm_ms']:>9.1f}{row['floor_s']:>9.3f}{ratio:>7}"
+              f"{render:>10}  {'yes' if row['target_met'] else 'NO'}")
+    print("\nslowest calls (cold):")
+    calls = [(item["seconds"], page, label, item["error"]) for page, data in result["cold"].items()
+             for label, item in data["functions"].items()]
+    for seconds, page, label, error in sorted(calls, reverse=True)[:12]:
+        print(f"  {seconds:7.3f} s  {page:<16}{label}" + (f"  ERROR {error[:120]}" if error else ""))
+    print("\nfloors: " + ", ".join(f"{name} {seconds:.3f} s" for name, seconds in result["floors"].items()))
+    render = result.get("render")
+    if render:
+        print(f"AppTest first run (Overview, cold): {render['first_overview_s']:.2f} s; "
+              f"peak RSS after every page: {render['peak_rss_mb']:.0f} MB (target < {TARGET_PEAK_MB:.0f})")
+        for page, item in render["pages"].items():
+            if item["errors"]:
+                print(f"  {page}: {item['errors']}")
+    overhead = result.get("overhead")
+    if overhead:
+        share = overhead["dashboard_share"]
+        print(f"overhead: {overhead['polls']} polls of every page in {overhead['seconds']} s of pgbench -c 4 "
+              f"({overhead['pgbench_tps']} tps): dashboard {overhead['dashboard_exec_ms']:.0f} ms of execution, "
+              f"pgbench {overhead['pgbench_exec_ms']:.0f} ms, share "
+              + ("-" if share is None else f"{share:.1%}"))
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
+    parser.add_argument("--tables", type=int, default=10_000)
+    parser.add_argument("--indexes-per-table", type=int, default=2)
+    parser.add_argument("--schemas", type=int, default=10)
+    parser.add_argument("--statements", type=int, default=5_000)
+    parser.add_argument("--idle-connections", type=int, default=150)
+    parser.add_argument("--active-connections", type=int, default=50)
+    parser.add_argument("--pgbench-seconds", type=int, default=30, help="0 skips the overhead measurement")
+    parser.add_argument("--skip-render", action="store_true", help="skip the AppTest render measurement")
+    parser.add_argument("--data-dir", type=Path, default=RESULTS / "pgdata")
+    parser.add_argument("--json", type=Path, default=RESULTS / "latest.json")
+    parser.add_argument("--keep-running", action="store_true", help="leave the benchmark server running")
+    return parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> dict:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    cluster = start_cluster(args.data_dir)
+    catalog: Catalog | None = None
+    try:
+        catalog = build_catalog(cluster.url(), tables=args.tables, indexes_per_table=args.indexes_per_table,
+                                schemas=args.schemas, statements=args.statements,
+                                idle_connections=args.idle_connections, active_connections=args.active_connections)
+        print(f"catalog ready: build {catalog.build_seconds:.1f} s, statements {catalog.statements_seconds:.1f} s",
+              flush=True)
+        url = database_url(cluster.url(), "pgpulse_bench")
+        floors = measure_floors(url)
+        cold = measure_cold(url)
+        warm = measure_warm(url)
+        render = None if args.skip_render else measure_render(url)
+        overhead = measure_overhead(cluster, url, args.pgbench_seconds) if args.pgbench_seconds else None
+        result = {"date": datetime.now(UTC).isoformat(timespec="seconds"),
+                  "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+                  "catalog": catalog.params, "build_seconds": catalog.build_seconds,
+                  "floors": floors, "pages": page_rows(cold, warm, floors, render), "cold": cold,
+                  "render": render, "overhead": overhead,
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    finally:
+        if catalog:
+            catalog.close()
+        if not args.keep_running:
+            cluster.stop()
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(result, indent=2, default=str))
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    result = run(parse_args(argv))
+    print_report(result)
+    return 0
+
+
+if __name__ == "__main__":
+    threading.current_thread().name = "bench"
+    sys.exit(main())
