@@ -29,6 +29,9 @@ test: $(VENV)/.dev-installed
 lint: $(VENV)/.dev-installed
 	$(PY) -m ruff check .
 
+bench: $(VENV)/.dev-installed
+	$(PY) -m bench.run $(BENCH_ARGS)
+
 clean:
 	-$(PY) -m demo stop
 	rm -rf .data

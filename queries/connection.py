@@ -15,7 +15,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
 
-from queries.errors import InvalidTargetError, PgPulseError, UnsupportedServerError, translate
+from queries.errors import InvalidTargetError, PgPulseError, UnsupportedServerError, scrub, translate
 from queries.sql_loader import load_sql
 
 MIN_SERVER_VERSION_NUM = 140000
@@ -134,7 +134,18 @@ def fetch_frame(engine: sa.Engine, name: str, params: dict[str, Any] | None = No
     sql = load_sql(name, server_version_num(engine))
     with read_only(engine, **timeouts) as conn:
         result = conn.execute(sa.text(sql), params or {})
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        return without_passwords(pd.DataFrame(result.fetchall(), columns=list(result.keys())))
+
+
+def without_passwords(frame: pd.DataFrame) -> pd.DataFrame:
+    """Statement texts (pg_stat_statements, pg_stat_activity) can hold CREATE ROLE ... PASSWORD 'x':
+    mask them in every text column before a frame leaves the data layer."""
+    texts = [column for column in frame.columns
+             if frame[column].dtype == object or pd.api.types.is_string_dtype(frame[column].dtype)]
+    if not texts or frame.empty:
+        return frame
+    return frame.assign(**{column: frame[column].map(lambda value: scrub(value) if isinstance(value, str) else value)
+                           for column in texts})
 
 
 def fetch_row(engine: sa.Engine, name: str, params: dict[str, Any] | None = None,

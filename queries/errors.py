@@ -22,10 +22,14 @@ _SQLSTATE_MEANING = {
 
 _URL_CREDENTIALS = re.compile(r"(\w+(?:\+\w+)?://)([^:/@\s]*):([^@\s]*)@")
 _PASSWORD_PARAM = re.compile(r"(password\s*=\s*)('[^']*'|\S+)", re.IGNORECASE)
+# pg_stat_statements and pg_stat_activity keep a utility statement's literals: CREATE / ALTER ROLE ...
+# PASSWORD 'x' and CREATE USER MAPPING ... OPTIONS (password 'x') reach them verbatim
+_SQL_PASSWORD = re.compile(r"(\bPASSWORD\s+)(E?'(?:[^']|'')*')", re.IGNORECASE)
 
 
 def scrub(text: str, *secrets: str | None) -> str:
-    """Remove passwords: in URLs, in key=value strings, and any secret given literally."""
+    """Remove passwords: SQL PASSWORD literals, in URLs, in key=value strings, any secret given literally."""
+    text = _SQL_PASSWORD.sub(r"\1'***'", text)
     text = _URL_CREDENTIALS.sub(r"\1\2:***@", text)
     text = _PASSWORD_PARAM.sub(r"\1***", text)
     for secret in secrets:
@@ -79,6 +83,9 @@ def translate(exc: BaseException, *, context: str = "") -> PgPulseError:
     sqlstate = _sqlstate_of(exc)
     detail = _first_line(exc)
     prefix = f"{context}: " if context else ""
+    if sqlstate == "57014" and "user request" in detail:
+        return PgPulseError(f"{prefix}the query was cancelled on request — {detail} (SQLSTATE 57014)",
+                            kind="cancelled", sqlstate=sqlstate)
     if sqlstate in _SQLSTATE_MEANING:
         kind, meaning = _SQLSTATE_MEANING[sqlstate]
         return PgPulseError(f"{prefix}{meaning} — {detail} (SQLSTATE {sqlstate})", kind=kind, sqlstate=sqlstate)

@@ -58,7 +58,7 @@ def postgres_checks(engine: sa.Engine, *, long_query_s: int = 60, idle_in_transa
         lambda: _count_check("Invalid indexes", "indexes", len(indexes.invalid_indexes(engine)), "invalid indexes"),
         lambda: _count_check("Duplicate indexes", "indexes", len(indexes.duplicate_indexes(engine)),
                              "redundant indexes"),
-        lambda: _count_check("Unused indexes", "indexes", len(indexes.unused_indexes(engine)), "never-scanned indexes"),
+        lambda: _count_check("Unused indexes", "indexes", indexes.unused_index_count(engine), "never-scanned indexes"),
         lambda: _slow_statement_check(engine, slow_statement_ms),
     ]
 

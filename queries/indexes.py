@@ -16,6 +16,11 @@ def unused_indexes(engine: sa.Engine, *, max_scans: int = 0, limit: int = 500) -
     return fetch_frame(engine, "select_unused_indexes", {"max_scans": int(max_scans), "limit": int(limit)})
 
 
+def unused_index_count(engine: sa.Engine, *, max_scans: int = 0) -> int:
+    """How many indexes unused_indexes would list, without reading any index size (for health checks)."""
+    return int(fetch_row(engine, "count_unused_indexes", {"max_scans": int(max_scans)})["unused_count"])
+
+
 def duplicate_indexes(engine: sa.Engine, *, limit: int = 500) -> pd.DataFrame:
     """Indexes whose keys lead another valid index of the same kind, from pg_index columns."""
     return fetch_frame(engine, "select_duplicate_indexes", {"limit": int(limit)})

@@ -16,7 +16,7 @@ class ServerSummary:
     server_version_num: int
     uptime_seconds: float
     database_name: str
-    database_size_bytes: int
+    database_size_estimate_bytes: int  # from pg_class.relpages: as of the last VACUUM / ANALYZE
     connections_used: int
     max_connections: int
     superuser_reserved_connections: int

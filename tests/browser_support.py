@@ -107,7 +107,7 @@ def metric(page, label: str):
 
 
 def metric_value(page, label: str, timeout: float = 60_000) -> str:
-    value = metric(page, label).locator("[data-testid='stMetricValue']")
+    value = metric(page, label).locator("[data-testid='stMetricValue']").first
     value.wait_for(timeout=timeout)
     return value.inner_text().strip()
 
@@ -122,10 +122,21 @@ def download_csv(page, name: str) -> list[dict]:
     return list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
 
 
+# Streamlit scrolls inside its main container, so full_page alone stops at the viewport's height
+_CONTENT_HEIGHT = """() => Math.max(...Array.from(document.querySelectorAll(
+    "[data-testid='stMain'], [data-testid='stAppViewContainer'], [data-testid='stSidebarContent']"),
+    element => element.scrollHeight))"""
+
+
 def screenshot(page, name: str) -> Path:
+    """The whole page, however long: the viewport is stretched to the content for the shot."""
     SCREENSHOTS.mkdir(exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
+    height = min(int(page.evaluate(_CONTENT_HEIGHT)), 12_000)
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": max(height, VIEWPORT["height"])})
+    page.wait_for_timeout(800)  # plots and grids re-layout for the new size
     page.screenshot(path=path, full_page=True)
+    page.set_viewport_size(VIEWPORT)
     return path
 
 

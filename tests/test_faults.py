@@ -3,6 +3,7 @@ away, a migration holds ACCESS EXCLUSIVE, statement_timeout fires, the role lack
 and many viewers at once. Every page must keep rendering and say what is wrong, per panel."""
 from __future__ import annotations
 
+import re
 import threading
 import time
 import uuid
@@ -72,6 +73,13 @@ def page_links(app: AppTest) -> list[str]:
 
 def frames(app: AppTest) -> list[pd.DataFrame]:
     return [element.value for element in app.dataframe]
+
+
+def find_frame(app: AppTest, *columns: str) -> pd.DataFrame:
+    """The one table on the page that has all these columns (pages may reorder their panels)."""
+    found = [frame for frame in frames(app) if set(columns) <= set(frame.columns)]
+    assert len(found) == 1, (columns, [list(frame.columns) for frame in frames(app)])
+    return found[0]
 
 
 def subheaders(app: AppTest) -> list[str]:
@@ -199,7 +207,7 @@ def test_redis_going_away_leaves_postgres_panels_working(database, monkeypatch, 
     assert len(errors(cache)) == 5, errors(cache)  # nothing else failed
     assert {"Database", "Tables reading most from disk", "Indexes reading most from disk"} <= set(subheaders(cache))
     assert len(frames(cache)) == 2  # the PostgreSQL tables still render
-    assert "fault_probe" in set(frames(cache)[0]["table_name"])
+    assert "fault_probe" in set(find_frame(cache, "table_name", "heap_hit_ratio")["table_name"])
 
     overview.run()
     assert not overview.exception and not errors(overview), errors(overview)
@@ -212,19 +220,23 @@ def test_redis_going_away_leaves_postgres_panels_working(database, monkeypatch, 
 
 
 # ---------------------------------------------------------------------------------------------
-# A migration holds ACCESS EXCLUSIVE on a table
+# A migration holds ACCESS EXCLUSIVE locks
 
 
 @pytest.fixture
-def migration(database):
-    """A session inside BEGIN; LOCK TABLE migrating IN ACCESS EXCLUSIVE MODE, kept open during the test."""
+def migrating_table(database) -> str:
     with psycopg.connect(database, autocommit=True) as setup:
         setup.execute("CREATE TABLE migrating (id serial PRIMARY KEY, email text)")
         setup.execute("CREATE INDEX migrating_email_idx ON migrating (email)")
         setup.execute("INSERT INTO migrating (email) SELECT 'u' || g || '@example.com' FROM generate_series(1, 500) g")
         setup.execute("ANALYZE migrating")
-    conn = psycopg.connect(database)
-    conn.execute("LOCK TABLE migrating IN ACCESS EXCLUSIVE MODE")
+    return database
+
+
+@pytest.fixture
+def migration(migrating_table):
+    """A migration's open transaction; the test issues its statements, the lock is released in finally."""
+    conn = psycopg.connect(migrating_table)
     try:
         yield conn
     finally:
@@ -232,34 +244,144 @@ def migration(database):
         conn.close()
 
 
-def test_a_migration_lock_ends_in_a_message_not_a_hang(database, migration, monkeypatch, tmp_path, fresh_caches):
-    configure(monkeypatch, tmp_path, database, PGPULSE_LOCK_TIMEOUT_MS=300)
+LOCK_MESSAGE = ("a lock could not be taken within lock_timeout (is a migration holding a lock?) — canceling statement "
+                "due to lock timeout (SQLSTATE 55P03)")
+
+
+def test_a_table_locked_by_a_migration_does_not_hang_space_or_indexes(migrating_table, migration, monkeypatch,
+                                                                      tmp_path, fresh_caches):
+    migration.execute("LOCK TABLE migrating IN ACCESS EXCLUSIVE MODE")  # BEGIN is implicit (not autocommit)
+    configure(monkeypatch, tmp_path, migrating_table, PGPULSE_LOCK_TIMEOUT_MS=300)
+    space = open_page("views/space.py")
+    assert not space.exception and not errors(space), errors(space)
+    assert [str(warning.value) for warning in space.warning] == [
+        f"Exact sizes are waiting on a lock ({LOCK_MESSAGE}); showing estimates (relpages)."]
+    databases, tables = find_frame(space, "database_name"), find_frame(space, "table_name", "total_bytes")
+    assert migrating_table.rsplit("/", 1)[1] in set(databases["database_name"])
+    assert {"migrating", "fault_probe"} <= set(tables["table_name"])  # the estimates list the locked table too
+    index_sizes = find_frame(space, "index_name", "size_bytes")  # index files are not behind the table lock
+    assert "migrating_email_idx" in set(index_sizes["index_name"])
+
+    # nothing on the Indexes page needs the table itself: it renders whole
+    indexes = open_page("views/indexes.py")
+    assert_renders_cleanly(indexes, "indexes")
+    assert "migrating_email_idx" in set(find_frame(indexes, "index_name", "fix_sql", "index_scans")["index_name"])
+
+
+def test_an_index_dropped_in_an_open_migration_is_named_as_a_lock(migrating_table, migration, monkeypatch,
+                                                                  tmp_path, fresh_caches):
+    migration.execute("DROP INDEX migrating_email_idx")  # ACCESS EXCLUSIVE on the index and its table until commit
+    configure(monkeypatch, tmp_path, migrating_table, PGPULSE_LOCK_TIMEOUT_MS=300)
+    indexes = open_page("views/indexes.py")
+    assert not indexes.exception
+    assert errors(indexes) == [f"Unused indexes is unavailable: {LOCK_MESSAGE}"]
+    assert {"Duplicate and redundant indexes", "Invalid indexes", "Index hit rate"} <= set(subheaders(indexes))
+    assert len(frames(indexes)) == 4  # every other panel's table is there
+
     space = open_page("views/space.py")
     assert not space.exception
-    warnings = [str(warning.value) for warning in space.warning]
-    assert len(warnings) == 1 and warnings[0].startswith("Exact sizes are waiting on a lock (a lock could not be "
-                                                          "taken within lock_timeout"), warnings
-    tables = frames(space)[1]
-    assert {"migrating", "fault_probe"} <= set(tables["table_name"])  # estimates, the locked table too
-    ...
+    assert errors(space) == [f"Indexes is unavailable: {LOCK_MESSAGE}"]
+    assert [str(warning.value) for warning in space.warning] == [
+        f"Exact sizes are waiting on a lock ({LOCK_MESSAGE}); showing estimates (relpages)."]
+    assert "migrating" in set(find_frame(space, "table_name", "total_bytes")["table_name"])
+
+    overview = open_page("views/overview.py")
+    assert_renders_cleanly(overview, "overview")
+    unused_check = [label for label in page_links(overview) if label.startswith("Unused indexes: ")]
+    assert unused_check in ([f"Unused indexes: {LOCK_MESSAGE}"], ["Unused indexes: 1 never-scanned indexes"])
 
 
 # ---------------------------------------------------------------------------------------------
 # statement_timeout
 
 
-def test_statement_timeout_is_named_per_panel(database, monkeypatch, tmp_path, fresh_caches):
-    configure(monkeypatch, tmp_path, database, PGPULSE_STATEMENT_TIMEOUT_MS=1)
-    ...
+# PostgreSQL says "due to statement timeout", or "due to user request" when a 1 ms timer fires between statements
+TIMEOUT_MESSAGE = re.compile(r"the query was cancelled by statement_timeout — canceling statement due to "
+                             r"(statement timeout|user request) \(SQLSTATE 57014\)")
+# panels whose query reads every one of 1,000 tables (files, statistics, sequences): tens of ms, never 1 ms
+HEAVY_PANELS = {"views/space.py": ["Tables", "Indexes"],
+                "views/maintenance.py": ["Vacuum and analyze", "Sequences close to their maximum",
+                                         "Integer columns close to overflow"]}
+
+
+def test_statement_timeout_is_named_per_panel(database, redis_url, monkeypatch, tmp_path, fresh_caches):
+    with psycopg.connect(database, autocommit=True) as conn:
+        conn.execute("DO $$ BEGIN FOR i IN 1..1000 LOOP "
+                     "EXECUTE format('CREATE TABLE wide_%s (id serial PRIMARY KEY, v int)', i); END LOOP; END $$")
+    configure(monkeypatch, tmp_path, database, redis_url, PGPULSE_STATEMENT_TIMEOUT_MS=1)
+    for page in PAGES:
+        app = open_page(page)
+        assert not app.exception, (page, [str(exc.value) for exc in app.exception])
+        shown = errors(app)
+        assert all(re.fullmatch(rf".* is unavailable: {TIMEOUT_MESSAGE.pattern}", text) for text in shown), (page, shown)
+        for title in HEAVY_PANELS.get(page, []):
+            assert TIMEOUT_MESSAGE.fullmatch(panel_error(app, title).removeprefix(f"{title} is unavailable: "))
+        for label in page_links(app):  # health checks: a number, or the same plain words
+            detail = label.split(": ", 1)[1]
+            assert TIMEOUT_MESSAGE.fullmatch(detail) or "SQLSTATE" not in detail, label
 
 
 # ---------------------------------------------------------------------------------------------
 # the monitoring role has LOGIN only
 
 
-def test_a_role_without_privileges_is_told_which_grant_is_missing(cluster, database, monkeypatch, tmp_path,
+@pytest.fixture
+def login_only_url(database, cluster):
+    """DATABASE_URL of a role with LOGIN and nothing else (not pg_monitor, not superuser)."""
+    role = f"login_only_{uuid.uuid4().hex[:6]}"
+    with psycopg.connect(database, autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {role} LOGIN")
+    yield with_database(cluster.url("postgres", user=role), database.rsplit("/", 1)[1])
+    with psycopg.connect(database, autocommit=True) as conn:
+        conn.execute(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{role}'")
+        conn.execute(f"DROP ROLE IF EXISTS {role}")
+
+
+def test_a_role_without_privileges_is_told_which_grant_is_missing(database, login_only_url, monkeypatch, tmp_path,
                                                                   fresh_caches):
-    ...
+    role = login_only_url.split("://", 1)[1].split("@", 1)[0]
+    grant = f"GRANT pg_read_all_stats TO {role}; (or pg_monitor) to see all"
+    sleeper = psycopg.connect(database, autocommit=True)  # the superuser's session, invisible to the role
+    worker = threading.Thread(target=lambda: _swallow(sleeper, "SELECT pg_sleep(30)"), daemon=True)
+    worker.start()
+    try:
+        with psycopg.connect(database) as watcher:  # the sleeper has run for over a second
+            while not watcher.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s AND state = 'active' AND "
+                                      "query_start < clock_timestamp() - interval '1.5 s'",
+                                      (sleeper.info.backend_pid,)).fetchone()[0]:
+                time.sleep(0.1)
+        configure(monkeypatch, tmp_path, login_only_url)
+        for page in PAGES:
+            app = open_page(page)
+            assert not app.exception, (page, [str(exc.value) for exc in app.exception])
+            shown = [text for text in errors(app) if "no Redis is configured" not in text]
+            assert all("pg_monitor" in text for text in shown), (page, shown)
+            infos = [str(info.value) for info in app.info]
+            if page == "views/overview.py":
+                assert infos == [f"role {role} sees the text of its own statements only; others show as "
+                                 f"<insufficient privilege>. {grant}"]
+            if page == "views/queries.py":
+                assert len(infos) == 1 and infos[0].endswith(grant) and "statements are hidden" in infos[0]
+            if page == "views/activity.py":
+                # other roles' sessions have no state or query for this role: a long-running one can't be seen
+                assert infos == [f"role {role} sees the state, query and waits of its own sessions only: other "
+                                 f"roles' sessions are counted but never shown as running, waiting or blocking. "
+                                 f"{grant}"]
+                app.number_input(key="a_long_s").set_value(1).run()
+                long_running = [frame for frame in frames(app)
+                                if "query_seconds" in frame.columns and "backend_type" not in frame.columns]
+                assert len(long_running) == 1 and long_running[0].empty  # the 1.5 s pg_sleep is not seen
+    finally:
+        sleeper.cancel_safe()
+        worker.join(10)
+        sleeper.close()
+
+
+def _swallow(conn: psycopg.Connection, sql: str) -> None:
+    try:
+        conn.execute(sql)
+    except psycopg.Error:
+        pass  # cancelled at teardown
 
 
 # ---------------------------------------------------------------------------------------------
@@ -267,4 +389,47 @@ def test_a_role_without_privileges_is_told_which_grant_is_missing(cluster, datab
 
 
 def test_a_connection_storm_stays_within_the_pool(database):
-    ...
+    from queries.cache import database_cache_hit
+    from queries.connection import make_engine
+    from queries.health import health_checks
+    from queries.overview import server_summary
+    from queries.statements import statements, statements_status
+
+    engine = make_engine(database, pool_size=2, application_name="pgpulse-storm")
+    viewers, barrier, failures = 8, threading.Barrier(8, timeout=30), []
+    done = threading.Event()
+
+    def viewer() -> None:
+        try:
+            barrier.wait()
+            for _ in range(3):  # what one Overview render asks for
+                server_summary(engine), statements_status(engine), database_cache_hit(engine)
+                statements(engine, limit=5), health_checks(engine)
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            failures.append(exc)
+
+    samples: list[int] = []
+
+    def sample() -> None:
+        with psycopg.connect(database, autocommit=True) as conn:
+            while not done.is_set():
+                samples.append(conn.execute("SELECT count(*) FROM pg_stat_activity "
+                                            "WHERE application_name = 'pgpulse-storm'").fetchone()[0])
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    threads = [threading.Thread(target=viewer) for _ in range(viewers)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+    finally:
+        done.set()
+        sampler.join(30)
+    assert not failures, failures
+    assert samples and max(samples) <= 2, max(samples)
+    with psycopg.connect(database) as conn:  # the pool keeps its two connections, and no more
+        assert conn.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgpulse-storm'"
+                            ).fetchone()[0] == 2
+    engine.dispose()

@@ -16,10 +16,20 @@ from queries.activity import (
     maintenance_progress,
     wait_events,
 )
+from queries.statements import statements_status
 
 context = current()
 st.title("Activity")
 min_seconds = st.number_input("Long-running threshold (seconds)", 1, 86_400, 60, key="a_long_s")
+
+
+def visibility_note() -> None:
+    """Without pg_read_all_stats, other roles' sessions have no state, query or wait event: say so."""
+    status = load(statements_status, context.target, context.refresh_seconds)
+    if not status.can_read_all_stats:
+        st.info(f"role {status.role_name} sees the state, query and waits of its own sessions only: other roles' "
+                "sessions are counted but never shown as running, waiting or blocking. "
+                f"GRANT pg_read_all_stats TO {status.role_name}; (or pg_monitor) to see all", icon=":material/lock:")
 
 
 def usage() -> None:
@@ -54,6 +64,8 @@ def blocking() -> None:
 
 @st.fragment(run_every=context.run_every)
 def activity_page() -> None:
+    with panel():
+        visibility_note()
     with panel("Connections"):
         usage()
         connection_charts()

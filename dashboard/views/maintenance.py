@@ -16,6 +16,7 @@ from queries.maintenance import (
 
 context = current()
 st.title("Maintenance")
+SLOW_REFRESH_S = max(context.refresh_seconds, 60)  # xid ages and sequence values move slowly
 min_ratio = st.slider("Show sequences and integer columns at least this full", 0.0, 1.0, 0.0, 0.05, key="m_ratio")
 RATIOS = {name: st.column_config.ProgressColumn(name.replace("_", " "), min_value=0.0, max_value=1.0, format="percent")
           for name in ("dead_row_ratio", "used_ratio")}
@@ -31,13 +32,13 @@ def maintenance_page() -> None:
         st.plotly_chart(horizontal_bar(stats, "table_name", "dead_rows", "Dead rows by table"), key="m_dead")
         table_with_csv(stats, "maintenance", column_config=RATIOS)
     with panel("Transaction-ID wraparound"):
-        table_with_csv(load(database_wraparound, context.target, context.refresh_seconds), "wraparound")
-        table_with_csv(load(table_wraparound, context.target, context.refresh_seconds), "table_wraparound")
+        table_with_csv(load(database_wraparound, context.target, SLOW_REFRESH_S), "wraparound")
+        table_with_csv(load(table_wraparound, context.target, SLOW_REFRESH_S), "table_wraparound")
     with panel("Sequences close to their maximum"):
-        table_with_csv(load(sequence_overflow, context.target, context.refresh_seconds, min_ratio=min_ratio),
+        table_with_csv(load(sequence_overflow, context.target, SLOW_REFRESH_S, min_ratio=min_ratio),
                        "sequences", column_config=RATIOS)
     with panel("Integer columns close to overflow"):
-        table_with_csv(load(integer_column_overflow, context.target, context.refresh_seconds, min_ratio=min_ratio),
+        table_with_csv(load(integer_column_overflow, context.target, SLOW_REFRESH_S, min_ratio=min_ratio),
                        "integer_overflow", column_config=RATIOS)
 
 

@@ -22,7 +22,8 @@ def summary_metrics() -> None:
     first, second, third, fourth = st.columns(4)
     first.metric("PostgreSQL", summary.server_version.split()[0])
     first.metric("Uptime", human_duration(summary.uptime_seconds))
-    second.metric(f"Size of {summary.database_name}", human_bytes(summary.database_size_bytes))
+    second.metric(f"Size of {summary.database_name}", human_bytes(summary.database_size_estimate_bytes),
+                  help="estimated by page counts (relpages, as of the last VACUUM / ANALYZE); exact sizes on the Space page")
     second.metric("Connections", f"{summary.connections_used} / {summary.max_connections}",
                   help=f"{summary.superuser_reserved_connections} more are reserved for superusers")
     third.metric("Buffer cache hit ratio", percent(summary.cache_hit_ratio, 2), help="since statistics reset")
@@ -55,7 +56,9 @@ STATUS_ICONS = {"pass": ":material/check_circle:", "warn": ":material/warning:",
 
 
 def health() -> None:
-    checks = load_health(context.target, context.refresh_seconds)
+    checks = load_health(context.target, max(context.refresh_seconds, 30))  # index and size checks are costly
+    if (checks["status"] == "error").any():  # a failure (server down) must not outlive the refresh interval
+        checks = load_health(context.target, context.refresh_seconds)
     for row in checks.itertuples():
         icon = STATUS_ICONS[row.status]
         st.page_link(str(page_file(row.page)), label=f"{row.check}: {row.detail}", icon=icon)

@@ -16,29 +16,39 @@ BYTES = {name: st.column_config.NumberColumn(name.replace("_", " "), format="com
 SIZE_REFRESH_S = max(context.refresh_seconds, 60)
 
 
-def table_frame():
-    """Exact sizes; estimates from relpages when a lock (e.g. a migration's) holds them up."""
+def tables() -> None:
+    """Estimates from relpages first (instant on huge catalogs), replaced by exact sizes when they
+    arrive; a lock that holds up exact sizes (a migration's) leaves the estimates up, saying why."""
+    slot = st.empty()
+    estimates = load(table_size_estimates, context.target, context.refresh_seconds)
+    with slot.container():
+        st.caption("Estimated from page counts (relpages); exact sizes are being read …")
+        st.plotly_chart(size_treemap(estimates), key="s_treemap_estimate")
     try:
-        return load(table_sizes, context.target, SIZE_REFRESH_S)
+        exact = load(table_sizes, context.target, SIZE_REFRESH_S)
     except PgPulseError as exc:
         if exc.kind != "lock_timeout":
             raise
-        st.warning(f"Exact sizes are waiting on a lock ({exc}); showing estimates (relpages).",
-                   icon=":material/lock_clock:")
-        return load(table_size_estimates, context.target, context.refresh_seconds)
+        with slot.container():
+            st.warning(f"Exact sizes are waiting on a lock ({exc}); showing estimates (relpages).",
+                       icon=":material/lock_clock:")
+            st.plotly_chart(size_treemap(estimates), key="s_treemap_locked")
+            table_with_csv(estimates, "table_sizes", column_config=BYTES)
+        return
+    with slot.container():
+        st.plotly_chart(size_treemap(exact), key="s_treemap")
+        table_with_csv(exact, "table_sizes", column_config=BYTES)
 
 
 @st.fragment(run_every=context.run_every)
 def space_page() -> None:
+    with panel("Tables"):
+        tables()
     with panel("Databases"):
         databases = load(database_sizes, context.target, SIZE_REFRESH_S)
         st.plotly_chart(horizontal_bar(databases.dropna(), "database_name", "size_bytes", "Database size (bytes)"),
                         key="s_db")
         table_with_csv(databases, "database_sizes", column_config=BYTES)
-    with panel("Tables"):
-        tables = table_frame()
-        st.plotly_chart(size_treemap(tables), key="s_treemap")
-        table_with_csv(tables, "table_sizes", column_config=BYTES)
     with panel("Indexes"):
         table_with_csv(load(index_sizes, context.target, SIZE_REFRESH_S), "index_sizes", column_config=BYTES)
 
