@@ -83,8 +83,11 @@ class Call:
 
 # exactly the calls dashboard/views/<page>.py makes on first paint, with the widgets' default values
 PAGES: dict[str, list[Call]] = {
-    "overview": [Call("queries.overview.server_summary"), Call("queries.health.health_checks", health=True, min_refresh_s=30),
-                 Call("queries.statements.statements_status"), Call("queries.statements.statements", {"limit": 5})],
+    "overview": [Call("queries.overview.server_summary"),
+                 Call("queries.health.health_checks", {"groups": ("live",)}, health=True),
+                 Call("queries.health.health_checks", {"groups": ("catalog",)}, health=True, min_refresh_s=300),
+                 Call("queries.statements.statements_status", min_refresh_s=60),
+                 Call("queries.statements.statements", {"limit": 5})],
     "queries": [Call("queries.statements.statements", {"sort_by": "total_exec_time_ms", "user": None, "min_calls": 0,
                                                        "text": None, "limit": 100})],
     "activity": [Call("queries.activity.connection_usage"), Call("queries.activity.connections"),
@@ -151,7 +154,7 @@ def call_direct(call: Call, engine) -> object:
     if call.health:
         from queries.health import health_checks
 
-        return health_checks(engine, None)
+        return health_checks(engine, None, **call.kwargs)
     return call.function(engine, **call.kwargs)
 
 
@@ -176,7 +179,7 @@ def load_through_cache(call: Call, target, refresh_s: int = WARM_REFRESH_S) -> o
 
     refresh_s = max(refresh_s, call.min_refresh_s)
     if call.health:
-        return data.load_health(target, refresh_s)
+        return data.load_health(target, refresh_s, **call.kwargs)
     return data.load(call.function, target, refresh_s, **call.kwargs)
 
 

@@ -112,16 +112,18 @@ def load_redis(function: Callable, target: Target, refresh_seconds: int, **kwarg
 
 
 @st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
-def _cached_health(database_url: str, redis_url: str | None, pool_size: int, bucket: int):
+def _cached_health(database_url: str, redis_url: str | None, pool_size: int, bucket: int,
+                   groups: tuple[str, ...] = ("live", "catalog")):
     from queries.health import health_checks
 
-    return health_checks(engine_for(database_url, pool_size), redis_for(redis_url) if redis_url else None)
+    return health_checks(engine_for(database_url, pool_size), redis_for(redis_url) if redis_url else None,
+                         groups=groups)
 
 
-def load_health(target: Target, refresh_seconds: int):
+def load_health(target: Target, refresh_seconds: int, groups: tuple[str, ...] = ("live", "catalog")):
     """queries.health.health_checks for the target (with its Redis when configured), cached."""
     bucket = int(time.time() // max(refresh_seconds, 1))
-    return _cached_health(target.database_url, target.redis_url, settings().pool_size, bucket)
+    return _cached_health(target.database_url, target.redis_url, settings().pool_size, bucket, groups)
 
 
 def _resolve(function_path: str) -> Callable:

@@ -104,14 +104,19 @@ CHECK_NAMES = ["Long-running queries", "Idle in transaction", "Connection usage"
                "Unused indexes", "Slow statements"]
 CHECK_PAGES = ["activity", "activity", "activity", "cache", "maintenance", "maintenance", "indexes", "indexes",
                "indexes", "queries"]
+# 'live' checks read cheap views that change by the second; 'catalog' checks scan the catalog or
+# pg_stat_statements and change slowly, so a dashboard can run them far less often
+CHECK_GROUPS = ["live", "live", "live", "live", "catalog", "catalog", "catalog", "catalog", "catalog", "catalog"]
+ALL_GROUPS = ("live", "catalog")
 
 
-def health_checks(engine: sa.Engine, redis_client=None, **thresholds) -> pd.DataFrame:
-    """Every check as a row: check, status, value, threshold, detail, page."""
+def health_checks(engine: sa.Engine, redis_client=None, *, groups: tuple[str, ...] = ALL_GROUPS,
+                  **thresholds) -> pd.DataFrame:
+    """The checks of the given groups as rows: check, status, value, threshold, detail, page."""
     pg_thresholds = {k: v for k, v in thresholds.items() if not k.startswith("redis_")}
-    rows = [_run(thunk, name, page) for thunk, name, page in
-            zip(postgres_checks(engine, **pg_thresholds), CHECK_NAMES, CHECK_PAGES, strict=True)]
-    if redis_client is not None:
+    checks = zip(postgres_checks(engine, **pg_thresholds), CHECK_NAMES, CHECK_PAGES, CHECK_GROUPS, strict=True)
+    rows = [_run(thunk, name, page) for thunk, name, page, group in checks if group in groups]
+    if redis_client is not None and "live" in groups:
         rows += [_run(thunk, name, "cache") for thunk, name in
                  zip(redis_checks(redis_client), ["Redis hit ratio", "Redis memory"], strict=True)]
     return pd.DataFrame([asdict(row) for row in rows])
