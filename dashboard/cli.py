@@ -27,7 +27,7 @@ from queries.statements import statements
 
 # name -> function(engine) returning the frame written to <name>.csv
 REPORTS: dict[str, Callable[[sa.Engine], pd.DataFrame]] = {
-    "statements": lambda engine: statements(engine, limit=100_000),
+    "statements": lambda engine: statements(engine, limit=100_000, include_nested=True),
     "activity": lambda engine: activity.activity(engine, limit=100_000),
     "blocking": blocking_tree,
     "wait_events": wait_events,

@@ -98,7 +98,7 @@ def test_make_run_serves_pages_and_stops_cleanly(demo_data_dir, browser):
         assert page.get_by_text("Top 5 statements by total time").is_visible()
         assert page.locator("[data-testid='stMetricValue']").first.inner_text().startswith("18.")
         SCREENSHOTS.mkdir(exist_ok=True)
-        page.screenshot(path=SCREENSHOTS / "overview.png", full_page=True)
+        page.screenshot(path=SCREENSHOTS / "demo_overview.png", full_page=True)
 
         rows = []
         for _ in range(20):  # the workload needs a few seconds to run its N+1 feed 20 times
@@ -110,7 +110,7 @@ def test_make_run_serves_pages_and_stops_cleanly(demo_data_dir, browser):
                 break
             time.sleep(3)
         assert rows and int(rows[0]["calls"]) >= 20, "the N+1 statement is not on the Queries page"
-        page.screenshot(path=SCREENSHOTS / "queries.png", full_page=True)
+        page.screenshot(path=SCREENSHOTS / "demo_queries.png", full_page=True)
     finally:
         demo.process.send_signal(signal.SIGINT)  # what Ctrl-C in the terminal sends
         demo.process.wait(90)

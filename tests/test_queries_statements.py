@@ -115,3 +115,17 @@ def test_role_without_read_all_stats_is_told_which_grant(probed_db):
         conn.execute(f"GRANT pg_read_all_stats TO {role}")
     limited.dispose()
     assert list(statements(limited, text="pgpulse_probe WHERE")["query"]) == [PROBE_QUERY]
+
+
+def test_nested_statements_only_on_request(fresh_db):
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute("CREATE FUNCTION nested_probe() RETURNS bigint LANGUAGE sql AS "
+                     "$$ SELECT count(*) FROM pg_class WHERE relname = 'nested_marker' $$")
+        for _ in range(3):
+            conn.execute("SELECT nested_probe()")
+    engine = make_engine(fresh_db)
+    nested_text = "FROM pg_class WHERE relname = $1"  # the function's statement, constants normalised
+    assert statements(engine, text=nested_text).empty
+    nested = statements(engine, text=nested_text, include_nested=True)
+    assert list(nested["toplevel"]) == [False] and list(nested["calls"]) == [3]
+    assert list(statements(engine, text="SELECT nested_probe()")["calls"]) == [3]

@@ -31,7 +31,7 @@ def redis_overview() -> None:
     second.metric("Hit ratio since start", percent(summary.hit_ratio, 2))
     second.metric("Hit ratio, last interval", percent(redis_hit_ratio_between(previous, summary), 2))
     limit = human_bytes(summary.maxmemory_bytes) if summary.maxmemory_bytes else "no limit"
-    third.metric("Memory", f"{human_bytes(summary.used_memory_bytes)} / {limit}",
+    third.metric(f"Memory (max {limit})", human_bytes(summary.used_memory_bytes),
                  help=f"maxmemory-policy {summary.maxmemory_policy}")
     fragmentation = (f"{summary.mem_fragmentation_ratio:.2f}" if summary.fragmentation_is_meaningful
                      else "n/a (small)")

@@ -30,10 +30,11 @@ def summary_metrics() -> None:
     third.metric("Buffer cache hit ratio", percent(summary.cache_hit_ratio, 2), help="since statistics reset")
     third.metric("Hit ratio, last interval", percent(interval_ratio, 2))
     fourth.metric("Transactions / s", "–" if tps is None else f"{tps:,.1f}", help="since the previous refresh")
+    st.session_state["_overview_reachable"] = True
 
 
 def statements_health() -> None:
-    status = load(statements_status, context.target, max(context.refresh_seconds, 60))
+    status = load(statements_status, context.target, slow_refresh(max(context.refresh_seconds, 60)))
     if status.fix:
         st.warning(f"pg_stat_statements is not usable: {status.fix}", icon=":material/warning:")
     else:
@@ -61,7 +62,7 @@ CATALOG_REFRESH_S = 300  # index, overflow and wraparound checks scan the catalo
 
 def health() -> None:
     live = load_health(context.target, context.refresh_seconds, ("live",))
-    catalog = load_health(context.target, max(context.refresh_seconds, CATALOG_REFRESH_S), ("catalog",))
+    catalog = load_health(context.target, slow_refresh(max(context.refresh_seconds, CATALOG_REFRESH_S)), ("catalog",))
     if (catalog["status"] == "error").any():  # a failure (server down) must not outlive the refresh interval
         catalog = load_health(context.target, context.refresh_seconds, ("catalog",))
     checks = pd.concat([live.iloc[:4], catalog, live.iloc[4:]], ignore_index=True)  # the order of CHECK_NAMES
@@ -72,8 +73,15 @@ def health() -> None:
         table_with_csv(checks, "health")
 
 
+def slow_refresh(seconds: int) -> int:
+    """Slow-changing panels refresh at `seconds`, but at the page's pace while the server fails, so
+    an outage never leaves an old green result next to the errors."""
+    return seconds if st.session_state.get("_overview_reachable") else context.refresh_seconds
+
+
 @st.fragment(run_every=context.run_every)
 def overview() -> None:
+    st.session_state["_overview_reachable"] = False
     with panel():
         summary_metrics()
     with panel("Health checks"):

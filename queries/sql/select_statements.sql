@@ -34,6 +34,8 @@ FROM db_statements s
 CROSS JOIN database_total t
 LEFT JOIN pg_roles r ON r.oid = s.userid
 WHERE s.calls >= :min_calls
+  -- statements run inside functions (track = all) are already in their caller's time
+  AND (CAST(:include_nested AS boolean) OR s.toplevel)
   AND (CAST(:user_name AS text) IS NULL OR r.rolname = CAST(:user_name AS text))
   AND (CAST(:query_text AS text) IS NULL OR strpos(lower(s.query), lower(CAST(:query_text AS text))) > 0)
 ORDER BY CASE CAST(:sort_by AS text)
