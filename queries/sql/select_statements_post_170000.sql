@@ -29,9 +29,10 @@ SELECT s.queryid,
        s.temp_blks_read,
        s.temp_blks_written,
        s.wal_bytes::float8 AS wal_bytes,
-       100 * s.total_exec_time / t.total_exec_time_ms AS percent_of_total_time
+       -- a scalar subquery is an InitPlan, computed once: a join here let the planner, which
+       -- expects one row from the function scan, re-aggregate the CTE for every statement
+       100 * s.total_exec_time / (SELECT total_exec_time_ms FROM database_total) AS percent_of_total_time
 FROM db_statements s
-CROSS JOIN database_total t
 LEFT JOIN pg_roles r ON r.oid = s.userid
 WHERE s.calls >= :min_calls
   -- statements run inside functions (track = all) are already in their caller's time
