@@ -1,7 +1,7 @@
-"""Time plan_nodes + plan_summary on a plan of 2,000+ nodes from the embedded PostgreSQL 18.
+"""Time plan_nodes + plan_summary, and the Explain page's two Plotly figures, on a plan of
+2,000+ nodes from the embedded PostgreSQL 18.
 
 Run: .venv/bin/python -m bench.plan_parse   (prints figures from one run; no assertions)
-The lead adds the Plotly figure's build time here.
 """
 from __future__ import annotations
 
@@ -47,8 +47,13 @@ def main() -> None:
     loads = best_of(5, lambda: json.loads(text))
     parse = best_of(5, lambda: plan_summary(result.plan_json, plan_nodes(result.plan_json)))
     print(f"nodes: {len(result.nodes)}  plan JSON: {len(text) / 1e6:.1f} MB")
+    from dashboard.charts import plan_icicle, top_nodes_bar
+
+    figures = best_of(5, lambda: (plan_icicle(result.nodes).to_json(), top_nodes_bar(result.nodes).to_json()))
     print(f"json.loads: {loads * 1000:.1f} ms  plan_nodes + plan_summary: {parse * 1000:.1f} ms  "
           f"ratio: {parse / loads:.1f}x json.loads")
+    print(f"icicle + top-nodes figures built and serialised: {figures * 1000:.1f} ms  "
+          f"ratio: {figures / loads:.1f}x json.loads")
 
 
 if __name__ == "__main__":

@@ -104,13 +104,14 @@ PAGES: dict[str, list[Call]] = {
                 Call("queries.indexes.seq_scan_tables", {"min_rows": 10_000}, min_refresh_s=60),
                 Call("queries.indexes.index_hit_ratio", min_refresh_s=60),
                 Call("queries.indexes.index_hit_rates", min_refresh_s=60)],
-    "maintenance": [Call("queries.maintenance.tables_past_autovacuum_threshold"), Call("queries.maintenance.vacuum_stats"),
+    "maintenance": [Call("queries.maintenance.tables_past_autovacuum_threshold", min_refresh_s=60),
+                    Call("queries.maintenance.vacuum_stats", min_refresh_s=60),
                     Call("queries.maintenance.database_wraparound", min_refresh_s=60),
                     Call("queries.maintenance.table_wraparound", min_refresh_s=60),
                     Call("queries.maintenance.sequence_overflow", {"min_ratio": 0.0}, min_refresh_s=60),
                     Call("queries.maintenance.integer_column_overflow", {"min_ratio": 0.0}, min_refresh_s=60)],
-    "cache": [Call("queries.cache.database_cache_hit"), Call("queries.cache.table_cache_hit"),
-              Call("queries.cache.index_cache_hit")],
+    "cache": [Call("queries.cache.database_cache_hit"), Call("queries.cache.table_cache_hit", min_refresh_s=60),
+              Call("queries.cache.index_cache_hit", min_refresh_s=60)],
     "settings": [Call("queries.settings.performance_settings", min_refresh_s=60)],
 }
 APP_PAGES = ["overview", "queries", "activity", "space", "indexes", "maintenance", "cache", "settings"]

@@ -49,10 +49,11 @@ def cache_page() -> None:
     with panel("Database"):
         postgres_cache()
     with panel("Tables reading most from disk"):
-        tables = load(table_cache_hit, context.target, context.refresh_seconds)
+        # per-relation counters scan every table's statistics: once a minute is plenty for a ranking
+        tables = load(table_cache_hit, context.target, max(context.refresh_seconds, 60))
         table_with_csv(tables, "table_cache_hit")
     with panel("Indexes reading most from disk"):
-        table_with_csv(load(index_cache_hit, context.target, context.refresh_seconds), "index_cache_hit")
+        table_with_csv(load(index_cache_hit, context.target, max(context.refresh_seconds, 60)), "index_cache_hit")
     st.header("Redis")
     with panel("Server"):
         redis_overview()
