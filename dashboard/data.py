@@ -59,12 +59,12 @@ class SharedCache:
         return self.client
 
     def through(self, key_parts: tuple, compute: Callable[[], Any], ttl_seconds: int) -> Any:
-        from queries.shared_cache import NotCacheable, cache_key, get_cached, put_cached
+        from queries.shared_cache import NotCacheable, cache_key, put_cached
 
         client, key = self._client(), cache_key(*key_parts)
         if client is not None:
             try:
-                hit, value = get_cached(client, key)
+                hit, value = self._get_or_wait(client, key, ttl_seconds)
                 if hit:
                     self.hits += 1
                     return value
@@ -81,6 +81,26 @@ class SharedCache:
             except Exception:  # noqa: BLE001
                 self.down_until = time.monotonic() + self.RETRY_AFTER_S
         return value
+
+
+    WAIT_FOR_PEER_S = 5.0
+
+    def _get_or_wait(self, client, key: str, ttl_seconds: int) -> tuple[bool, Any]:
+        """A hit, or (False, None) when this caller should compute: the first to miss takes a short
+        lock and computes; the others (sessions and processes) wait for its result instead of
+        sending the same query at the same moment."""
+        from queries.shared_cache import get_cached, take_compute_lock
+
+        hit, value = get_cached(client, key)
+        if hit or take_compute_lock(client, key, min(ttl_seconds, self.WAIT_FOR_PEER_S)):
+            return hit, value
+        deadline = time.monotonic() + min(ttl_seconds, self.WAIT_FOR_PEER_S)
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            hit, value = get_cached(client, key)
+            if hit:
+                return hit, value
+        return False, None  # the peer is slow or gone: compute here
 
 
 @st.cache_resource(show_spinner=False)

@@ -67,5 +67,10 @@ def get_cached(client, key: str) -> tuple[bool, Any]:
     return (False, None) if raw is None else (True, decode(raw))
 
 
+def take_compute_lock(client, key: str, seconds: float) -> bool:
+    """True for the one caller that should compute `key` now (SET NX with an expiry)."""
+    return bool(client.set(key + ":computing", b"1", nx=True, px=max(int(seconds * 1000), 1)))
+
+
 def put_cached(client, key: str, value: Any, ttl_seconds: int) -> None:
     client.set(key, encode(value), ex=max(int(ttl_seconds), 1))

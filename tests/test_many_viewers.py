@@ -16,7 +16,8 @@ from tests.browser_support import CHROMIUM, CHROMIUM_FLAGS, ERROR_ALERT, EXCEPTI
 VIEWERS, PROCESSES, REFRESH_S, DURATION_S = 20, 2, 2, 60
 SUMMARY_QUERY = "%pg_postmaster_start_time()%"  # the Overview's server summary, one statement per refresh
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+pytestmark = [pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
+              pytest.mark.timeout(600)]
 
 
 def summary_calls(url: str) -> int:

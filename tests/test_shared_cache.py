@@ -69,3 +69,26 @@ def test_redis_down_falls_back_to_computing():
     assert cache.through(("k",), lambda: 7, 5) == 7
     assert cache.down_until > 0 and cache.misses == 1
     assert cache.through(("k",), lambda: 8, 5) == 8  # no retry during the back-off: straight to compute
+
+
+def test_concurrent_misses_compute_once(redis_url):
+    import threading
+
+    caches = [SharedCache(redis_url) for _ in range(6)]  # six processes' worth of callers
+    calls = []
+
+    def compute():
+        calls.append(1)
+        import time
+
+        time.sleep(0.3)  # a query that takes a while: the others must wait for it, not repeat it
+        return 42
+
+    results = []
+    threads = [threading.Thread(target=lambda cache=cache: results.append(cache.through(("herd",), compute, 5)))
+               for cache in caches]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [42] * 6 and len(calls) == 1
