@@ -2,6 +2,7 @@
 (Debian's binaries) and Redis, each started once per test session."""
 from __future__ import annotations
 
+import time
 import uuid
 
 import psycopg
@@ -105,3 +106,21 @@ def app_env(fresh_db, redis_url, monkeypatch, tmp_path):
     yield fresh_db
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+def run_and_flush(url: str, *statements: str) -> None:
+    """Run statements in autocommit, then publish this session's statistics at once (15+)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        for statement in statements:
+            conn.execute(statement)
+        conn.execute("SELECT pg_stat_force_next_flush()")
+
+
+def poll(read, ready, timeout_s: float = 5.0):
+    """Statistics reach the views shortly after a transaction ends: read() until ready(result) or the deadline."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = read()
+        if ready(result) or time.monotonic() > deadline:
+            return result
+        time.sleep(0.05)

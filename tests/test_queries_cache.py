@@ -1,28 +1,12 @@
 """queries.cache against real servers: buffer hits per database, table and index; ratios between samples."""
-import time
 
 import pandas as pd
-import psycopg
 import pytest
 
 from queries.cache import CacheSample, database_cache_hit, hit_ratio_between, index_cache_hit, table_cache_hit
 from queries.connection import make_engine
-
-
-def run(url, *statements):
-    with psycopg.connect(url, autocommit=True) as conn:
-        for statement in statements:
-            conn.execute(statement)
-        conn.execute("SELECT pg_stat_force_next_flush()")  # 15+: publish this session's counters now
-
-
-def poll(read, ready, timeout_s=5.0):
-    deadline = time.monotonic() + timeout_s
-    while True:
-        frame = read()
-        if ready(frame) or time.monotonic() > deadline:
-            return frame
-        time.sleep(0.05)
+from tests.conftest import poll
+from tests.conftest import run_and_flush as run
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from queries.indexes import (
     seq_scan_tables,
     unused_indexes,
 )
+from tests.conftest import poll
 
 UNUSED_REASON = ("never scanned since the statistics were reset; it is not unique and backs no constraint, "
                  "so it only costs writes, vacuum time and disk")
@@ -38,16 +39,6 @@ def scan(url, *statements, times=1):
                 conn.execute(statement)
         conn.execute("SELECT pg_stat_force_next_flush()")
         conn.execute("SELECT 1")
-
-
-def poll(fetch, ready, deadline_s=5.0):
-    """fetch() until ready(result) or the deadline; statistics arrive up to ~1 s late."""
-    deadline = time.monotonic() + deadline_s
-    while True:
-        result = fetch()
-        if ready(result) or time.monotonic() > deadline:
-            return result
-        time.sleep(0.05)
 
 
 def rows(frame, *columns):

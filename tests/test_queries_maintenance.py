@@ -1,5 +1,4 @@
 """queries.maintenance against real servers: dead rows, autovacuum thresholds, wraparound and overflow."""
-import time
 import uuid
 
 import pandas as pd
@@ -16,25 +15,10 @@ from queries.maintenance import (
     tables_past_autovacuum_threshold,
     vacuum_stats,
 )
+from tests.conftest import poll
+from tests.conftest import run_and_flush as run
 
 STOP_LIMIT_AGE = 2147483647 - 3000000
-
-
-def run(url, *statements):
-    with psycopg.connect(url, autocommit=True) as conn:
-        for statement in statements:
-            conn.execute(statement)
-        conn.execute("SELECT pg_stat_force_next_flush()")  # 15+: publish this session's counters now
-
-
-def poll(read, ready, timeout_s=5.0):
-    """Statistics reach the views shortly after a transaction ends: read until ready or the deadline."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        frame = read()
-        if ready(frame) or time.monotonic() > deadline:
-            return frame
-        time.sleep(0.05)
 
 
 def row_of(frame, column, value):
