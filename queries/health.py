@@ -5,6 +5,7 @@ as 'error' with its reason and the others still run.
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
@@ -44,11 +45,12 @@ def postgres_checks(engine: sa.Engine, *, long_query_s: int = 60, idle_in_transa
                     max_wraparound_ratio: float = 0.5, max_overflow_ratio: float = 0.9,
                     slow_statement_ms: float = 1000.0) -> list[Callable[[], Check]]:
     """The PostgreSQL checks, each a thunk so one failure doesn't stop the rest."""
+    role_status = functools.cache(lambda: statements.statements_status(engine))  # read once, for both checks
     return [
-        lambda: _count_check("Long-running queries", "activity", len(activity.long_running_queries(
-            engine, min_seconds=long_query_s)), f"queries running longer than {long_query_s} s"),
-        lambda: _count_check("Idle in transaction", "activity", len(activity.idle_in_transaction(
-            engine, min_seconds=idle_in_transaction_s)), f"sessions idle in transaction over {idle_in_transaction_s} s"),
+        lambda: _session_check(role_status, _count_check("Long-running queries", "activity", len(activity.long_running_queries(
+            engine, min_seconds=long_query_s)), f"queries running longer than {long_query_s} s")),
+        lambda: _session_check(role_status, _count_check("Idle in transaction", "activity", len(activity.idle_in_transaction(
+            engine, min_seconds=idle_in_transaction_s)), f"sessions idle in transaction over {idle_in_transaction_s} s")),
         lambda: _ratio_check("Connection usage", "activity", activity.connection_usage(engine).usage_ratio,
                              maximum=max_connection_ratio, what="connections used of max_connections"),
         lambda: _ratio_check("Buffer cache hit ratio", "cache", cache.database_cache_hit(engine).hit_ratio,
@@ -61,6 +63,19 @@ def postgres_checks(engine: sa.Engine, *, long_query_s: int = 60, idle_in_transa
         lambda: _count_check("Unused indexes", "indexes", indexes.unused_index_count(engine), "never-scanned indexes"),
         lambda: _slow_statement_check(engine, slow_statement_ms),
     ]
+
+
+def _session_check(role_status: Callable[[], statements.StatementsStatus], check: Check) -> Check:
+    """A role without pg_read_all_stats sees other roles' sessions without state or query: a count
+    of 0 would then be a false 'pass', so say what it cannot see."""
+    if check.status != "pass":
+        return check
+    status = role_status()
+    if check.status != "pass" or status.can_read_all_stats:
+        return check
+    return Check(check.check, "warn", check.value, check.threshold,
+                 f"{check.detail} of this role's own; other roles' sessions are hidden: "
+                 f"GRANT pg_monitor TO {status.role_name}", check.page)
 
 
 def _wraparound_check(engine: sa.Engine, max_ratio: float) -> Check:

@@ -433,3 +433,16 @@ def test_a_connection_storm_stays_within_the_pool(database):
         assert conn.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgpulse-storm'"
                             ).fetchone()[0] == 2
     engine.dispose()
+
+
+def test_health_checks_warn_when_the_role_cannot_see_other_sessions(database, login_only_url):
+    from queries.connection import make_engine
+    from queries.health import health_checks
+
+    role = login_only_url.split("://", 1)[1].split("@", 1)[0]
+    checks = health_checks(make_engine(login_only_url), groups=("live",)).set_index("check")
+    for name in ("Long-running queries", "Idle in transaction"):
+        assert checks.loc[name, "status"] == "warn"
+        assert f"GRANT pg_monitor TO {role}" in checks.loc[name, "detail"]
+    superuser = health_checks(make_engine(database), groups=("live",)).set_index("check")
+    assert superuser.loc["Long-running queries", "status"] == "pass"
