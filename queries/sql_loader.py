@@ -34,13 +34,24 @@ def sql_files() -> list[Path]:
     return sorted(SQL_DIR.glob("*.sql"))
 
 
+# pg_stat_statements keeps comments inside a statement but not before it: the mark goes after the
+# first keyword, so pgpulse's own statements can be told apart (and hidden) on the Queries page
+OWN_STATEMENT_MARK = "/* pgpulse */"
+_FIRST_KEYWORD = re.compile(r"^(\s*(?:--[^\n]*\n\s*)*\w+)")
+
+
+def mark_own(sql: str) -> str:
+    """The statement with OWN_STATEMENT_MARK after its first keyword."""
+    return _FIRST_KEYWORD.sub(lambda match: f"{match.group(1)} {OWN_STATEMENT_MARK}", sql, count=1)
+
+
 @cache
 def load_sql(name: str, server_version_num: int = 999999) -> str:
-    """The text of query `name` for a server of the given version."""
+    """The text of query `name` for a server of the given version, marked as pgpulse's own."""
     variants = _variants().get(name)
     if not variants:
         raise KeyError(f"no SQL file for query {name!r} in {SQL_DIR}")
     usable = [version for version in variants if version <= server_version_num]
     if not usable:
         raise KeyError(f"query {name!r} has no variant for server version {server_version_num}")
-    return variants[max(usable)].read_text()
+    return mark_own(variants[max(usable)].read_text())

@@ -77,13 +77,15 @@ def _probe_preload(engine: sa.Engine, status_row: dict) -> tuple[bool | None, in
 
 def statements(engine: sa.Engine, *, sort_by: str = "total_exec_time_ms", user: str | None = None,
                min_calls: int = 0, text: str | None = None, limit: int = 100,
-               include_nested: bool = False) -> pd.DataFrame:
+               include_nested: bool = False, include_own: bool = False) -> pd.DataFrame:
     """Top statements of the current database from pg_stat_statements, sorted in SQL; statements
-    nested in functions or DDL only with include_nested (their time is in their caller's too)."""
+    nested in functions or DDL only with include_nested (their time is in their caller's too), and
+    pgpulse's own monitoring statements only with include_own."""
     if sort_by not in SORT_COLUMNS:
         raise ValueError(f"sort_by must be one of {', '.join(SORT_COLUMNS)}, not {sort_by!r}")
     params = {"sort_by": sort_by, "user_name": user or None, "min_calls": int(min_calls),
-              "query_text": text or None, "limit": int(limit), "include_nested": bool(include_nested)}
+              "query_text": text or None, "limit": int(limit), "include_nested": bool(include_nested),
+              "include_own": bool(include_own)}
     try:
         return fetch_frame(engine, "select_statements", params)
     except PgPulseError as exc:

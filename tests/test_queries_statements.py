@@ -129,3 +129,16 @@ def test_nested_statements_only_on_request(fresh_db):
     nested = statements(engine, text=nested_text, include_nested=True)
     assert list(nested["toplevel"]) == [False] and list(nested["calls"]) == [3]
     assert list(statements(engine, text="SELECT nested_probe()")["calls"]) == [3]
+
+
+def test_pgpulse_own_statements_are_marked_and_hidden_by_default(probed_db):
+    from queries.overview import server_summary
+
+    engine = make_engine(probed_db)
+    server_summary(engine)
+    own = statements(engine, include_own=True, limit=1000)
+    marked = own[own["query"].str.contains("/* pgpulse */", regex=False)]
+    assert any("pg_postmaster_start_time()" in query for query in marked["query"])
+    hidden = statements(engine, limit=1000)
+    assert not hidden["query"].str.contains("/* pgpulse */", regex=False).any()
+    assert PROBE_QUERY in set(hidden["query"])

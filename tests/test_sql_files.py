@@ -48,3 +48,13 @@ def test_unknown_query_name_is_an_error():
     with pytest.raises(KeyError, match="no SQL file"):
         load_sql("no_such_query")
     assert SQL_DIR.is_dir()
+
+
+def test_every_statement_is_marked_after_its_first_keyword():
+    from queries.sql_loader import OWN_STATEMENT_MARK, mark_own
+
+    assert mark_own("-- reads x\nSELECT 1") == "-- reads x\nSELECT /* pgpulse */ 1"
+    assert mark_own("WITH a AS (SELECT 1) SELECT * FROM a").startswith("WITH /* pgpulse */ a AS")
+    for name in query_names():
+        body = load_sql(name).split("\n", 1)[1]  # after the file's leading comment line
+        assert OWN_STATEMENT_MARK in body.split("\n", 3)[0] + body, name

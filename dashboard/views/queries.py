@@ -20,8 +20,11 @@ left, middle, right = st.columns([2, 1, 1])
 text = left.text_input("Statement text contains", key="q_text")
 user = middle.text_input("User", key="q_user")
 min_calls = right.number_input("Minimum calls", 0, 10**9, 0, key="q_min_calls")
-include_nested = st.toggle("Include statements nested in functions and DDL (pg_stat_statements.track = all)",
-                           key="q_nested", help="their time is also in the statement that ran them")
+left, right = st.columns(2)
+include_nested = left.toggle("Include statements nested in functions and DDL (track = all)", key="q_nested",
+                             help="their time is also in the statement that ran them")
+include_own = right.toggle("Include pgpulse's own monitoring statements", key="q_own",
+                           help="marked /* pgpulse */ in their text")
 
 COLUMNS = {
     "query": st.column_config.TextColumn("Statement", width="large"),
@@ -48,7 +51,8 @@ def queries_page() -> None:
         # utility statements keep their literals (ALTER ROLE ... PASSWORD): masked before chart, table and links
         frame = without_secrets(load(statements, context.target, context.refresh_seconds, sort_by=sort_by,
                                      user=user.strip() or None, min_calls=int(min_calls), text=text.strip() or None,
-                                     limit=int(limit), include_nested=include_nested))
+                                     limit=int(limit), include_nested=include_nested,
+                                     include_own=include_own))
         hidden = hidden_statement_count(frame)
         if hidden:
             note = load(statements_status, context.target, context.refresh_seconds).privilege_note

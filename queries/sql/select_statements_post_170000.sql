@@ -37,6 +37,8 @@ LEFT JOIN pg_roles r ON r.oid = s.userid
 WHERE s.calls >= :min_calls
   -- statements run inside functions (track = all) are already in their caller's time
   AND (CAST(:include_nested AS boolean) OR s.toplevel)
+  -- pgpulse's own statements carry a /* pgpulse */ mark (queries/sql_loader.py)
+  AND (CAST(:include_own AS boolean) OR strpos(s.query, '/* pgpulse */') = 0)
   AND (CAST(:user_name AS text) IS NULL OR r.rolname = CAST(:user_name AS text))
   AND (CAST(:query_text AS text) IS NULL OR strpos(lower(s.query), lower(CAST(:query_text AS text))) > 0)
 ORDER BY CASE CAST(:sort_by AS text)
