@@ -95,7 +95,7 @@ PAGES: dict[str, list[Call]] = {
                  Call("queries.activity.idle_in_transaction"), Call("queries.activity.wait_events"),
                  Call("queries.activity.maintenance_progress"), Call("queries.activity.activity")],
     # the Space page paints estimates first and fills in exact sizes after (space_exact)
-    "space": [Call("queries.space.table_size_estimates")],
+    "space": [Call("queries.space.table_size_estimates", min_refresh_s=60)],
     "space_exact": [Call("queries.space.table_sizes", min_refresh_s=60), Call("queries.space.database_sizes", min_refresh_s=60),
                     Call("queries.space.index_sizes", min_refresh_s=60)],
     "indexes": [Call("queries.indexes.unused_indexes", {"max_scans": 0}, min_refresh_s=60),

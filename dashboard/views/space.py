@@ -20,7 +20,7 @@ def tables() -> None:
     """Estimates from relpages first (instant on huge catalogs), replaced by exact sizes when they
     arrive; a lock that holds up exact sizes (a migration's) leaves the estimates up, saying why."""
     slot = st.empty()
-    estimates = load(table_size_estimates, context.target, context.refresh_seconds)
+    estimates = load(table_size_estimates, context.target, SIZE_REFRESH_S)  # relpages move on VACUUM / ANALYZE only
     with slot.container():
         st.caption("Estimated from page counts (relpages); exact sizes are being read …")
         st.plotly_chart(size_treemap(estimates), key="s_treemap_estimate")
