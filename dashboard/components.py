@@ -12,16 +12,6 @@ from queries.connection import without_passwords
 from queries.errors import PgPulseError, scrub
 
 
-def hide_secrets(text: str) -> str:
-    """Mask passwords in text shown on a page (the data layer already masks its frames)."""
-    return scrub(text)
-
-
-def without_secrets(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame with every text cell passed through hide_secrets (tables, CSVs, charts, links)."""
-    return without_passwords(frame)
-
-
 def error_text(exc: BaseException) -> str:
     if isinstance(exc, PgPulseError):
         return str(exc)
@@ -46,7 +36,7 @@ def table_with_csv(frame: pd.DataFrame, name: str, *, column_config: dict | None
                    links: dict[str, list[str]] | None = None) -> None:
     """The table and a download of the same rows as <name>.csv; `links` adds link columns to the
     table only (e.g. an Explain link per statement), not to the CSV."""
-    frame = without_secrets(frame)
+    frame = without_passwords(frame)  # PostgreSQL frames come masked; Redis and plan frames are masked here
     shown = frame.assign(**links) if links else frame
     if links:
         column_config = {**(column_config or {}), **{column: st.column_config.LinkColumn(

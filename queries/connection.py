@@ -140,12 +140,20 @@ def fetch_frame(engine: sa.Engine, name: str, params: dict[str, Any] | None = No
 def without_passwords(frame: pd.DataFrame) -> pd.DataFrame:
     """Statement texts (pg_stat_statements, pg_stat_activity) can hold CREATE ROLE ... PASSWORD 'x':
     mask them in every text column before a frame leaves the data layer."""
-    texts = [column for column in frame.columns
-             if frame[column].dtype == object or pd.api.types.is_string_dtype(frame[column].dtype)]
-    if not texts or frame.empty:
+    if frame.empty:
         return frame
-    return frame.assign(**{column: frame[column].map(lambda value: scrub(value) if isinstance(value, str) else value)
-                           for column in texts})
+    masked = {}
+    for column in frame.columns:
+        values = frame[column]
+        if not (values.dtype == object or pd.api.types.is_string_dtype(values.dtype)):
+            continue
+        # scrub's patterns all contain 'password' or '://': a vectorised test keeps the per-cell
+        # regexes to the few cells that can hold a secret (40,000 names: 0.8 s -> a few ms)
+        suspect = values.map(lambda value: isinstance(value, str)).astype(bool) & values.astype(str).str.contains(
+            "password|://", case=False, regex=True)
+        if suspect.any():
+            masked[column] = values.where(~suspect, values[suspect].map(scrub))
+    return frame.assign(**masked) if masked else frame
 
 
 def fetch_row(engine: sa.Engine, name: str, params: dict[str, Any] | None = None,

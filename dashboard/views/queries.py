@@ -4,7 +4,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from dashboard.charts import METRIC_LABELS, calls_vs_mean_scatter, top_statements_bar
-from dashboard.components import panel, table_with_csv, without_secrets
+from dashboard.components import panel, table_with_csv
 from dashboard.data import load
 from dashboard.sidebar import current
 from queries.statements import SORT_COLUMNS, hidden_statement_count, statements, statements_status
@@ -48,11 +48,10 @@ TABLE_ORDER = ["query", "calls", "total_exec_time_ms", "mean_exec_time_ms", "max
 @st.fragment(run_every=context.run_every)
 def queries_page() -> None:
     with panel():
-        # utility statements keep their literals (ALTER ROLE ... PASSWORD): masked before chart, table and links
-        frame = without_secrets(load(statements, context.target, context.refresh_seconds, sort_by=sort_by,
-                                     user=user.strip() or None, min_calls=int(min_calls), text=text.strip() or None,
-                                     limit=int(limit), include_nested=include_nested,
-                                     include_own=include_own))
+        # the data layer has masked PASSWORD literals that utility statements keep
+        frame = load(statements, context.target, context.refresh_seconds, sort_by=sort_by, user=user.strip() or None,
+                     min_calls=int(min_calls), text=text.strip() or None, limit=int(limit),
+                     include_nested=include_nested, include_own=include_own)
         hidden = hidden_statement_count(frame)
         if hidden:
             note = load(statements_status, context.target, context.refresh_seconds).privilege_note
