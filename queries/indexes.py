@@ -13,12 +13,17 @@ from queries.connection import fetch_frame, fetch_row
 
 def unused_indexes(engine: sa.Engine, *, max_scans: int = 0, limit: int = 500) -> pd.DataFrame:
     """Droppable indexes scanned at most max_scans times, from pg_stat_user_indexes and pg_constraint."""
-    return fetch_frame(engine, "select_unused_indexes", {"max_scans": int(max_scans), "limit": int(limit)})
+    return _unused_indexes(engine, max_scans, limit).drop(columns="unused_count")
 
 
 def unused_index_count(engine: sa.Engine, *, max_scans: int = 0) -> int:
-    """How many indexes unused_indexes would list, without reading any index size (for health checks)."""
-    return int(fetch_row(engine, "count_unused_indexes", {"max_scans": int(max_scans)})["unused_count"])
+    """How many indexes unused_indexes would list; sizes only the largest one (for health checks)."""
+    frame = _unused_indexes(engine, max_scans, limit=1)
+    return 0 if frame.empty else int(frame["unused_count"].iloc[0])
+
+
+def _unused_indexes(engine: sa.Engine, max_scans: int, limit: int) -> pd.DataFrame:
+    return fetch_frame(engine, "select_unused_indexes", {"max_scans": int(max_scans), "limit": int(limit)})
 
 
 def duplicate_indexes(engine: sa.Engine, *, limit: int = 500) -> pd.DataFrame:

@@ -1,6 +1,7 @@
 -- Indexes scanned at most :max_scans times since the statistics were reset (pg_stat_user_indexes, pg_index, pg_constraint).
 WITH candidates AS (
-    SELECT s.schemaname, s.relname, s.indexrelname, s.indexrelid, s.idx_scan, ic.relpages
+    SELECT s.schemaname, s.relname, s.indexrelname, s.indexrelid, s.idx_scan, ic.relpages,
+           count(*) OVER () AS unused_count  -- all of them, before LIMIT: the health check's number
     FROM pg_stat_user_indexes s
     JOIN pg_index i ON i.indexrelid = s.indexrelid
     JOIN pg_class ic ON ic.oid = s.indexrelid
@@ -23,6 +24,7 @@ SELECT c.schemaname AS schema_name,
        c.relname AS table_name,
        c.indexrelname AS index_name,
        c.idx_scan AS index_scans,
+       c.unused_count,
        pg_relation_size(c.indexrelid) AS size_bytes,
        extract(epoch FROM now() - d.stats_reset)::float8 AS stats_reset_seconds,
        CASE WHEN c.idx_scan = 0 THEN 'never scanned'
