@@ -20,10 +20,9 @@ import pytest
 import redis
 
 from demo.postgres import Cluster, embedded_bin_dir, free_port
-from queries.health import CHECK_GROUPS, CHECK_NAMES
+from queries.health import POSTGRES_CHECKS
 from tests.browser_support import (
     CHROMIUM,
-    CHROMIUM_FLAGS,
     ERROR_ALERT,
     EXCEPTION,
     WARNING_ALERT,
@@ -50,7 +49,7 @@ PROBE_STATEMENT = "SELECT count(*) FROM browser_probe WHERE id < $1"
 PROBE_CALLS = 7
 UNUSED_INDEX = "ix_browser_probe_note_unused"
 # health checks run every refresh; the catalog ones are cached for minutes and keep their last result
-LIVE_CHECKS = [name for name, group in zip(CHECK_NAMES, CHECK_GROUPS, strict=True) if group == "live"]
+LIVE_CHECKS = [name for name, (_, group) in POSTGRES_CHECKS.items() if group == "live"]
 
 
 def seed(url: str) -> None:
@@ -73,16 +72,6 @@ def drop_database(admin_url: str, name: str) -> None:
 def big_rows(url: str) -> int:
     with psycopg.connect(url) as conn:
         return conn.execute("SELECT count(*) FROM browser_big").fetchone()[0]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ from dashboard.formatting import human_bytes, human_duration, percent
 from dashboard.navigation import page_file
 from dashboard.sidebar import current
 from queries.cache import hit_ratio_between
+from queries.health import CHECKS
 from queries.overview import server_summary, transactions_per_second
 from queries.statements import statements, statements_status
 
@@ -65,7 +66,8 @@ def health() -> None:
     catalog = load_health(context.target, slow_refresh(max(context.refresh_seconds, CATALOG_REFRESH_S)), ("catalog",))
     if (catalog["status"] == "error").any():  # a failure (server down) must not outlive the refresh interval
         catalog = load_health(context.target, context.refresh_seconds, ("catalog",))
-    checks = pd.concat([live.iloc[:4], catalog, live.iloc[4:]], ignore_index=True)  # the order of CHECK_NAMES
+    order = {name: position for position, name in enumerate(CHECKS)}
+    checks = pd.concat([live, catalog], ignore_index=True).sort_values("check", key=lambda names: names.map(order))
     for row in checks.itertuples():
         icon = STATUS_ICONS[row.status]
         st.page_link(str(page_file(row.page)), label=f"{row.check}: {row.detail}", icon=icon)
