@@ -124,3 +124,26 @@ def poll(read, ready, timeout_s: float = 5.0):
         if ready(result) or time.monotonic() > deadline:
             return result
         time.sleep(0.05)
+
+
+@pytest.fixture
+def engine(fresh_db):
+    """A pgpulse engine on fresh_db, disposed afterwards."""
+    from queries.connection import make_engine
+
+    engine = make_engine(fresh_db)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium from Debian's package, driven by Playwright (one per test module)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser_support import CHROMIUM, CHROMIUM_FLAGS
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield instance
+        instance.close()

@@ -3,8 +3,6 @@ show the workload's statements in headless Chromium, a CSV downloads, and stoppi
 postgres or redis-server behind.  Screenshots land in screenshots/ (gitignored)."""
 from __future__ import annotations
 
-import csv
-import io
 import os
 import re
 import signal
@@ -19,10 +17,8 @@ import pytest
 
 from dashboard.config import REPO_ROOT
 from demo.postgres import free_port
+from tests.browser_support import CHROMIUM, SCREENSHOTS, download_csv
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-SCREENSHOTS = REPO_ROOT / "screenshots"
 N_PLUS_ONE = re.compile(r"FROM users\s+WHERE users\.id = \$1")  # the lazy load of post.author
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
@@ -70,22 +66,6 @@ def demo_data_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("demo_data")
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield instance
-        instance.close()
-
-
-def download_statements_csv(page) -> list[dict]:
-    with page.expect_download(timeout=30_000) as download:
-        page.get_by_role("button", name="Download statements.csv").click()
-    return list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
-
-
 def test_make_run_serves_pages_and_stops_cleanly(demo_data_dir, browser):
     demo = Demo(demo_data_dir, free_port())
     try:
@@ -105,7 +85,7 @@ def test_make_run_serves_pages_and_stops_cleanly(demo_data_dir, browser):
             page.goto(f"{demo.url}/queries")
             page.get_by_text("Calls vs mean time").wait_for(timeout=60_000)
             page.wait_for_timeout(1500)
-            rows = [row for row in download_statements_csv(page) if N_PLUS_ONE.search(row["query"])]
+            rows = [row for row in download_csv(page, "statements.csv") if N_PLUS_ONE.search(row["query"])]
             if rows and int(rows[0]["calls"]) >= 20:
                 break
             time.sleep(3)

@@ -6,16 +6,8 @@ import pytest
 
 from queries.actions import ActionDisabledError, cancel_backend, terminate_backend
 from queries.activity import activity, long_running_queries
-from queries.connection import make_engine
 from queries.errors import PgPulseError
 from tests.test_queries_activity import Session, wait_for
-
-
-@pytest.fixture
-def engine(fresh_db):
-    engine = make_engine(fresh_db)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ from queries.activity import (
     maintenance_progress,
     wait_events,
 )
-from queries.connection import make_engine
 
 
 class Session:
@@ -69,13 +68,6 @@ def sessions(fresh_db):
     finally:
         for session in reversed(opened):
             session.close()
-
-
-@pytest.fixture
-def engine(fresh_db):
-    engine = make_engine(fresh_db)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture
