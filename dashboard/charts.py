@@ -87,6 +87,8 @@ def horizontal_bar(frame: pd.DataFrame, label: str, value: str, title: str, top_
     if frame.empty:
         return _empty(f"No data for {title.lower()}")
     top = frame.nlargest(top_n, value).iloc[::-1]
+    if not (top[value] > 0).any():  # all zero (no dead rows yet): an empty axis from -1 to 1 says nothing
+        return _empty(f"Nothing to show for {title.lower()}: every value is 0")
     figure = go.Figure(go.Bar(x=top[value], y=top[label].astype(str), orientation="h"))
     figure.update_layout(title=title, height=max(240, 24 * len(top) + 80), margin={"l": 10, "r": 10, "t": 40, "b": 10})
     return figure
