@@ -16,5 +16,7 @@ with panel():
     pending = frame[frame["pending_restart"]]
     if not pending.empty:
         st.warning(f"Waiting for a restart to take effect: {', '.join(pending['name'])}", icon=":material/restart_alt:")
-    table_with_csv(shown, "settings", column_order=["name", "value_display", "is_default", "source", "category",
-                                                    "boot_val", "pending_restart", "short_desc", "setting", "unit"])
+    # the raw columns (setting, boot_val) count in `unit` (e.g. 16384 x 8kB): they go last, beside it
+    table_with_csv(shown, "settings", height=36 * (len(shown) + 1) + 2,
+                   column_order=["name", "value_display", "is_default", "source", "pending_restart", "category",
+                                 "short_desc", "setting", "boot_val", "unit"])
