@@ -59,3 +59,14 @@ def test_superuser_only_settings_are_absent_for_other_roles(fresh_db):
     assert "shared_preload_libraries" not in names
     assert {"work_mem", "shared_buffers", "autovacuum"} <= names
     assert "shared_preload_libraries" in set(performance_settings(make_engine(fresh_db))["name"])
+
+
+def test_pgpulse_local_overrides_do_not_show_as_server_settings(fresh_db):
+    """statement_timeout and jit are SET LOCAL by pgpulse's own read path; the page must show the
+    server's values (reset_val), not the dashboard's session."""
+    frame = performance_settings(make_engine(fresh_db)).set_index("name")
+    assert frame.loc["statement_timeout", "setting"] == "0"
+    assert frame.loc["statement_timeout", "value_display"] == "0ms"
+    assert bool(frame.loc["statement_timeout", "is_default"])
+    assert frame.loc["jit", "setting"] == frame.loc["jit", "boot_val"]
+    assert frame.loc["jit", "source"].startswith("server (RESET value")
