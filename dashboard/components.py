@@ -49,6 +49,23 @@ def table_with_csv(frame: pd.DataFrame, name: str, *, column_config: dict | None
     )
 
 
+def read_age_caption(seconds_ago: float, every_seconds: int, what: str = "") -> None:
+    """Under a slow panel: how old its figures are, so nobody takes a 9-minute-old size for live."""
+    from dashboard.formatting import human_duration
+
+    age = "just now" if seconds_ago < 2 else f"{human_duration(int(seconds_ago))} ago"
+    st.caption(f"{what}{': r' if what else 'R'}ead {age}; re-read every {human_duration(every_seconds)}.")
+
+
+def refresh_now_button(target, key: str) -> None:
+    """Read everything of this target again at once, slow panels included (for every viewer)."""
+    from dashboard.data import refresh_now
+
+    if st.button("Refresh now", key=key, icon=":material/refresh:",
+                 help="Statistics and sizes are re-read every few minutes: read them from the server now"):
+        refresh_now(target)
+
+
 def confirm_action(engine) -> None:
     """Cancel / terminate one backend, only after the viewer confirms (actions are enabled)."""
     from queries.actions import cancel_backend, terminate_backend

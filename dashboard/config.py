@@ -14,6 +14,10 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SECRETS = REPO_ROOT / ".streamlit" / "secrets.toml"
 REFRESH_CHOICES_S = (2, 5, 10, 30, 60, 300)
+# Three paces (see README "Refresh intervals"): live views every refresh; per-table and per-index statistics,
+# catalog checks and settings every STATS; exact sizes, which stat() every file, every SIZES. Slow panels cost
+# seconds of server time on big catalogs: at these defaults the dashboard stays under 1 % of a busy server.
+DEFAULT_REFRESH_S, DEFAULT_STATS_REFRESH_S, DEFAULT_SIZE_REFRESH_S = 10, 300, 600
 
 
 class ConfigError(ValueError):
@@ -33,7 +37,9 @@ class Target:
 class Settings:
     targets: tuple[Target, ...]
     source: str  # "environment", "secrets.toml", "embedded demo" or "none"
-    refresh_seconds: int = 10
+    refresh_seconds: int = DEFAULT_REFRESH_S
+    stats_refresh_seconds: int = DEFAULT_STATS_REFRESH_S
+    size_refresh_seconds: int = DEFAULT_SIZE_REFRESH_S
     pool_size: int = 4
     statement_timeout_ms: int = 5000
     lock_timeout_ms: int = 1000
@@ -113,7 +119,11 @@ def load_settings(environ: dict | None = None, secrets_path: Path | None = None)
     options = secrets.get("pgpulse", {})
     common = {
         "refresh_seconds": _int_setting(env.get("PGPULSE_REFRESH_SECONDS", options.get("refresh_seconds")),
-                                        "refresh_seconds", 10),
+                                        "refresh_seconds", DEFAULT_REFRESH_S),
+        "stats_refresh_seconds": _int_setting(env.get("PGPULSE_STATS_REFRESH_SECONDS", options.get("stats_refresh_seconds")),
+                                              "stats_refresh_seconds", DEFAULT_STATS_REFRESH_S),
+        "size_refresh_seconds": _int_setting(env.get("PGPULSE_SIZE_REFRESH_SECONDS", options.get("size_refresh_seconds")),
+                                             "size_refresh_seconds", DEFAULT_SIZE_REFRESH_S),
         "pool_size": _int_setting(env.get("PGPULSE_POOL_SIZE", options.get("pool_size")), "pool_size", 4),
         "allow_actions": _bool_setting(env.get("PGPULSE_ALLOW_ACTIONS", options.get("allow_actions")), "allow_actions"),
         "statement_timeout_ms": _int_setting(env.get("PGPULSE_STATEMENT_TIMEOUT_MS", options.get("statement_timeout_ms")),

@@ -31,12 +31,54 @@ def engine_for(database_url: str, pool_size: int) -> sa.Engine:
 
 
 @st.cache_data(ttl=3600, max_entries=512, show_spinner=False)
-def _cached_call(function_path: str, database_url: str, pool_size: int, bucket: int,
+def _cached_call(function_path: str, database_url: str, pool_size: int, bucket: tuple[int, int],
                  kwargs_items: tuple[tuple[str, Any], ...], refresh_seconds: int = 10) -> Any:
     def compute() -> Any:
         return _resolve(function_path)(engine_for(database_url, pool_size), **dict(kwargs_items))
 
     return shared_cache().through(("pg", function_path, database_url, bucket, kwargs_items), compute, refresh_seconds)
+
+
+@st.cache_data(ttl=3600, max_entries=1024, show_spinner=False)
+def _read_at(function_path: str, database_url: str, bucket: tuple[int, int], kwargs_items: tuple) -> float:
+    """When this process first had the result for this key: asked right after the result, so the
+    first caller in a bucket stamps it and every later viewer sees the same time."""
+    return time.time()
+
+
+class Generations:
+    """Per database URL, when "Refresh now" was last pressed (epoch seconds, strictly increasing): it
+    is part of every cache key, so the next read of any panel of that target goes to the server, for
+    every viewer of this process (a time rather than a counter, so two processes sharing the Redis
+    cache don't mistake each other's refreshes for their own)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: dict[str, int] = {}
+
+    def of(self, url: str) -> int:
+        return self._counts.get(url, 0)
+
+    def bump(self, url: str) -> None:
+        with self._lock:
+            self._counts[url] = max(int(time.time()), self._counts.get(url, 0) + 1)
+
+
+@st.cache_resource(show_spinner=False)
+def generations() -> Generations:
+    return Generations()
+
+
+def refresh_now(target: Target) -> None:
+    """Drop every cached result of this target (statistics and sizes included) for this process."""
+    generations().bump(target.database_url)
+    if target.redis_url:
+        generations().bump(target.redis_url)
+
+
+def _bucket(url: str, refresh_seconds: int) -> tuple[int, int]:
+    """(time bucket of the interval, refresh generation of the URL): the cache key's clock."""
+    return int(time.time() // max(refresh_seconds, 1)), generations().of(url)
 
 
 class SharedCache:
@@ -117,7 +159,7 @@ def redis_for(redis_url: str):
 
 
 @st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
-def _cached_redis_call(function_path: str, redis_url: str, bucket: int,
+def _cached_redis_call(function_path: str, redis_url: str, bucket: tuple[int, int],
                        kwargs_items: tuple[tuple[str, Any], ...]) -> Any:
     return _resolve(function_path)(redis_for(redis_url), **dict(kwargs_items))
 
@@ -126,13 +168,13 @@ def load_redis(function: Callable, target: Target, refresh_seconds: int, **kwarg
     """Call queries.redis_stats.<function>(client, **kwargs), cached for the refresh interval."""
     if not target.redis_url:
         raise RedisNotConfigured(f"no Redis is configured for target {target.name}: set REDIS_URL or redis_url")
-    bucket = int(time.time() // max(refresh_seconds, 1))
     path = f"{function.__module__}.{function.__name__}"
-    return _cached_redis_call(path, target.redis_url, bucket, tuple(sorted(kwargs.items())))
+    return _cached_redis_call(path, target.redis_url, _bucket(target.redis_url, refresh_seconds),
+                              tuple(sorted(kwargs.items())))
 
 
 @st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
-def _cached_health(database_url: str, redis_url: str | None, pool_size: int, bucket: int,
+def _cached_health(database_url: str, redis_url: str | None, pool_size: int, bucket: tuple[int, int],
                    groups: tuple[str, ...] = ("live", "catalog")):
     from queries.health import health_checks
 
@@ -142,7 +184,7 @@ def _cached_health(database_url: str, redis_url: str | None, pool_size: int, buc
 
 def load_health(target: Target, refresh_seconds: int, groups: tuple[str, ...] = ("live", "catalog")):
     """queries.health.health_checks for the target (with its Redis when configured), cached."""
-    bucket = int(time.time() // max(refresh_seconds, 1))
+    bucket = _bucket(target.database_url, refresh_seconds)
     return _cached_health(target.database_url, target.redis_url, settings().pool_size, bucket, groups)
 
 
@@ -157,10 +199,20 @@ def _resolve(function_path: str) -> Callable:
 
 def load(function: Callable, target: Target, refresh_seconds: int, **kwargs: Any) -> Any:
     """Call queries.<module>.<function>(engine, **kwargs), cached for the refresh interval."""
-    bucket = int(time.time() // max(refresh_seconds, 1))
+    path, bucket, kwargs_items = _key(function, target, refresh_seconds, kwargs)
+    return _cached_call(path, target.database_url, settings().pool_size, bucket, kwargs_items, refresh_seconds)
+
+
+def read_seconds_ago(function: Callable, target: Target, refresh_seconds: int, **kwargs: Any) -> float:
+    """How long ago the result `load` returns for the same arguments was read from the server
+    (by this process); call it right after that `load`."""
+    path, bucket, kwargs_items = _key(function, target, refresh_seconds, kwargs)
+    return max(0.0, time.time() - _read_at(path, target.database_url, bucket, kwargs_items))
+
+
+def _key(function: Callable, target: Target, refresh_seconds: int, kwargs: dict) -> tuple[str, tuple[int, int], tuple]:
     path = f"{function.__module__}.{function.__name__}"
-    pool_size = settings().pool_size
-    return _cached_call(path, target.database_url, pool_size, bucket, tuple(sorted(kwargs.items())), refresh_seconds)
+    return path, _bucket(target.database_url, refresh_seconds), tuple(sorted(kwargs.items()))
 
 
 class SampleHistory:

@@ -32,7 +32,7 @@ def human_duration(seconds: float | None) -> str:
         return f"{days} d {hours} h"
     if hours:
         return f"{hours} h {minutes} min"
-    return f"{minutes} min {secs} s"
+    return f"{minutes} min {secs} s" if secs else f"{minutes} min"  # a pace of 300 s reads "5 min"
 
 
 def percent(ratio: float | None, digits: int = 1) -> str:

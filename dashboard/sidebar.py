@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from dashboard.config import REFRESH_CHOICES_S, Settings, Target
+from dashboard.config import DEFAULT_SIZE_REFRESH_S, DEFAULT_STATS_REFRESH_S, REFRESH_CHOICES_S, Settings, Target
 from dashboard.formatting import human_duration
 from queries.connection import describe_target
 
@@ -13,8 +13,20 @@ from queries.connection import describe_target
 @dataclass(frozen=True)
 class ViewContext:
     target: Target
-    refresh_seconds: int
+    refresh_seconds: int  # live views
     paused: bool
+    stats_every_s: int = DEFAULT_STATS_REFRESH_S  # settings.stats_refresh_seconds
+    sizes_every_s: int = DEFAULT_SIZE_REFRESH_S  # settings.size_refresh_seconds
+
+    @property
+    def stats_refresh_seconds(self) -> int:
+        """Per-table and per-index statistics, catalog checks, settings: never faster than the page."""
+        return max(self.refresh_seconds, self.stats_every_s)
+
+    @property
+    def size_refresh_seconds(self) -> int:
+        """Exact sizes (a stat() per relation file): never faster than the page."""
+        return max(self.refresh_seconds, self.sizes_every_s)
 
     @property
     def run_every(self) -> int | None:
@@ -35,7 +47,10 @@ def render_sidebar(settings: Settings) -> ViewContext | None:
         refresh = st.selectbox("Refresh every", choices, index=choices.index(settings.refresh_seconds),
                                format_func=human_duration, key="refresh_seconds")
         paused = st.toggle("Pause auto-refresh", key="paused")
-    return ViewContext(target, int(refresh), paused)
+        st.caption(f"Statistics and catalog checks are re-read every {human_duration(settings.stats_refresh_seconds)}, "
+                   f"exact sizes every {human_duration(settings.size_refresh_seconds)} (\"Refresh now\" on a page reads "
+                   "them at once).")
+    return ViewContext(target, int(refresh), paused, settings.stats_refresh_seconds, settings.size_refresh_seconds)
 
 
 def current() -> ViewContext:

@@ -1,16 +1,17 @@
 """Indexes: the ones to drop, the ones that are broken, and the ones that are missing."""
 import streamlit as st
 
-from dashboard.components import panel, table_with_csv
-from dashboard.data import load
+from dashboard.components import panel, read_age_caption, refresh_now_button, table_with_csv
+from dashboard.data import load, read_seconds_ago
 from dashboard.formatting import human_duration, percent
 from dashboard.sidebar import current
 from queries.indexes import duplicate_indexes, index_hit_rates, index_hit_ratio, invalid_indexes, seq_scan_tables, unused_indexes
 
 context = current()
 st.title("Indexes")
-# index statistics and definitions change slowly; reading them costs a catalog scan
-SLOW_REFRESH_S = max(context.refresh_seconds, 60)
+refresh_now_button(context.target, "i_refresh")
+# index statistics and definitions change slowly; reading them costs a catalog scan: the statistics pace
+SLOW_REFRESH_S = context.stats_refresh_seconds
 left, right = st.columns(2)
 max_scans = left.number_input("Unused: at most this many scans", 0, 10**9, 0, key="i_max_scans")
 min_rows = right.number_input("Sequential-scan tables: at least this many rows", 0, 10**12, 10_000, step=1000,
@@ -27,6 +28,8 @@ def unused() -> None:
         st.warning(f"Statistics were reset {human_duration(reset.iloc[0])} ago: an index used weekly or monthly "
                    "can look unused. Wait for a full business cycle before dropping.", icon=":material/warning:")
     table_with_csv(frame, "unused_indexes", column_config=FIX)
+    read_age_caption(read_seconds_ago(unused_indexes, context.target, SLOW_REFRESH_S, max_scans=int(max_scans)),
+                     SLOW_REFRESH_S)
 
 
 @st.fragment(run_every=context.run_every)

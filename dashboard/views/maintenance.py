@@ -2,8 +2,8 @@
 import streamlit as st
 
 from dashboard.charts import horizontal_bar
-from dashboard.components import panel, table_with_csv
-from dashboard.data import load
+from dashboard.components import panel, read_age_caption, refresh_now_button, table_with_csv
+from dashboard.data import load, read_seconds_ago
 from dashboard.sidebar import current
 from queries.maintenance import (
     database_wraparound,
@@ -16,8 +16,9 @@ from queries.maintenance import (
 
 context = current()
 st.title("Maintenance")
+refresh_now_button(context.target, "m_refresh")
 # xid ages, sequence values and dead-row counts move slowly; reading them scans every table's statistics
-SLOW_REFRESH_S = max(context.refresh_seconds, 60)
+SLOW_REFRESH_S = context.stats_refresh_seconds
 min_ratio = st.slider("Show sequences and integer columns at least this full", 0.0, 1.0, 0.0, 0.05, key="m_ratio")
 RATIOS = {name: st.column_config.ProgressColumn(name.replace("_", " "), min_value=0.0, max_value=1.0, format="percent")
           for name in ("dead_row_ratio", "used_ratio")}
@@ -28,6 +29,8 @@ def maintenance_page() -> None:
     with panel("Tables past their autovacuum threshold"):
         table_with_csv(load(tables_past_autovacuum_threshold, context.target, SLOW_REFRESH_S),
                        "autovacuum_due", column_config=RATIOS)
+        read_age_caption(read_seconds_ago(tables_past_autovacuum_threshold, context.target, SLOW_REFRESH_S),
+                         SLOW_REFRESH_S)
     with panel("Vacuum and analyze"):
         stats = load(vacuum_stats, context.target, SLOW_REFRESH_S)
         st.plotly_chart(horizontal_bar(stats, "table_name", "dead_rows", "Dead rows by table"), key="m_dead")

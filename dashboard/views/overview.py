@@ -2,18 +2,19 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard.components import panel, table_with_csv
-from dashboard.data import load, load_health, sample_history
+from dashboard.components import panel, read_age_caption, refresh_now_button, table_with_csv
+from dashboard.data import load, load_health, read_seconds_ago, sample_history
 from dashboard.formatting import human_bytes, human_duration, percent
 from dashboard.navigation import page_file
 from dashboard.sidebar import current
 from queries.cache import hit_ratio_between
-from queries.health import CHECKS
+from queries.health import CHECKS, health_checks
 from queries.overview import server_summary, transactions_per_second
 from queries.statements import statements, statements_status
 
 context = current()
 st.title("Overview")
+refresh_now_button(context.target, "o_refresh")
 
 
 def summary_metrics() -> None:
@@ -58,19 +59,21 @@ def top_statements() -> None:
 STATUS_ICONS = {"pass": ":material/check_circle:", "warn": ":material/warning:", "error": ":material/error:"}
 
 
-CATALOG_REFRESH_S = 300  # index, overflow and wraparound checks scan the catalog; they change slowly
-
-
 def health() -> None:
     live = load_health(context.target, context.refresh_seconds, ("live",))
-    catalog = load_health(context.target, slow_refresh(max(context.refresh_seconds, CATALOG_REFRESH_S)), ("catalog",))
+    # index, overflow and wraparound checks scan the catalog; they change slowly: the statistics pace
+    catalog_every_s = slow_refresh(context.stats_refresh_seconds)
+    catalog = load_health(context.target, catalog_every_s, ("catalog",))
     if (catalog["status"] == "error").any():  # a failure (server down) must not outlive the refresh interval
-        catalog = load_health(context.target, context.refresh_seconds, ("catalog",))
+        catalog_every_s = context.refresh_seconds
+        catalog = load_health(context.target, catalog_every_s, ("catalog",))
     order = {name: position for position, name in enumerate(CHECKS)}
     checks = pd.concat([live, catalog], ignore_index=True).sort_values("check", key=lambda names: names.map(order))
     for row in checks.itertuples():
         icon = STATUS_ICONS[row.status]
         st.page_link(str(page_file(row.page)), label=f"{row.check}: {row.detail}", icon=icon)
+    read_age_caption(read_seconds_ago(health_checks, context.target, catalog_every_s, groups=("catalog",)),
+                     catalog_every_s, "Index, wraparound, overflow and slow-statement checks")
     with st.expander("Health checks as a table"):
         table_with_csv(checks, "health")
 

@@ -1,16 +1,17 @@
 """Settings: the server settings that decide performance, and which still have their defaults."""
 import streamlit as st
 
-from dashboard.components import panel, table_with_csv
-from dashboard.data import load
+from dashboard.components import panel, read_age_caption, refresh_now_button, table_with_csv
+from dashboard.data import load, read_seconds_ago
 from dashboard.sidebar import current
 from queries.settings import performance_settings
 
 context = current()
 st.title("Settings")
+refresh_now_button(context.target, "set_refresh")
 
 with panel():
-    frame = load(performance_settings, context.target, max(context.refresh_seconds, 60))
+    frame = load(performance_settings, context.target, context.stats_refresh_seconds)
     only_changed = st.toggle("Only settings changed from their default", key="set_changed")
     shown = frame[~frame["is_default"]] if only_changed else frame
     pending = frame[frame["pending_restart"]]
@@ -20,3 +21,5 @@ with panel():
     table_with_csv(shown, "settings", height=36 * (len(shown) + 1) + 2,
                    column_order=["name", "value_display", "is_default", "source", "pending_restart", "category",
                                  "short_desc", "setting", "boot_val", "unit"])
+    read_age_caption(read_seconds_ago(performance_settings, context.target, context.stats_refresh_seconds),
+                     context.stats_refresh_seconds)
