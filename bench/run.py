@@ -11,6 +11,7 @@ import os
 import platform
 import re
 import resource
+import statistics
 import subprocess
 import sys
 import threading
@@ -23,6 +24,8 @@ from pathlib import Path
 import psycopg
 
 from bench.generate_catalog import Catalog, build_catalog, database_url
+from dashboard.config import DEFAULT_REFRESH_S, DEFAULT_SIZE_REFRESH_S, DEFAULT_STATS_REFRESH_S
+from dashboard.data import DEFAULT_STATEMENTS_VIEW
 from demo.postgres import DEMO_SETTINGS, Cluster, embedded_bin_dir
 
 REPO = Path(__file__).resolve().parents[1]
@@ -59,6 +62,11 @@ PAGE_FLOORS = {
 }
 
 
+# how often the pages re-read each call, at the default settings (dashboard/config.py)
+PACES_S = {"live": DEFAULT_REFRESH_S, "status": max(DEFAULT_REFRESH_S, 60), "stats": DEFAULT_STATS_REFRESH_S,
+           "sizes": DEFAULT_SIZE_REFRESH_S}
+
+
 @dataclass(frozen=True)
 class Call:
     """One data call a page makes: queries.<module>.<function>(engine, **kwargs), through data.load."""
@@ -66,7 +74,7 @@ class Call:
     path: str
     kwargs: dict = field(default_factory=dict)
     health: bool = False  # through data.load_health rather than data.load
-    min_refresh_s: int = 0  # the page refreshes this call at most this often (sizes, settings: 60 s)
+    pace: str = "live"  # the page re-reads it every PACES_S[pace] seconds
 
     @property
     def function(self) -> Callable:
@@ -80,39 +88,43 @@ class Call:
         args = ", ".join(f"{key}={value!r}" for key, value in self.kwargs.items())
         return f"{self.path.removeprefix('queries.')}({args})"
 
+    @property
+    def every_s(self) -> int:
+        return PACES_S[self.pace]
+
 
 # exactly the calls dashboard/views/<page>.py makes on first paint, with the widgets' default values
 PAGES: dict[str, list[Call]] = {
     "overview": [Call("queries.overview.server_summary"),
                  Call("queries.health.health_checks", {"groups": ("live",)}, health=True),
-                 Call("queries.health.health_checks", {"groups": ("catalog",)}, health=True, min_refresh_s=300),
-                 Call("queries.statements.statements_status", min_refresh_s=60),
-                 Call("queries.statements.statements", {"limit": 5})],
-    "queries": [Call("queries.statements.statements", {"sort_by": "total_exec_time_ms", "user": None, "min_calls": 0,
-                                                       "text": None, "limit": 100})],
-    "activity": [Call("queries.activity.connection_usage"), Call("queries.activity.connections"),
+                 Call("queries.health.health_checks", {"groups": ("catalog",)}, health=True, pace="stats"),
+                 Call("queries.statements.statements_status", pace="status"),
+                 Call("queries.statements.statements", DEFAULT_STATEMENTS_VIEW)],  # its first 5 rows
+    "queries": [Call("queries.statements.statements", DEFAULT_STATEMENTS_VIEW)],
+    "activity": [Call("queries.statements.statements_status"),
+                 Call("queries.activity.connection_usage"), Call("queries.activity.connections"),
                  Call("queries.activity.blocking_tree"), Call("queries.activity.long_running_queries", {"min_seconds": 60}),
                  Call("queries.activity.idle_in_transaction"), Call("queries.activity.wait_events"),
                  Call("queries.activity.maintenance_progress"), Call("queries.activity.activity")],
     # the Space page paints estimates first and fills in exact sizes after (space_exact)
-    "space": [Call("queries.space.table_size_estimates", min_refresh_s=60)],
-    "space_exact": [Call("queries.space.table_sizes", min_refresh_s=60), Call("queries.space.database_sizes", min_refresh_s=60),
-                    Call("queries.space.index_sizes", min_refresh_s=60)],
-    "indexes": [Call("queries.indexes.unused_indexes", {"max_scans": 0}, min_refresh_s=60),
-                Call("queries.indexes.duplicate_indexes", min_refresh_s=60),
-                Call("queries.indexes.invalid_indexes", min_refresh_s=60),
-                Call("queries.indexes.seq_scan_tables", {"min_rows": 10_000}, min_refresh_s=60),
-                Call("queries.indexes.index_hit_ratio", min_refresh_s=60),
-                Call("queries.indexes.index_hit_rates", min_refresh_s=60)],
-    "maintenance": [Call("queries.maintenance.tables_past_autovacuum_threshold", min_refresh_s=60),
-                    Call("queries.maintenance.vacuum_stats", min_refresh_s=60),
-                    Call("queries.maintenance.database_wraparound", min_refresh_s=60),
-                    Call("queries.maintenance.table_wraparound", min_refresh_s=60),
-                    Call("queries.maintenance.sequence_overflow", {"min_ratio": 0.0}, min_refresh_s=60),
-                    Call("queries.maintenance.integer_column_overflow", {"min_ratio": 0.0}, min_refresh_s=60)],
-    "cache": [Call("queries.cache.database_cache_hit"), Call("queries.cache.table_cache_hit", min_refresh_s=60),
-              Call("queries.cache.index_cache_hit", min_refresh_s=60)],
-    "settings": [Call("queries.settings.performance_settings", min_refresh_s=60)],
+    "space": [Call("queries.space.table_size_estimates", pace="sizes")],
+    "space_exact": [Call("queries.space.table_sizes", pace="sizes"), Call("queries.space.database_sizes", pace="sizes"),
+                    Call("queries.space.index_sizes", pace="sizes")],
+    "indexes": [Call("queries.indexes.unused_indexes", {"max_scans": 0}, pace="stats"),
+                Call("queries.indexes.duplicate_indexes", pace="stats"),
+                Call("queries.indexes.invalid_indexes", pace="stats"),
+                Call("queries.indexes.seq_scan_tables", {"min_rows": 10_000}, pace="stats"),
+                Call("queries.indexes.index_hit_ratio", pace="stats"),
+                Call("queries.indexes.index_hit_rates", pace="stats")],
+    "maintenance": [Call("queries.maintenance.tables_past_autovacuum_threshold", pace="stats"),
+                    Call("queries.maintenance.vacuum_stats", pace="stats"),
+                    Call("queries.maintenance.database_wraparound", pace="stats"),
+                    Call("queries.maintenance.table_wraparound", pace="stats"),
+                    Call("queries.maintenance.sequence_overflow", {"min_ratio": 0.0}, pace="stats"),
+                    Call("queries.maintenance.integer_column_overflow", {"min_ratio": 0.0}, pace="stats")],
+    "cache": [Call("queries.cache.database_cache_hit"), Call("queries.cache.table_cache_hit", pace="stats"),
+              Call("queries.cache.index_cache_hit", pace="stats")],
+    "settings": [Call("queries.settings.performance_settings", pace="stats")],
 }
 APP_PAGES = ["overview", "queries", "activity", "space", "indexes", "maintenance", "cache", "settings"]
 
@@ -160,25 +172,29 @@ def call_direct(call: Call, engine) -> object:
 
 
 def measure_cold(url: str) -> dict[str, dict]:
-    """Each page's calls, in order, on a fresh engine (connect and version probe included)."""
-    from queries.connection import make_engine
+    """Each page's calls, in order, on a fresh engine whose first connection is open (connect, dialect
+    set-up and version probe done, as the floors' fresh connections): a new backend with empty
+    relation and catalog caches. The connect itself is reported apart (connect_s)."""
+    from queries.connection import make_engine, server_version_num
 
     pages = {}
     for page, calls in PAGES.items():
         engine = make_engine(url)
+        connect_s, _, _ = timed(lambda engine=engine: server_version_num(engine))
         functions = {}
         for call in calls:
             seconds, _, error = timed(lambda call=call, engine=engine: call_direct(call, engine))
             functions[call.label] = {"seconds": seconds, "error": error}
         engine.dispose()
-        pages[page] = {"cold_s": sum(item["seconds"] for item in functions.values()), "functions": functions}
+        pages[page] = {"cold_s": sum(item["seconds"] for item in functions.values()), "connect_s": connect_s,
+                       "functions": functions}
     return pages
 
 
 def load_through_cache(call: Call, target, refresh_s: int = WARM_REFRESH_S) -> object:
     from dashboard import data
 
-    refresh_s = max(refresh_s, call.min_refresh_s)
+    refresh_s = max(refresh_s, call.every_s)
     if call.health:
         return data.load_health(target, refresh_s, **call.kwargs)
     return data.load(call.function, target, refresh_s, **call.kwargs)
@@ -234,22 +250,39 @@ def measure_render(url: str) -> dict:
     return results
 
 
-def exec_time_by_database(admin_url: str) -> dict[str, float]:
-    """Top-level execution time per database from pg_stat_statements (ms)."""
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        rows = conn.execute("SELECT d.datname, sum(s.total_exec_time) FROM pg_stat_statements s "
-                            "JOIN pg_database d ON d.oid = s.dbid WHERE s.toplevel GROUP BY d.datname").fetchall()
-    return {name: float(total) for name, total in rows}
+class ExecClock:
+    """Top-level execution time per database from pg_stat_statements (ms), read from the `postgres`
+    database so that reading it adds nothing to the databases being measured."""
+
+    def __init__(self, admin_url: str):
+        self.conn = psycopg.connect(admin_url, autocommit=True)
+        self.conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+
+    def read(self) -> dict[str, float]:
+        rows = self.conn.execute("SELECT d.datname, sum(s.total_exec_time) FROM pg_stat_statements s "
+                                 "JOIN pg_database d ON d.oid = s.dbid WHERE s.toplevel GROUP BY d.datname").fetchall()
+        return {name: float(total) for name, total in rows}
+
+    def close(self) -> None:
+        self.conn.close()
 
 
-def measure_overhead(cluster: Cluster, monitored_url: str, seconds: int = 30, refresh_s: int = 10,
-                     pages: tuple[str, ...] | None = None) -> dict:
-    """pgbench on its own database while every page's data is read through the dashboard's cache each
-    refresh interval (as one viewer per page would; sizes and settings every 60 s, as the pages do);
-    the dashboard's share of execution time is its database's delta in pg_stat_statements."""
-    import streamlit as st
+def unique_calls(pages: tuple[str, ...]) -> list[Call]:
+    """The calls of these pages, each once: the dashboard's cache shares a call two pages make alike."""
+    seen: dict[tuple, Call] = {}
+    for page in pages:
+        for call in PAGES[page]:
+            seen.setdefault((call.label, call.pace), call)
+    return list(seen.values())
 
-    from dashboard.config import Target
+
+def measure_overhead(cluster: Cluster, monitored_url: str, seconds: int = 30, rounds: int = 3) -> dict:
+    """pgbench -c 4 on its own database; meanwhile every page's calls run `rounds` times on the
+    dashboard's warm engine (its steady state) and each call's server execution time is read from
+    pg_stat_statements. The dashboard's load is each call's median time divided by its pace (a call
+    re-read every 600 s costs 1/600 of its time per second), against pgbench's execution time per
+    second: the share a viewer adds, without depending on where a 10-minute pace falls in the run."""
+    from queries.connection import make_engine
 
     admin_url = cluster.url()
     with psycopg.connect(admin_url, autocommit=True) as conn:
@@ -259,35 +292,47 @@ def measure_overhead(cluster: Cluster, monitored_url: str, seconds: int = 30, re
     connection = ["-h", "127.0.0.1", "-p", str(cluster.port), "-U", "postgres"]
     subprocess.run([pgbench, "-i", "-q", *connection, "pgbench"], check=True, capture_output=True)
     monitored = monitored_url.rsplit("/", 1)[1]
-    st.cache_data.clear()
-    target = Target("default", monitored_url)
-    for page in pages or PAGES:  # a dashboard that is already running: its first, cold poll is not counted
-        for call in PAGES[page]:
-            timed(lambda call=call: load_through_cache(call, target, refresh_s))
-    before = exec_time_by_database(monitored_url)
+    calls = unique_calls(tuple(PAGES))
+    engine = make_engine(monitored_url)
+    for call in calls:  # a dashboard that is already running: its backends have warm caches
+        timed(lambda call=call: call_direct(call, engine))
+    clock = ExecClock(admin_url)
+    samples: dict[str, list[float]] = {call.label + call.pace: [] for call in calls}
+    before, started = clock.read(), time.monotonic()
     process = subprocess.Popen([pgbench, "-T", str(seconds), "-c", "4", "-j", "2", *connection, "pgbench"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    target = Target("default", monitored_url)
-    polls, poll_seconds = 0, []
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and process.poll() is None:
-        started = time.perf_counter()
-        for calls in [PAGES[page] for page in (pages or PAGES)]:
+    try:
+        for _ in range(rounds):
             for call in calls:
-                timed(lambda call=call: load_through_cache(call, target, refresh_s))
-        poll_seconds.append(time.perf_counter() - started)
-        polls += 1
-        time.sleep(max(0.0, refresh_s - poll_seconds[-1]))
-    out, _ = process.communicate()
-    after = exec_time_by_database(monitored_url)
-    delta = {name: after.get(name, 0.0) - before.get(name, 0.0) for name in after}
-    dashboard_ms, pgbench_ms = delta.get(monitored, 0.0), delta.get("pgbench", 0.0)
+                if process.poll() is not None:
+                    break
+                ahead = clock.read().get(monitored, 0.0)
+                timed(lambda call=call: call_direct(call, engine))
+                samples[call.label + call.pace].append(clock.read().get(monitored, 0.0) - ahead)
+        out, _ = process.communicate()
+        elapsed = time.monotonic() - started
+        after = clock.read()
+    finally:
+        clock.close()
+        engine.dispose()
+    pgbench_ms_per_s = (after.get("pgbench", 0.0) - before.get("pgbench", 0.0)) / elapsed
+    per_call = {call.label + f" [{call.pace}]": {"exec_ms": statistics.median(samples[call.label + call.pace] or [0.0]),
+                                                  "every_s": call.every_s, "samples": len(samples[call.label + call.pace])}
+                for call in calls}
+
+    def share(pages: tuple[str, ...]) -> dict:
+        load_ms_per_s = sum(statistics.median(samples[call.label + call.pace] or [0.0]) / call.every_s
+                            for call in unique_calls(pages))
+        return {"dashboard_ms_per_s": load_ms_per_s,
+                "share": load_ms_per_s / (load_ms_per_s + pgbench_ms_per_s) if pgbench_ms_per_s else None}
+
     tps = re.search(r"tps = ([\d.]+)", out)
-    return {"pages": list(pages or PAGES), "seconds": seconds, "refresh_s": refresh_s, "polls": polls,
-            "poll_seconds": poll_seconds,
-            "dashboard_exec_ms": dashboard_ms, "pgbench_exec_ms": pgbench_ms,
-            "dashboard_share": dashboard_ms / (dashboard_ms + pgbench_ms) if dashboard_ms + pgbench_ms else None,
-            "pgbench_tps": float(tps.group(1)) if tps else None}
+    return {"seconds": seconds, "rounds": rounds, "pgbench_exec_ms_per_s": pgbench_ms_per_s,
+            "pgbench_tps": float(tps.group(1)) if tps else None, "calls": per_call,
+            "scenarios": {"overview only": share(("overview",)),
+                          **{f"{page} only": share(("space", "space_exact") if page == "space" else (page,))
+                             for page in APP_PAGES if page != "overview"},
+                          "every page": share(tuple(PAGES))}}
 
 
 def page_rows(cold: dict, warm: dict, floors: dict, render: dict | None) -> list[dict]:
@@ -317,7 +362,10 @@ def print_report(result: dict) -> None:
              for label, item in data["functions"].items()]
     for seconds, page, label, error in sorted(calls, reverse=True)[:12]:
         print(f"  {seconds:7.3f} s  {page:<16}{label}" + (f"  ERROR {error[:120]}" if error else ""))
-    print("\nfloors: " + ", ".join(f"{name} {seconds:.3f} s" for name, seconds in result["floors"].items()))
+    connects = [data["connect_s"] for data in result["cold"].values()]
+    print(f"\nconnect, dialect set-up and version probe of a fresh engine (before cold_s): "
+          f"median {statistics.median(connects):.3f} s")
+    print("floors: " + ", ".join(f"{name} {seconds:.3f} s" for name, seconds in result["floors"].items()))
     render = result.get("render")
     if render:
         print(f"AppTest first run (Overview, cold): {render['first_overview_s']:.2f} s; "
@@ -325,12 +373,17 @@ def print_report(result: dict) -> None:
         for page, item in render["pages"].items():
             if item["errors"]:
                 print(f"  {page}: {item['errors']}")
-    for scenario, overhead in (result.get("overhead") or {}).items():
-        share = overhead["dashboard_share"]
-        print(f"overhead, {scenario}: {overhead['polls']} polls in {overhead['seconds']} s of pgbench -c 4 "
-              f"({overhead['pgbench_tps']} tps): dashboard {overhead['dashboard_exec_ms']:.0f} ms of execution, "
-              f"pgbench {overhead['pgbench_exec_ms']:.0f} ms, share "
-              + ("-" if share is None else f"{share:.2%}") + " (target < 1 %)")
+    overhead = result.get("overhead")
+    if overhead:
+        print(f"\nmonitoring overhead during pgbench -c 4 ({overhead['pgbench_tps']} tps, "
+              f"{overhead['pgbench_exec_ms_per_s']:.0f} ms of execution per second), each call's server time "
+              f"(median of {overhead['rounds']}) over its pace; target < 1 %:")
+        for scenario, figures in overhead["scenarios"].items():
+            share = "-" if figures["share"] is None else f"{figures['share']:.2%}"
+            print(f"  {scenario:<20}{figures['dashboard_ms_per_s']:7.2f} ms/s  {share}")
+        costly = sorted(overhead["calls"].items(), key=lambda item: -item[1]["exec_ms"] / item[1]["every_s"])[:6]
+        print("  costliest calls: " + "; ".join(f"{label} {item['exec_ms']:.0f} ms every {item['every_s']} s"
+                                                for label, item in costly))
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -364,10 +417,7 @@ def run(args: argparse.Namespace) -> dict:
         cold = measure_cold(url)
         warm = measure_warm(url)
         render = None if args.skip_render else measure_render(url)
-        overhead = None
-        if args.pgbench_seconds:  # one viewer on the Overview (the usual case), then one viewer on every page
-            overhead = {"overview": measure_overhead(cluster, url, args.pgbench_seconds, pages=("overview",)),
-                        "every page": measure_overhead(cluster, url, args.pgbench_seconds)}
+        overhead = measure_overhead(cluster, url, args.pgbench_seconds) if args.pgbench_seconds else None
         result = {"date": datetime.now(UTC).isoformat(timespec="seconds"),
                   "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
                   "catalog": catalog.params, "build_seconds": catalog.build_seconds,

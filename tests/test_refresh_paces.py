@@ -55,3 +55,23 @@ def test_space_page_says_how_old_exact_sizes_are(app_env):
     app = open_page("views/space.py")
     ages = [text for text in captions(app) if text.startswith("Read ")]
     assert len(ages) == 3 and all(text.endswith("; re-read every 10 min.") for text in ages), captions(app)
+
+
+def statements_query_calls(url: str) -> int:
+    """How often pgpulse's statements listing (select_statements.sql, marked /* pgpulse */) has run."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute("SELECT coalesce(sum(calls), 0) FROM pg_stat_statements WHERE query LIKE '%/* pgpulse */%' "
+                           "AND query LIKE '%percent_of_total_time%'").fetchone()
+    return int(row[0])
+
+
+def test_overview_and_queries_page_share_one_statements_read(app_env, monkeypatch):
+    monkeypatch.setenv("PGPULSE_REFRESH_SECONDS", "300")  # both pages inside one cache bucket
+    app = AppTest.from_file(APP, default_timeout=60).run()  # the Overview: its top 5 statements
+    assert not app.exception, app.exception
+    after_overview = statements_query_calls(app_env)
+    assert after_overview >= 1  # (the slow-statement health check reads the same listing, sorted by mean time)
+    app.switch_page("views/queries.py").run()
+    assert not app.exception, app.exception
+    assert len(app.dataframe[0].value) > 0
+    assert statements_query_calls(app_env) == after_overview  # the Queries page's default view was already read

@@ -3,7 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.components import panel, read_age_caption, refresh_now_button, table_with_csv
-from dashboard.data import load, load_health, read_seconds_ago, sample_history
+from dashboard.data import DEFAULT_STATEMENTS_VIEW, load, load_health, read_seconds_ago, sample_history
 from dashboard.formatting import human_bytes, human_duration, percent
 from dashboard.navigation import page_file
 from dashboard.sidebar import current
@@ -47,7 +47,7 @@ def statements_health() -> None:
 
 
 def top_statements() -> None:
-    frame = load(statements, context.target, context.refresh_seconds, limit=5)
+    frame = load(statements, context.target, context.refresh_seconds, **DEFAULT_STATEMENTS_VIEW).head(5)
     shown = frame[["query", "calls", "total_exec_time_ms", "mean_exec_time_ms", "percent_of_total_time"]]
     table_with_csv(shown, "top_statements", column_config={
         "total_exec_time_ms": st.column_config.NumberColumn("Total ms", format="%.1f"),
