@@ -1,6 +1,7 @@
 """queries.cache against real servers: buffer hits per database, table and index; ratios between samples."""
 
 import pandas as pd
+import psycopg
 import pytest
 
 from queries.cache import CacheSample, database_cache_hit, hit_ratio_between, index_cache_hit, table_cache_hit
@@ -49,6 +50,73 @@ def test_index_hit_ratio_of_a_looked_up_index(read_db):
     assert row["idx_blks_hit"] > 0
     assert row["hit_ratio"] == pytest.approx(row["idx_blks_hit"] / (row["idx_blks_hit"] + row["idx_blks_read"]))
 
+
+
+# the numbers as pg_statio_user_tables / pg_statio_user_indexes give them, in the order pgpulse shows them
+VIEW_TABLES = """
+SELECT schemaname, relname, heap_blks_hit, heap_blks_read, idx_blks_hit, idx_blks_read, toast_blks_hit, toast_blks_read,
+       heap_blks_read + coalesce(idx_blks_read, 0) + coalesce(toast_blks_read, 0) + coalesce(tidx_blks_read, 0)
+FROM pg_statio_user_tables ORDER BY heap_blks_read DESC, schemaname, relname"""
+VIEW_INDEXES = """
+SELECT schemaname, relname, indexrelname, idx_blks_hit, idx_blks_read
+FROM pg_statio_user_indexes ORDER BY idx_blks_read DESC, schemaname, relname, indexrelname"""
+
+
+def rows(frame, columns):
+    return [[None if pd.isna(value) else value for value in row] for row in frame[columns].astype(object).values.tolist()]
+
+
+@pytest.fixture
+def toast_db(fresh_db):
+    """docs: 200 rows stored out of line in its TOAST table, all read back; hidden: read, in a non-user schema."""
+    run(fresh_db,
+        "CREATE TABLE docs (id int PRIMARY KEY, body text)",
+        "ALTER TABLE docs ALTER COLUMN body SET STORAGE EXTERNAL",  # out of line and uncompressed
+        "INSERT INTO docs SELECT g, repeat(md5(g::text), 100) FROM generate_series(1, 200) g",
+        "CREATE MATERIALIZED VIEW docs_mv AS SELECT id FROM docs",
+        "CREATE TABLE information_schema.hidden (id int PRIMARY KEY)",
+        "INSERT INTO information_schema.hidden SELECT generate_series(1, 1000)",
+        "SELECT sum(length(body)) FROM docs",
+        "SELECT count(*) FROM docs_mv",
+        "SET enable_seqscan = off",
+        "SELECT count(*) FROM information_schema.hidden WHERE id < 500")
+    return fresh_db
+
+
+def test_table_counters_include_toast_and_match_the_view(toast_db):
+    engine = make_engine(toast_db)
+    frame = poll(lambda: table_cache_hit(engine), lambda f: (f["toast_blks_hit"].fillna(0) > 0).any())
+    docs = frame[frame["table_name"] == "docs"].iloc[0]
+    assert docs["toast_blks_hit"] + docs["toast_blks_read"] > 0  # the bodies were read from the TOAST table
+    assert docs["total_blks_read"] >= docs["heap_blks_read"] + docs["idx_blks_read"] + docs["toast_blks_read"]
+    mv = frame[frame["table_name"] == "docs_mv"].iloc[0]
+    assert pd.isna(mv["idx_blks_hit"]) and pd.isna(mv["toast_blks_hit"])  # no index, no TOAST table
+    with psycopg.connect(toast_db) as conn:
+        expected = [list(row) for row in conn.execute(VIEW_TABLES).fetchall()]
+    assert {row[1] for row in expected} == {"docs", "docs_mv"}
+    columns = ["schema_name", "table_name", "heap_blks_hit", "heap_blks_read", "idx_blks_hit", "idx_blks_read",
+               "toast_blks_hit", "toast_blks_read", "total_blks_read"]
+    assert rows(frame, columns) == expected  # hidden (information_schema) stays out, as in the view
+
+
+def test_index_counters_match_the_view(toast_db):
+    engine = make_engine(toast_db)
+    frame = poll(lambda: index_cache_hit(engine), lambda f: (f["idx_blks_hit"] > 0).any())
+    with psycopg.connect(toast_db) as conn:
+        expected = [list(row) for row in conn.execute(VIEW_INDEXES).fetchall()]
+    assert [row[2] for row in expected] == ["docs_pkey"]  # not hidden_pkey, not the TOAST table's index
+    assert rows(frame, ["schema_name", "table_name", "index_name", "idx_blks_hit", "idx_blks_read"]) == expected
+
+
+def test_indexes_with_equal_reads_are_ordered_by_name(fresh_db):
+    # created in reverse name order, so their oids sort the other way round
+    run(fresh_db, "CREATE TABLE b (id int, v int)",
+        "CREATE INDEX b_zeta ON b (id)", "CREATE INDEX b_mid ON b (v)", "CREATE INDEX b_alpha ON b (id, v)",
+        "CREATE TABLE a (id int)", "CREATE INDEX a_z ON a (id)", "CREATE INDEX a_y ON a (id)")
+    engine = make_engine(fresh_db)
+    assert list(index_cache_hit(engine)["index_name"]) == ["a_y", "a_z", "b_alpha", "b_mid", "b_zeta"]  # nothing read
+    assert list(index_cache_hit(engine, limit=1)["index_name"]) == ["a_y"]
+    assert list(index_cache_hit(engine, limit=3)["index_name"]) == ["a_y", "a_z", "b_alpha"]
 
 def test_database_sample_and_ratio_between_two_real_samples(read_db):
     engine = make_engine(read_db)

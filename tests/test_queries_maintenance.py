@@ -87,6 +87,52 @@ def test_limit_is_applied_in_sql(churned_db):
     assert list(vacuum_stats(engine, limit=1)["table_name"]) == ["churn"]
 
 
+
+def test_table_storage_parameters_and_which_relations_are_listed(fresh_db):
+    run(fresh_db,
+        # the server's threshold (50) with the table's own scale factor: 50 + 0.01 x 5000 analyzed rows = 100
+        "CREATE TABLE scaled (id int) WITH (autovacuum_enabled = false, autovacuum_vacuum_scale_factor = 0.01)",
+        "INSERT INTO scaled SELECT generate_series(1, 5000)")
+    run(fresh_db,  # the insert's counts are flushed first, or ANALYZE's row count would be added to them
+        "ANALYZE scaled",
+        "DELETE FROM scaled WHERE id <= 101",
+        "CREATE MATERIALIZED VIEW mv AS SELECT 1 AS x",
+        "CREATE TABLE parted (k int) PARTITION BY RANGE (k)",
+        "CREATE TABLE parted_1 PARTITION OF parted FOR VALUES FROM (0) TO (10)",
+        # more dead rows than any user table, but information_schema is not a user schema
+        "CREATE TABLE information_schema.hidden (id int) WITH (autovacuum_enabled = false)",
+        "INSERT INTO information_schema.hidden SELECT generate_series(1, 500)",
+        "DELETE FROM information_schema.hidden")
+    engine = make_engine(fresh_db)
+    frame = poll(lambda: vacuum_stats(engine), lambda f: (f["dead_rows"] == 101).any())
+    # as pg_stat_user_tables: tables, partitioned tables and materialized views; most dead rows first, then by name
+    assert list(frame["table_name"]) == ["scaled", "mv", "parted", "parted_1"]
+    scaled = frame.iloc[0]
+    assert (scaled["live_rows"], scaled["dead_rows"], scaled["autovacuum_threshold_rows"]) == (4899, 101, 100)
+    assert scaled["past_autovacuum_threshold"] and not scaled["autovacuum_enabled"]
+    assert scaled["rows_modified_since_analyze"] == 101
+    assert list(tables_past_autovacuum_threshold(engine)["table_name"]) == ["scaled"]
+
+
+def test_a_table_max_threshold_caps_its_trigger_point(fresh_db, pg_version):
+    if pg_version < 180000:
+        pytest.skip("autovacuum_vacuum_max_threshold is new in PostgreSQL 18")
+    run(fresh_db,
+        "CREATE TABLE capped (id int) WITH (autovacuum_enabled = false, autovacuum_vacuum_max_threshold = 20)",
+        "CREATE TABLE uncapped (id int) WITH (autovacuum_enabled = false, autovacuum_vacuum_max_threshold = -1)",
+        "INSERT INTO capped SELECT generate_series(1, 500)",
+        "INSERT INTO uncapped SELECT generate_series(1, 500)")
+    run(fresh_db,
+        "ANALYZE capped, uncapped",
+        "DELETE FROM capped WHERE id <= 30",
+        "DELETE FROM uncapped WHERE id <= 30")
+    engine = make_engine(fresh_db)
+    frame = poll(lambda: vacuum_stats(engine), lambda f: (f["dead_rows"] == 30).sum() == 2)
+    rows = frame[["table_name", "dead_rows", "autovacuum_threshold_rows", "past_autovacuum_threshold"]]
+    # 50 + 0.2 x 500 = 150, capped at 20 by the table's own setting; -1 lifts the server's cap
+    assert rows.values.tolist() == [["capped", 30, 20, True], ["uncapped", 30, 150, False]]
+    assert list(tables_past_autovacuum_threshold(engine)["table_name"]) == ["capped"]
+
 def test_database_wraparound_lists_the_current_database(fresh_db):
     run(fresh_db, "CREATE TABLE spend_an_xid (id int)")
     frame = database_wraparound(make_engine(fresh_db))
@@ -113,6 +159,20 @@ def test_table_wraparound_names_tables_and_their_toast(fresh_db):
     assert toast["schema_name"] == "pg_toast" and toast["table_kind"] == "toast"
     assert frame["age_xids"].is_monotonic_decreasing  # oldest first
     assert len(table_wraparound(make_engine(fresh_db), limit=5)) == 5
+
+
+def test_every_toast_table_names_the_table_it_belongs_to(fresh_db):
+    run(fresh_db, "CREATE TABLE notes (id int, body text)", "CREATE MATERIALIZED VIEW notes_mv AS SELECT * FROM notes")
+    frame = table_wraparound(make_engine(fresh_db), limit=100_000)
+    with psycopg.connect(fresh_db) as conn:
+        owners = dict(conn.execute("SELECT t.relname, format('%I.%I', n.nspname, c.relname) FROM pg_class c "
+                                   "JOIN pg_class t ON t.oid = c.reltoastrelid "
+                                   "JOIN pg_namespace n ON n.oid = c.relnamespace").fetchall())
+    toast = frame[frame["table_kind"] == "toast"]
+    # the system catalogs' TOAST tables too, which have no pg_depend entry (made at bootstrap)
+    assert dict(zip(toast["table_name"], toast["toast_of"], strict=True)) == owners
+    assert {"public.notes", "public.notes_mv", "pg_catalog.pg_proc"} <= set(owners.values())
+    assert frame.loc[frame["table_kind"] != "toast", "toast_of"].isna().all()
 
 
 @pytest.fixture
@@ -170,6 +230,23 @@ def test_unused_and_partitioned_serial_columns(sequences_db):
     assert pd.isna(quiet["last_value"]) and quiet["used_ratio"] == 0
     assert quiet["reason"] == "never used: nextval() has not been called yet"
     assert row_of(frame, "table_name", "parted")["fix_sql"] == "ALTER TABLE public.parted ALTER COLUMN id TYPE bigint"
+
+
+def test_defaults_reading_two_sequences_and_defaults_that_are_not_sequences(fresh_db):
+    run(fresh_db,
+        "CREATE SEQUENCE s1", "CREATE SEQUENCE s2",
+        "SELECT setval('s1', 1000)", "SELECT setval('s2', 5000)",
+        "CREATE TABLE named (id int)",
+        # one column fed by two sequences, and a default that depends on a table, not on a sequence
+        "CREATE TABLE two (id int DEFAULT (nextval('s1') + nextval('s2'))::int,"
+        " label int DEFAULT length('named'::regclass::text))",
+        "CREATE TABLE gone (a int DEFAULT nextval('s1'), b int)", "ALTER TABLE gone DROP COLUMN a",
+        "CREATE VIEW v AS SELECT 1 AS x", "ALTER VIEW v ALTER COLUMN x SET DEFAULT nextval('s2')",
+        "CREATE TABLE parent (id serial)", "CREATE TABLE child () INHERITS (parent)")
+    frame = integer_column_overflow(make_engine(fresh_db))
+    assert frame[["table_name", "column_name", "sequence_name"]].values.tolist() == [
+        ["two", "id", "s2"], ["two", "id", "s1"], ["parent", "id", "parent_id_seq"]]  # most used first
+    assert frame["last_value"].tolist()[:2] == [5000, 1000]
 
 
 def test_the_fix_makes_the_column_safe(sequences_db):
