@@ -1,12 +1,26 @@
 """Sessions: connection slots, what each backend is doing, what it waits on and who blocks whom."""
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 
-from queries.connection import fetch_frame, fetch_row
+from queries.connection import (
+    fetch_frame,
+    fetch_frame_in,
+    fetch_row,
+    fetch_row_in,
+    fetch_rows_in,
+    frame_of,
+    read_only,
+    server_version_num,
+)
+from queries.errors import PgPulseError, translate
+from queries.sql_loader import load_sql
 
 
 @dataclass(frozen=True)
@@ -81,3 +95,195 @@ def maintenance_progress(engine: sa.Engine) -> pd.DataFrame:
     progress_ratio is heap/sample/index blocks done over total, NULL in phases without a block count.
     """
     return fetch_frame(engine, "select_progress_maintenance")
+
+
+# ---------------------------------------------------------------------------------------------
+# The whole Activity page in one transaction
+
+# The columns of the frames the snapshot derives, exactly as their own queries return them
+ACTIVITY_COLUMNS = ("pid", "user_name", "database_name", "application_name", "client_addr", "state", "wait_event_type",
+                    "wait_event", "backend_start", "xact_start", "query_start", "state_change", "query_seconds",
+                    "xact_seconds", "idle_seconds", "blocked_by", "query", "backend_type")
+CONNECTION_KEYS = ("state", "database_name", "user_name", "application_name", "client_addr")
+LONG_RUNNING_COLUMNS = ("pid", "user_name", "database_name", "application_name", "client_addr", "wait_event_type",
+                        "wait_event", "query_start", "query_seconds", "xact_seconds", "query")
+IDLE_IN_TRANSACTION_COLUMNS = ("pid", "user_name", "database_name", "application_name", "client_addr", "state",
+                               "xact_start", "state_change", "idle_seconds", "xact_seconds", "backend_xid", "last_query")
+BLOCKING_TREE_COLUMNS = ("pid", "blocking_pid", "root_pid", "depth", "path", "user_name", "database_name", "state",
+                         "wait_seconds", "lock_mode", "locktype", "relation", "query", "backend_type")
+MAINTENANCE_COLUMNS = ("pid", "operation", "database_name", "relation", "phase", "progress_ratio", "started_seconds",
+                       "backend_type", "query")
+_IDLE_IN_TRANSACTION = ("idle in transaction", "idle in transaction (aborted)")
+
+
+@dataclass(frozen=True)
+class ActivitySnapshot:
+    """Everything the Activity page shows, read in one transaction: pg_stat_activity's backend snapshot is
+    taken once per transaction, so a session counted in one panel is in every panel that should list it."""
+
+    usage: ConnectionUsage
+    connections: pd.DataFrame
+    blocking_tree: pd.DataFrame | None  # None when unavailable: the reason is in `unavailable`
+    long_running_queries: pd.DataFrame
+    idle_in_transaction: pd.DataFrame
+    wait_events: pd.DataFrame
+    maintenance_progress: pd.DataFrame | None
+    activity: pd.DataFrame
+    can_read_all_stats: bool  # without pg_read_all_stats, other roles' sessions have no state, query or waits
+    role_name: str
+    unavailable: dict[str, str] = field(default_factory=dict)  # frame field -> why it could not be read
+
+    def frame(self, name: str) -> pd.DataFrame:
+        """The frame `name`, or the PgPulseError that kept it from being read (for that panel alone)."""
+        if name in self.unavailable:
+            raise PgPulseError(self.unavailable[name])
+        return getattr(self, name)
+
+
+def activity_snapshot(engine: sa.Engine, *, min_seconds: float = 60, idle_min_seconds: float = 0,
+                      limit: int = 500, row_limit: int = 100) -> ActivitySnapshot:
+    """connection_usage, connections, blocking_tree, long_running_queries(min_seconds), idle_in_transaction
+    (idle_min_seconds), wait_events, maintenance_progress and activity(limit), from one READ ONLY transaction.
+
+    The session panels are derived from one read of pg_stat_activity, with the same rows, order and dtypes
+    as their own queries. The blocking tree and the maintenance progress run in savepoints, so either
+    failing leaves the rest of the page. pg_blocking_pids() and pg_locks are not part of the backend
+    snapshot: they are read when the tree's query runs, just after.
+    """
+    version = server_version_num(engine)  # cached per engine; read before the transaction holds the pool's connection
+    with read_only(engine) as conn:
+        settings, sessions = _read_sessions(conn, version)
+        unavailable: dict[str, str] = {}
+        tree = frame_of([], BLOCKING_TREE_COLUMNS)
+        # the tree starts from backends waiting on a heavyweight lock: with none in this snapshot it is empty
+        if any(session["wait_event_type"] == "Lock" for session in sessions):
+            tree = _in_savepoint(conn, "blocking_tree", unavailable,
+                                 lambda: fetch_frame_in(conn, load_sql("select_blocking_tree", version),
+                                                        {"limit": int(limit)}))
+        progress = _in_savepoint(conn, "maintenance_progress", unavailable,
+                                 lambda: _maintenance_progress(conn, version, sessions))
+    clients = _clients(sessions)
+    return ActivitySnapshot(
+        usage=_usage(settings, len(clients)), connections=_connection_counts(clients), blocking_tree=tree,
+        long_running_queries=_pick(_long_running(clients, settings["own_pid"], float(min_seconds))[:int(row_limit)],
+                                   LONG_RUNNING_COLUMNS),
+        idle_in_transaction=_pick(_idle_in_transaction(clients, float(idle_min_seconds))[:int(row_limit)],
+                                  IDLE_IN_TRANSACTION_COLUMNS),
+        wait_events=_wait_events(sessions), maintenance_progress=progress, activity=_activity(clients, int(limit)),
+        can_read_all_stats=bool(settings["can_read_all_stats"]), role_name=settings["role_name"],
+        unavailable=unavailable)
+
+
+@dataclass(frozen=True)
+class SessionCounts:
+    """What the Overview's live health checks read from one pg_stat_activity snapshot."""
+
+    usage: ConnectionUsage
+    long_running_queries: int  # len(long_running_queries(min_seconds, limit=row_limit)), so at most row_limit
+    idle_in_transaction: int  # len(idle_in_transaction(idle_min_seconds, limit=row_limit))
+    can_read_all_stats: bool
+    role_name: str
+
+
+def session_counts(engine: sa.Engine, *, min_seconds: float = 60, idle_min_seconds: float = 60,
+                   row_limit: int = 100) -> SessionCounts:
+    """activity_snapshot's counts without its frames, blocking tree or progress: the health checks' read."""
+    version = server_version_num(engine)
+    with read_only(engine) as conn:
+        settings, sessions = _read_sessions(conn, version)
+    clients = _clients(sessions)
+    return SessionCounts(
+        usage=_usage(settings, len(clients)),
+        long_running_queries=min(len(_long_running(clients, settings["own_pid"], float(min_seconds))), int(row_limit)),
+        idle_in_transaction=min(len(_idle_in_transaction(clients, float(idle_min_seconds))), int(row_limit)),
+        can_read_all_stats=bool(settings["can_read_all_stats"]), role_name=settings["role_name"])
+
+
+def _read_sessions(conn: sa.Connection, version: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The connection settings and role, and every backend as a dict (one read of pg_stat_activity)."""
+    settings = fetch_row_in(conn, load_sql("select_activity_settings", version))
+    rows, columns = fetch_rows_in(conn, load_sql("select_activity_snapshot", version))
+    return settings, [dict(zip(columns, row, strict=True)) for row in rows]
+
+
+def _clients(sessions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [session for session in sessions if session["backend_type"] == "client backend"]
+
+
+def _in_savepoint(conn: sa.Connection, name: str, unavailable: dict[str, str],
+                  read: Callable[[], pd.DataFrame]) -> pd.DataFrame | None:
+    """read() in a savepoint: an error (a timeout, say) aborts only the savepoint, the transaction goes on."""
+    try:
+        with conn.begin_nested():
+            return read()
+    except Exception as exc:  # noqa: BLE001 - recorded for its panel; the other panels still show
+        unavailable[name] = str(exc if isinstance(exc, PgPulseError) else translate(exc))
+        return None
+
+
+def _maintenance_progress(conn: sa.Connection, version: int, sessions: list[dict[str, Any]]) -> pd.DataFrame:
+    """select_progress_maintenance, its pg_stat_activity columns taken from the snapshot's sessions (a
+    progress row's backend is in the same backend snapshot), longest running first."""
+    rows, columns = fetch_rows_in(conn, load_sql("select_activity_progress", version))
+    by_pid = {session["pid"]: session for session in sessions}
+    progress = [{**dict(zip(columns, row, strict=True)), **{column: by_pid.get(row[0], {}).get(column)
+                 for column in ("started_seconds", "backend_type", "query")}} for row in rows]
+    progress.sort(key=lambda row: (row["started_seconds"] is None, -(row["started_seconds"] or 0), row["pid"]))
+    return _pick(progress, MAINTENANCE_COLUMNS)
+
+
+def _usage(settings: dict[str, Any], client_count: int) -> ConnectionUsage:
+    """select_connection_usage's arithmetic, on the snapshot's count of client backends."""
+    free = (settings["max_connections"] - settings["superuser_reserved_connections"]
+            - settings["reserved_connections"] - client_count)
+    return ConnectionUsage(client_count, settings["max_connections"], settings["superuser_reserved_connections"],
+                           settings["reserved_connections"], max(free, 0), client_count / settings["max_connections"])
+
+
+def _pick(sessions: list[dict[str, Any]], columns: tuple[str, ...]) -> pd.DataFrame:
+    return frame_of([tuple(session[column] for column in columns) for session in sessions], columns)
+
+
+def _connection_counts(clients: list[dict[str, Any]]) -> pd.DataFrame:
+    """select_connection_counts: the rows arrive sorted by its keys in the database's collation, so equal
+    keys are adjacent, and a stable sort by count keeps that order among equal counts."""
+    groups = [(*key, len(list(group))) for key, group in
+              itertools.groupby(clients, key=lambda session: tuple(session[column] for column in CONNECTION_KEYS))]
+    groups.sort(key=lambda group: -group[-1])
+    return frame_of(groups, (*CONNECTION_KEYS, "connection_count"))
+
+
+def _wait_events(sessions: list[dict[str, Any]]) -> pd.DataFrame:
+    """select_wait_events: non-idle backends of every type by wait event, busiest first, then in the
+    database's order of the event names (wait_event_order)."""
+    counts: dict[int, list] = {}
+    for session in sessions:
+        if session["state"] != "idle" and session["wait_event_type"] != "Activity":
+            entry = counts.setdefault(session["wait_event_order"], [session["wait_event_type"], session["wait_event"], 0])
+            entry[2] += 1
+    ordered = sorted(counts.items(), key=lambda item: (-item[1][2], item[0]))
+    return frame_of([tuple(entry) for _, entry in ordered], ("wait_event_type", "wait_event", "backend_count"))
+
+
+def _long_running(clients: list[dict[str, Any]], own_pid: int, min_seconds: float) -> list[dict[str, Any]]:
+    """select_activity_long_running: active for at least min_seconds, not this session, oldest first."""
+    chosen = [session for session in clients if session["state"] == "active" and session["pid"] != own_pid
+              and session["query_seconds"] is not None and session["query_seconds"] >= min_seconds]
+    return sorted(chosen, key=lambda session: (session["query_start"], session["pid"]))
+
+
+def _idle_in_transaction(clients: list[dict[str, Any]], min_seconds: float) -> list[dict[str, Any]]:
+    """select_activity_idle_in_transaction: idle (or aborted) in a transaction for min_seconds, longest first."""
+    chosen = [{**session, "last_query": session["query"]} for session in clients
+              if session["state"] in _IDLE_IN_TRANSACTION
+              and session["idle_seconds"] is not None and session["idle_seconds"] >= min_seconds]
+    return sorted(chosen, key=lambda session: (session["state_change"], session["pid"]))
+
+
+def _activity(clients: list[dict[str, Any]], limit: int) -> pd.DataFrame:
+    """select_activity for client backends: busy before idle, then oldest transaction / query / backend first."""
+    def order(session: dict[str, Any]) -> tuple:
+        started = session["xact_start"] or session["query_start"] or session["backend_start"]
+        return (session["state"] == "idle" or session["wait_event_type"] == "Activity", started is None, started,
+                session["pid"])
+    return _pick(sorted(clients, key=order)[:limit], ACTIVITY_COLUMNS)

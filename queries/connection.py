@@ -6,6 +6,7 @@ and the transaction rolled back at the end.
 """
 from __future__ import annotations
 
+import functools
 import re
 import weakref
 from collections.abc import Iterator
@@ -168,3 +169,49 @@ def fetch_row(engine: sa.Engine, name: str, params: dict[str, Any] | None = None
     with read_only(engine, **timeouts) as conn:
         row = conn.execute(sa.text(sql), params or {}).mappings().one()
         return dict(row)
+
+
+# Several queries in one transaction: on a connection from read_only(), every read of pg_stat_activity and
+# pg_stat_progress_* sees the same backend snapshot (PostgreSQL takes it once per transaction), and the
+# transaction's fixed cost (checkout, SET TRANSACTION, set_config, rollback) is paid once. The SQL comes
+# from load_sql(name, server_version_num(engine)), the version read before the transaction holds the
+# pool's connection.
+
+def fetch_rows_in(conn: sa.Connection, sql: str, params: dict[str, Any] | None = None
+                  ) -> tuple[list[tuple], list[str]]:
+    """Run sql (from load_sql) on a connection from read_only(): its rows as tuples, passwords masked in
+    every text cell as without_passwords masks them, and its column names."""
+    result = conn.execute(sa.text(sql), params or {})
+    return _rows_without_passwords(result.fetchall()), list(result.keys())
+
+
+def _rows_without_passwords(rows: list[Any]) -> list[tuple]:
+    """The rows as tuples, each text cell that without_passwords would mask masked the same way. Done on
+    the rows, before any frame is built, it saves pandas' per-column round trip (ms for a page of sessions)."""
+    texts = [cell for row in rows for cell in row if isinstance(cell, str)]
+    if not _SUSPECT.search("\n".join(texts)):  # the usual case: one search for all the rows
+        return [tuple(row) for row in rows]
+    return [tuple(scrub(cell) if isinstance(cell, str) and _SUSPECT.search(cell) else cell for cell in row)
+            for row in rows]
+
+
+def frame_of(rows: list[tuple], columns: list[str] | tuple[str, ...]) -> pd.DataFrame:
+    """Rows from fetch_rows_in as fetch_frame returns them: the same dtypes for the same values."""
+    if not rows:  # most panels are empty most of the time: copying a template is 20x cheaper than building one
+        return _empty_frame(tuple(columns)).copy()
+    return pd.DataFrame(rows, columns=list(columns))
+
+
+@functools.lru_cache(maxsize=64)
+def _empty_frame(columns: tuple[str, ...]) -> pd.DataFrame:
+    return pd.DataFrame([], columns=list(columns))
+
+
+def fetch_frame_in(conn: sa.Connection, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+    """fetch_frame on a connection from read_only(), so several queries share its transaction."""
+    return frame_of(*fetch_rows_in(conn, sql, params))
+
+
+def fetch_row_in(conn: sa.Connection, sql: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """fetch_row on a connection from read_only(), so several queries share its transaction."""
+    return dict(conn.execute(sa.text(sql), params or {}).mappings().one())

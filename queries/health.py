@@ -73,16 +73,17 @@ def postgres_verdicts(engine: sa.Engine, *, long_query_s: int = 60, idle_in_tran
                       max_wraparound_ratio: float = 0.5, max_overflow_ratio: float = 0.9,
                       slow_statement_ms: float = 1000.0) -> dict[str, Callable[[], Verdict]]:
     """The PostgreSQL checks by name, each a thunk so one failure doesn't stop the rest."""
-    role_status = functools.cache(lambda: statements.statements_status(engine))  # read once, for both checks
+    # the three session checks and their role check read one transaction (one pg_stat_activity snapshot),
+    # read once; it holds no pg_stat_statements read, whose failure would abort it. A failed read is not
+    # cached: each check then reports it, as each did with a query of its own
+    sessions = functools.cache(lambda: activity.session_counts(
+        engine, min_seconds=long_query_s, idle_min_seconds=idle_in_transaction_s))
     return {
-        "Long-running queries": lambda: _session_verdict(role_status, _count_verdict(len(
-            activity.long_running_queries(engine, min_seconds=long_query_s)),
-            f"queries running longer than {long_query_s} s")),
-        "Idle in transaction": lambda: _session_verdict(role_status, _count_verdict(len(
-            activity.idle_in_transaction(engine, min_seconds=idle_in_transaction_s)),
-            f"sessions idle in transaction over {idle_in_transaction_s} s")),
-        "Connection usage": lambda: _ratio_verdict(activity.connection_usage(engine).usage_ratio,
-                                                   maximum=max_connection_ratio,
+        "Long-running queries": lambda: _session_verdict(sessions, _count_verdict(
+            sessions().long_running_queries, f"queries running longer than {long_query_s} s")),
+        "Idle in transaction": lambda: _session_verdict(sessions, _count_verdict(
+            sessions().idle_in_transaction, f"sessions idle in transaction over {idle_in_transaction_s} s")),
+        "Connection usage": lambda: _ratio_verdict(sessions().usage.usage_ratio, maximum=max_connection_ratio,
                                                    what="connections used of max_connections"),
         "Buffer cache hit ratio": lambda: _ratio_verdict(cache.database_cache_hit(engine).hit_ratio,
                                                          minimum=min_cache_hit_ratio,
@@ -96,7 +97,7 @@ def postgres_verdicts(engine: sa.Engine, *, long_query_s: int = 60, idle_in_tran
     }
 
 
-def _session_verdict(role_status: Callable[[], statements.StatementsStatus], verdict: Verdict) -> Verdict:
+def _session_verdict(role_status: Callable[[], activity.SessionCounts], verdict: Verdict) -> Verdict:
     """A role without pg_read_all_stats sees other roles' sessions without state or query: a count
     of 0 would then be a false 'pass', so say what it cannot see."""
     if verdict.status != "pass":

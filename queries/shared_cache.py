@@ -1,7 +1,9 @@
 """Query results shared by several dashboard processes through Redis.
 
-Values are Arrow IPC (DataFrames) or JSON (the frozen summary dataclasses and plain numbers),
-never pickle: whoever can write to the cache must not be able to run code in the dashboard.
+Values are Arrow IPC (DataFrames), JSON (the frozen summary dataclasses and plain numbers), or an
+ActivitySnapshot as a JSON header of its scalars followed by one Arrow stream per frame; never pickle:
+whoever can write to the cache must not be able to run code in the dashboard, nor make it build any
+type but these.
 Keys are namespaced and hashed, so no connection string is ever written to Redis.
 """
 from __future__ import annotations
@@ -15,14 +17,15 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from queries.activity import ConnectionUsage
+from queries.activity import ActivitySnapshot, ConnectionUsage
 from queries.cache import CacheSample
 from queries.overview import ServerSummary
 from queries.redis_stats import RedisSummary
 from queries.statements import StatementsStatus
 
 PREFIX = "pgpulse:cache:v1:"
-_ARROW, _JSON = b"A", b"J"
+_ARROW, _JSON, _SNAPSHOT = b"A", b"J", b"S"
+_HEADER_LENGTH = 4  # bytes, big-endian: the length of an ActivitySnapshot's JSON header
 # only these types are rebuilt from JSON: the cache cannot make the dashboard build anything else
 SUMMARY_TYPES = {cls.__name__: cls for cls in (ServerSummary, StatementsStatus, CacheSample, ConnectionUsage, RedisSummary)}
 
@@ -36,13 +39,52 @@ def cache_key(*parts: Any) -> str:
     return PREFIX + digest
 
 
+def _arrow(frame: pd.DataFrame) -> bytes:
+    sink = io.BytesIO()
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue()
+
+
+def _frame(raw: bytes) -> pd.DataFrame:
+    with pa.ipc.open_stream(raw) as reader:
+        return reader.read_all().to_pandas()
+
+
+_SNAPSHOT_FRAMES = [field.name for field in dataclasses.fields(ActivitySnapshot)
+                    if field.name not in ("usage", "can_read_all_stats", "role_name", "unavailable")]
+
+
+def _encode_snapshot(value: ActivitySnapshot) -> bytes:
+    """A JSON header (scalars, the usage, and each frame's byte length; null for a frame that was
+    unavailable) and then the frames' Arrow streams, in the header's order."""
+    streams = {name: _arrow(getattr(value, name)) for name in _SNAPSHOT_FRAMES if getattr(value, name) is not None}
+    header = json.dumps({"usage": dataclasses.asdict(value.usage), "can_read_all_stats": value.can_read_all_stats,
+                         "role_name": value.role_name, "unavailable": value.unavailable,
+                         "frames": {name: len(streams[name]) if name in streams else None
+                                    for name in _SNAPSHOT_FRAMES}}).encode()
+    return _SNAPSHOT + len(header).to_bytes(_HEADER_LENGTH, "big") + header + b"".join(streams.values())
+
+
+def _decode_snapshot(raw: bytes) -> ActivitySnapshot:
+    start = _HEADER_LENGTH + int.from_bytes(raw[:_HEADER_LENGTH], "big")
+    header = json.loads(raw[_HEADER_LENGTH:start])
+    frames = {}
+    for name in _SNAPSHOT_FRAMES:  # the dataclass's own list: the header cannot name anything else
+        length = header["frames"][name]
+        frames[name] = None if length is None else _frame(raw[start:start + length])
+        start += length or 0
+    return ActivitySnapshot(usage=ConnectionUsage(**header["usage"]), can_read_all_stats=bool(header["can_read_all_stats"]),
+                            role_name=str(header["role_name"]),
+                            unavailable={str(key): str(text) for key, text in header["unavailable"].items()}, **frames)
+
+
 def encode(value: Any) -> bytes:
     if isinstance(value, pd.DataFrame):
-        sink = io.BytesIO()
-        table = pa.Table.from_pandas(value, preserve_index=False)
-        with pa.ipc.new_stream(sink, table.schema) as writer:
-            writer.write_table(table)
-        return _ARROW + sink.getvalue()
+        return _ARROW + _arrow(value)
+    if isinstance(value, ActivitySnapshot):
+        return _encode_snapshot(value)
     if dataclasses.is_dataclass(value) and type(value).__name__ in SUMMARY_TYPES:
         payload = {"type": type(value).__name__, "fields": dataclasses.asdict(value)}
         return _JSON + json.dumps(payload).encode()
@@ -53,8 +95,9 @@ def encode(value: Any) -> bytes:
 
 def decode(raw: bytes) -> Any:
     if raw[:1] == _ARROW:
-        with pa.ipc.open_stream(raw[1:]) as reader:
-            return reader.read_all().to_pandas()
+        return _frame(raw[1:])
+    if raw[:1] == _SNAPSHOT:
+        return _decode_snapshot(raw[1:])
     payload = json.loads(raw[1:])
     if payload["type"] == "scalar":
         return payload["value"]

@@ -92,3 +92,30 @@ def test_concurrent_misses_compute_once(redis_url):
     for thread in threads:
         thread.join()
     assert results == [42] * 6 and len(calls) == 1
+
+
+def test_an_activity_snapshot_round_trips_as_json_and_arrow_and_builds_nothing_else(engine):
+    import json
+
+    from queries.activity import ActivitySnapshot, activity_snapshot
+
+    snap = activity_snapshot(engine)
+    snap = ActivitySnapshot(**{**snap.__dict__, "maintenance_progress": None,  # a panel whose read failed
+                               "unavailable": {"maintenance_progress": "a lock could not be taken within lock_timeout"}})
+    raw = encode(snap)
+    assert raw[:1] == b"S" and b"pickle" not in raw
+    back = decode(raw)
+    assert isinstance(back, ActivitySnapshot) and back.usage == snap.usage
+    assert (back.can_read_all_stats, back.role_name, back.unavailable) == (True, "postgres", snap.unavailable)
+    assert back.maintenance_progress is None
+    for name in ("connections", "blocking_tree", "long_running_queries", "idle_in_transaction", "wait_events", "activity"):
+        pd.testing.assert_frame_equal(getattr(back, name), getattr(snap, name), check_dtype=False)
+        assert list(getattr(back, name).columns) == list(getattr(snap, name).columns)
+    assert back.activity["pid"].tolist() == snap.activity["pid"].tolist() and len(back.activity) >= 1
+
+    # the header names no type: one naming another, or with extra fields, builds nothing
+    length = int.from_bytes(raw[1:5], "big")
+    header = json.loads(raw[5:5 + length])
+    forged = json.dumps({**header, "usage": {**header["usage"], "__class__": "Popen"}}).encode()
+    with pytest.raises(TypeError):
+        decode(b"S" + len(forged).to_bytes(4, "big") + forged + raw[5 + length:])

@@ -1,4 +1,5 @@
 """Activity: who is connected, what runs long, who waits on whom."""
+import pandas as pd
 import streamlit as st
 
 from dashboard.charts import count_bar
@@ -6,34 +7,45 @@ from dashboard.components import confirm_action, panel, table_with_csv
 from dashboard.data import engine_for, load, settings
 from dashboard.formatting import percent
 from dashboard.sidebar import current
-from queries.activity import (
-    activity,
-    blocking_tree,
-    connection_usage,
-    connections,
-    idle_in_transaction,
-    long_running_queries,
-    maintenance_progress,
-    wait_events,
-)
-from queries.statements import statements_status
+from queries.activity import ActivitySnapshot, activity_snapshot
 
 context = current()
 st.title("Activity")
 min_seconds = st.number_input("Long-running threshold (seconds)", 1, 86_400, 60, key="a_long_s")
 
 
-def visibility_note() -> None:
+class Snapshot:
+    """The page's one read (one transaction, one pg_stat_activity snapshot); if it failed, every panel
+    says why, and it is not retried once per panel."""
+
+    def __init__(self) -> None:
+        self.error: Exception | None = None
+        try:
+            self.data: ActivitySnapshot | None = load(activity_snapshot, context.target, context.refresh_seconds,
+                                                      min_seconds=int(min_seconds))
+        except Exception as exc:  # noqa: BLE001 - shown by each panel that needed it
+            self.data, self.error = None, exc
+
+    def get(self) -> ActivitySnapshot:
+        if self.error is not None:
+            raise self.error
+        return self.data
+
+    def frame(self, name: str) -> pd.DataFrame:
+        return self.get().frame(name)
+
+
+def visibility_note(snapshot: Snapshot) -> None:
     """Without pg_read_all_stats, other roles' sessions have no state, query or wait event: say so."""
-    status = load(statements_status, context.target, context.refresh_seconds)
-    if not status.can_read_all_stats:
-        st.info(f"role {status.role_name} sees the state, query and waits of its own sessions only: other roles' "
+    data = snapshot.get()
+    if not data.can_read_all_stats:
+        st.info(f"role {data.role_name} sees the state, query and waits of its own sessions only: other roles' "
                 "sessions are counted but never shown as running, waiting or blocking. "
-                f"GRANT pg_read_all_stats TO {status.role_name}; (or pg_monitor) to see all", icon=":material/lock:")
+                f"GRANT pg_read_all_stats TO {data.role_name}; (or pg_monitor) to see all", icon=":material/lock:")
 
 
-def usage() -> None:
-    used = load(connection_usage, context.target, context.refresh_seconds)
+def usage(snapshot: Snapshot) -> None:
+    used = snapshot.get().usage
     first, second, third, fourth = st.columns(4)
     first.metric("Connections", f"{used.total_connections} / {used.max_connections}")
     second.metric("Usage", percent(used.usage_ratio))
@@ -42,8 +54,8 @@ def usage() -> None:
                   used.superuser_reserved_connections + used.reserved_connections)
 
 
-def connection_charts() -> None:
-    frame = load(connections, context.target, context.refresh_seconds)
+def connection_charts(snapshot: Snapshot) -> None:
+    frame = snapshot.frame("connections")
     columns = st.columns(4)
     for column, (field, title) in zip(columns, [("state", "By state"), ("user_name", "By user"),
                                                 ("application_name", "By application"),
@@ -51,8 +63,8 @@ def connection_charts() -> None:
         column.plotly_chart(count_bar(frame, field, "connection_count", title), key=f"a_conn_{field}")
 
 
-def blocking() -> None:
-    frame = load(blocking_tree, context.target, context.refresh_seconds)
+def blocking(snapshot: Snapshot) -> None:
+    frame = snapshot.frame("blocking_tree")
     if frame.empty:
         st.success("No session is blocked by another.", icon=":material/check_circle:")
         return
@@ -62,31 +74,35 @@ def blocking() -> None:
                                                      "wait_seconds", "user_name", "state", "query", "path"])
 
 
+def waits_chart(snapshot: Snapshot) -> None:
+    waits = snapshot.frame("wait_events")
+    if not waits.empty:
+        labels = (waits["wait_event_type"] + ": " + waits["wait_event"]).fillna("running (CPU)")
+        st.plotly_chart(count_bar(waits.assign(wait=labels), "wait", "backend_count", "Backends waiting, by event"),
+                        key="a_waits")
+    table_with_csv(waits, "wait_events")
+
+
 @st.fragment(run_every=context.run_every)
 def activity_page() -> None:
+    snapshot = Snapshot()
     with panel():
-        visibility_note()
+        visibility_note(snapshot)
     with panel("Connections"):
-        usage()
-        connection_charts()
+        usage(snapshot)
+        connection_charts(snapshot)
     with panel("Blocking tree"):
-        blocking()
+        blocking(snapshot)
     with panel(f"Queries running longer than {min_seconds} s"):
-        table_with_csv(load(long_running_queries, context.target, context.refresh_seconds,
-                            min_seconds=int(min_seconds)), "long_running_queries")
+        table_with_csv(snapshot.frame("long_running_queries"), "long_running_queries")
     with panel("Idle in transaction"):
-        table_with_csv(load(idle_in_transaction, context.target, context.refresh_seconds), "idle_in_transaction")
+        table_with_csv(snapshot.frame("idle_in_transaction"), "idle_in_transaction")
     with panel("Wait events"):
-        waits = load(wait_events, context.target, context.refresh_seconds)
-        if not waits.empty:
-            labels = (waits["wait_event_type"] + ": " + waits["wait_event"]).fillna("running (CPU)")
-            st.plotly_chart(count_bar(waits.assign(wait=labels), "wait", "backend_count", "Backends waiting, by event"),
-                            key="a_waits")
-        table_with_csv(waits, "wait_events")
+        waits_chart(snapshot)
     with panel("Maintenance in progress"):
-        table_with_csv(load(maintenance_progress, context.target, context.refresh_seconds), "maintenance_progress")
+        table_with_csv(snapshot.frame("maintenance_progress"), "maintenance_progress")
     with panel("All sessions"):
-        table_with_csv(load(activity, context.target, context.refresh_seconds), "activity")
+        table_with_csv(snapshot.frame("activity"), "activity")
 
 
 activity_page()

@@ -1,0 +1,31 @@
+-- Running VACUUM, ANALYZE, CREATE INDEX and CLUSTER / VACUUM FULL with their phase and progress (pg_stat_progress_*).
+-- select_progress_maintenance without its pg_stat_activity join: activity_snapshot takes those columns from its own
+-- read of the sessions (the same backend snapshot), which saves the join's planning on every refresh.
+WITH progress AS (
+    SELECT p.pid, 'vacuum' AS operation, p.datname, p.relid, p.phase,
+           CASE WHEN p.phase = 'vacuuming heap' THEN p.heap_blks_vacuumed ELSE p.heap_blks_scanned END::float8
+               / nullif(p.heap_blks_total, 0) AS progress_ratio
+    FROM pg_stat_progress_vacuum p
+    UNION ALL
+    SELECT p.pid, 'analyze', p.datname, p.relid, p.phase,
+           p.sample_blks_scanned::float8 / nullif(p.sample_blks_total, 0)
+    FROM pg_stat_progress_analyze p
+    UNION ALL
+    SELECT p.pid, 'create index', p.datname, p.relid, p.phase,
+           p.blocks_done::float8 / nullif(p.blocks_total, 0)
+    FROM pg_stat_progress_create_index p
+    UNION ALL
+    SELECT p.pid, lower(p.command), p.datname, p.relid, p.phase,  -- 'cluster' or 'vacuum full'
+           p.heap_blks_scanned::float8 / nullif(p.heap_blks_total, 0)
+    FROM pg_stat_progress_cluster p
+)
+SELECT p.pid,
+       p.operation,
+       p.datname AS database_name,
+       -- relation OIDs only resolve in their own database
+       CASE WHEN c.oid IS NOT NULL THEN format('%I.%I', n.nspname, c.relname) END AS relation,
+       p.phase,
+       p.progress_ratio
+FROM progress p
+LEFT JOIN pg_class c ON c.oid = p.relid AND p.datname = current_database()
+LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
