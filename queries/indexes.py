@@ -12,7 +12,7 @@ from queries.connection import fetch_frame, fetch_row
 
 
 def unused_indexes(engine: sa.Engine, *, max_scans: int = 0, limit: int = 500) -> pd.DataFrame:
-    """Droppable indexes scanned at most max_scans times, from pg_stat_user_indexes and pg_constraint."""
+    """Droppable indexes scanned at most max_scans times, from pg_index, pg_constraint and pg_stat_get_numscans."""
     return _unused_indexes(engine, max_scans, limit).drop(columns="unused_count")
 
 
@@ -42,13 +42,13 @@ def index_hit_rates(engine: sa.Engine, *, limit: int = 500) -> pd.DataFrame:
 
 
 def index_hit_ratio(engine: sa.Engine) -> float | None:
-    """Index buffer-cache hit ratio of the whole database from pg_statio_user_indexes; None before any read."""
+    """Buffer-cache hit ratio of all user indexes (pg_statio_user_indexes' counters); None before any read."""
     ratio = fetch_row(engine, "select_index_hit_ratio")["hit_ratio"]
     return None if ratio is None else float(ratio)
 
 
 def seq_scan_tables(engine: sa.Engine, *, min_rows: int = 10_000, min_seq_ratio: float = 0.5,
                     limit: int = 100) -> pd.DataFrame:
-    """Tables of at least min_rows rows read mostly by sequential scans, from pg_stat_user_tables."""
+    """Tables of at least min_rows rows read mostly by sequential scans (pg_stat_user_tables' counters)."""
     params = {"min_rows": int(min_rows), "min_seq_ratio": float(min_seq_ratio), "limit": int(limit)}
     return fetch_frame(engine, "select_seq_scan_tables", params)

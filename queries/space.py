@@ -23,5 +23,5 @@ def table_size_estimates(engine: sa.Engine, *, limit: int = 1000) -> pd.DataFram
 
 
 def index_sizes(engine: sa.Engine, *, limit: int = 1000) -> pd.DataFrame:
-    """Size and scan count of each index from pg_stat_user_indexes, largest first."""
+    """Exact size and scan count of each user index from pg_class, pg_index and pg_relation_size, largest first."""
     return fetch_frame(engine, "select_index_sizes", {"limit": int(limit)})

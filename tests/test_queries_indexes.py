@@ -1,6 +1,7 @@
 """queries.indexes against real servers: each condition is created for real and the exact flagged rows come back."""
 import threading
 import time
+import uuid
 
 import pandas as pd
 import psycopg
@@ -15,7 +16,7 @@ from queries.indexes import (
     seq_scan_tables,
     unused_indexes,
 )
-from tests.conftest import poll
+from tests.conftest import poll, with_database
 
 UNUSED_REASON = ("never scanned since the statistics were reset; it is not unique and backs no constraint, "
                  "so it only costs writes, vacuum time and disk")
@@ -89,6 +90,63 @@ def test_exclusion_constraint_and_partition_indexes_are_never_unused(fresh_db):
     assert list(frame["index_name"]) == ["rooms_label"]
 
 
+def test_a_detached_partitions_index_can_be_dropped_again(fresh_db):
+    run(fresh_db,
+        "CREATE TABLE parts (id int) PARTITION BY RANGE (id)",
+        "CREATE TABLE parts_1 PARTITION OF parts FOR VALUES FROM (0) TO (100)",
+        "CREATE TABLE parts_2 PARTITION OF parts FOR VALUES FROM (100) TO (200)",
+        "CREATE INDEX parts_id ON parts (id)",
+        "ALTER TABLE parts DETACH PARTITION parts_2")
+    # parts_1's copy still belongs to parts_id; parts_2's is a plain index of a plain table now
+    assert rows(unused_indexes(make_engine(fresh_db)), "table_name", "index_name", "fix_sql") == [
+        ("parts_2", "parts_2_id_idx", "DROP INDEX CONCURRENTLY public.parts_2_id_idx;")]
+
+
+def temp_schema_session(url, *statements):
+    """A session holding a temp table (other sessions see it in pg_temp_N); returns (connection, schema name)."""
+    session = psycopg.connect(url, autocommit=True)
+    for statement in statements:
+        session.execute(statement)
+    (schema,), = session.execute("SELECT nspname FROM pg_namespace WHERE oid = pg_my_temp_schema()").fetchall()
+    return session, schema
+
+
+def test_user_schemas_are_those_of_pg_stat_user_indexes(fresh_db):
+    # information_schema is left out like pg_catalog; temp schemas and materialized views are user objects
+    run(fresh_db,
+        "CREATE TABLE kept (a int)", "CREATE INDEX kept_a ON kept (a)",
+        "CREATE TABLE information_schema.hidden (a int)", "CREATE INDEX hidden_a ON information_schema.hidden (a)",
+        "CREATE MATERIALIZED VIEW mv AS SELECT 1 AS a", "CREATE INDEX mv_a ON mv (a)")
+    session, temp = temp_schema_session(fresh_db, "CREATE TEMP TABLE tt (a int)", "CREATE INDEX tt_a ON tt (a)")
+    try:
+        engine = make_engine(fresh_db)
+        expected = sorted([("public", "kept", "kept_a"), ("public", "mv", "mv_a"), (temp, "tt", "tt_a")])
+        assert rows(unused_indexes(engine), "schema_name", "table_name", "index_name") == expected
+        assert rows(index_hit_rates(engine), "schema_name", "table_name", "index_name") == expected
+    finally:
+        session.close()
+
+
+@pytest.fixture
+def icu_db(pg_admin_url):
+    """A database whose default collation is ICU's root locale, where 'ax' sorts before 'Bx' (in C, 'Bx' first)."""
+    name = f"icu_{uuid.uuid4().hex[:8]}"
+    try:
+        run(pg_admin_url, f"CREATE DATABASE {name} LOCALE_PROVIDER icu ICU_LOCALE 'und' TEMPLATE template0")
+    except psycopg.Error as exc:
+        pytest.skip(f"this server has no ICU: {exc}")
+    yield with_database(pg_admin_url, name)
+    run(pg_admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def test_unused_indexes_sort_names_in_c_order_whatever_the_database_collation(icu_db):
+    run(icu_db, 'CREATE TABLE "Bx" (a int)', 'CREATE INDEX "Bx_a" ON "Bx" (a)',
+        "CREATE TABLE ax (a int)", "CREATE INDEX ax_a ON ax (a)")
+    assert run(icu_db, "SELECT 'ax' < 'Bx'") == [(True,)]  # the database's own order
+    # catalog names (type name) compare in C order, as pg_stat_user_indexes' columns do
+    assert list(unused_indexes(make_engine(icu_db))["table_name"]) == ["Bx", "ax"]
+
+
 def test_fix_sql_quotes_a_hostile_name_and_drops_only_that_index(fresh_db):
     run(fresh_db, "CREATE TABLE y (id int)", f"CREATE TABLE {EVIL_QUOTED} (a int)",
         f'CREATE INDEX "x""; DROP TABLE y; --_a" ON {EVIL_QUOTED} (a)')
@@ -160,6 +218,19 @@ def test_duplicate_indexes_exact_rows(fresh_db):
     assert duplicate_indexes(make_engine(fresh_db)).empty
     kept = run(fresh_db, "SELECT relname FROM pg_class WHERE relname IN ('idx_ab', 'twin_1', 'partial_a', 'uniq_a', 'parted_ab')")
     assert len(kept) == 5
+
+
+def test_expression_indexes_are_compared_by_their_expressions(fresh_db):
+    # every expression index has key column 0: they are grouped together, then told apart by expression
+    run(fresh_db,
+        "CREATE TABLE e (a text, b text)",
+        "CREATE INDEX e_lower ON e (lower(a))",
+        "CREATE INDEX e_upper ON e (upper(a))",
+        "CREATE INDEX e_lower_b ON e (lower(a), b)",
+        "CREATE INDEX e_lower_again ON e (lower(a))",
+        "CREATE INDEX e_lower_b_partial ON e (lower(b)) WHERE a IS NOT NULL")
+    frame = duplicate_indexes(make_engine(fresh_db))
+    assert rows(frame, "index_name", "covering_index_name") == [("e_lower", "e_lower_b"), ("e_lower_again", "e_lower_b")]
 
 
 def test_unique_indexes_twins_keep_the_constraint(fresh_db):
@@ -264,7 +335,27 @@ def test_index_hit_rates_count_the_lookups(fresh_db):
 
 
 def test_index_hit_ratio_is_none_before_any_index_read(fresh_db):
-    assert index_hit_ratio(make_engine(fresh_db)) is None
+    engine = make_engine(fresh_db)
+    assert index_hit_ratio(engine) is None
+    # an index nobody has read yet adds no reads either; catalog indexes (read all the time) never count
+    run(fresh_db, "CREATE TABLE unread (a int)", "CREATE INDEX unread_a ON unread (a)")
+    assert index_hit_ratio(engine) is None
+    assert rows(index_hit_rates(engine), "index_name", "idx_blks_hit", "idx_blks_read", "hit_ratio") == [
+        ("unread_a", 0, 0, None)]
+
+
+def test_index_hit_rates_leave_toast_indexes_out(fresh_db):
+    run(fresh_db, "CREATE TABLE docs (body text)",
+        "ALTER TABLE docs ALTER body SET STORAGE EXTERNAL",  # out of line, uncompressed: read through the TOAST index
+        "INSERT INTO docs SELECT repeat('x', 10000) FROM generate_series(1, 20)")
+    scan(fresh_db, "SELECT max(md5(body)) FROM docs", times=3)
+    toast_reads = poll(lambda: run(fresh_db, """
+        SELECT coalesce(sum(idx_blks_hit + idx_blks_read), 0) FROM pg_statio_all_indexes
+        WHERE relid = (SELECT reltoastrelid FROM pg_class WHERE relname = 'docs')"""), lambda r: r[0][0] > 0)
+    assert toast_reads[0][0] > 0  # the TOAST index was read, yet it is no user index
+    engine = make_engine(fresh_db)
+    assert index_hit_rates(engine).empty
+    assert index_hit_ratio(engine) is None
 
 
 def test_seq_scan_tables_flags_the_large_scanned_table(fresh_db):
@@ -295,6 +386,35 @@ def test_seq_scan_tables_flags_the_large_scanned_table(fresh_db):
                                       'and index their WHERE columns')
     assert run(fresh_db, "SELECT count(*) FROM pg_class WHERE relname = 'y'") == [(1,)]
     assert list(seq_scan_tables(engine, min_rows=100, min_seq_ratio=0.01)["table_name"]) == ["big", "indexed", EVIL, "tiny"]
+
+
+def test_seq_scan_tables_cover_user_tables_materialized_views_and_partitions_only(fresh_db):
+    run(fresh_db,
+        "CREATE TABLE information_schema.hidden (a int)",
+        "INSERT INTO information_schema.hidden SELECT generate_series(1, 200)",
+        "CREATE MATERIALIZED VIEW mv AS SELECT generate_series(1, 200) AS a",
+        "CREATE TABLE parted (a int) PARTITION BY RANGE (a)",
+        "CREATE TABLE parted_1 PARTITION OF parted FOR VALUES FROM (0) TO (1000)",
+        "INSERT INTO parted SELECT generate_series(1, 200)")
+    scan(fresh_db, "SELECT count(*) FROM information_schema.hidden", "SELECT count(*) FROM mv", times=1)
+    scan(fresh_db, "SELECT count(*) FROM parted", times=2)
+    session, temp = temp_schema_session(fresh_db, "CREATE TEMP TABLE tt (a int)",
+                                        "INSERT INTO tt SELECT generate_series(1, 200)")
+    try:
+        for _ in range(3):
+            session.execute("SELECT count(*) FROM tt")
+        session.execute("SELECT pg_stat_force_next_flush()")
+        session.execute("SELECT 1")
+        engine = make_engine(fresh_db)
+        expected = [(temp, "tt", 3, 600, 200), ("public", "parted_1", 2, 400, 200), ("public", "mv", 1, 200, 200)]
+        frame = poll(lambda: seq_scan_tables(engine, min_rows=100), lambda f: list(f["seq_tup_read"]) == [600, 400, 200])
+        # the partitioned parent is never scanned itself (PostgreSQL 16+ lists it in pg_stat_user_tables with 0 scans)
+        assert [tuple(row) for row in frame[["schema_name", "table_name", "seq_scan", "seq_tup_read",
+                                              "estimated_rows"]].itertuples(index=False)] == expected
+        assert frame["idx_scan"].isna().all()
+        assert seq_scan_tables(engine, min_rows=201).empty  # the size test comes first and still applies
+    finally:
+        session.close()
 
 
 def test_seq_scan_hint_stays_one_comment_line(fresh_db):

@@ -114,6 +114,22 @@ def test_index_sizes_are_exact_and_sorted(docs_db):
     assert list(index_sizes(make_engine(docs_db), limit=1)["index_name"]) == [frame.iloc[0]["index_name"]]
 
 
+def test_index_sizes_list_the_indexes_of_user_schemas_only(fresh_db):
+    # pg_stat_user_indexes' rows: information_schema is left out like pg_catalog and pg_toast, a materialized
+    # view's index is in, a partitioned table's parent index (no storage) is out and its partition's copy is in
+    run(fresh_db,
+        "CREATE TABLE information_schema.hidden (a int)", "CREATE INDEX hidden_a ON information_schema.hidden (a)",
+        "CREATE MATERIALIZED VIEW mv AS SELECT 1 AS a", "CREATE INDEX mv_a ON mv (a)",
+        "CREATE TABLE parted (a int) PARTITION BY RANGE (a)",
+        "CREATE TABLE parted_1 PARTITION OF parted FOR VALUES FROM (0) TO (10)",
+        "CREATE INDEX parted_a ON parted (a)",
+        "CREATE TABLE docs (body text)")  # has a TOAST table and TOAST index
+    frame = index_sizes(make_engine(fresh_db))
+    assert sorted(zip(frame["schema_name"], frame["table_name"], frame["index_name"], frame["idx_scan"], strict=True)) == [
+        ("public", "mv", "mv_a", 0), ("public", "parted_1", "parted_1_a_idx", 0)]
+    assert list(frame["size_bytes"]) == [16384, 8192]  # the index on a row has a root page besides its metapage
+
+
 def test_database_sizes_include_current_and_hide_forbidden(fresh_db, pg_admin_url):
     current = make_url(fresh_db).database
     closed = create_database(pg_admin_url, f"closed_{uuid.uuid4().hex[:8]}", extension=False)

@@ -1,12 +1,30 @@
--- Large tables read mostly by sequential scans, the missing-index candidates (pg_stat_user_tables, pg_class).
-WITH scanned AS (
-    SELECT s.schemaname, s.relname, s.seq_scan, s.seq_tup_read, s.idx_scan,
-           s.seq_scan::float8 / nullif(s.seq_scan + coalesce(s.idx_scan, 0), 0) AS seq_scan_ratio,
+-- Large tables read mostly by sequential scans, the missing-index candidates (pg_class, pg_index, pg_stat_get_numscans/_tuples_returned).
+-- pg_stat_user_tables reads some twenty counters per table and sums every index's scans; this reads the few
+-- needed, and only for tables already large enough: the size test comes first and costs nothing for analyzed tables.
+WITH large AS MATERIALIZED (
+    -- MATERIALIZED: the planner would otherwise order the cheaper-looking counter test first, for every table
+    SELECT c.oid, n.nspname AS schemaname, c.relname,
            -- reltuples is -1 until the first VACUUM/ANALYZE; the live-row counter fills the gap
-           CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint ELSE s.n_live_tup END AS estimated_rows
-    FROM pg_stat_user_tables s
-    JOIN pg_class c ON c.oid = s.relid
-    WHERE s.seq_scan > 0
+           CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint ELSE pg_stat_get_live_tuples(c.oid) END AS estimated_rows
+    FROM pg_class c
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    -- pg_stat_all_tables' relkinds but 't': TOAST tables live in pg_toast* schemas, which are not user schemas,
+    -- and leaving them out here keeps the row counter below from being read for each of them
+    WHERE c.relkind IN ('r', 'm', 'p')
+      AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+      AND n.nspname !~ '^pg_toast'
+      AND CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint ELSE pg_stat_get_live_tuples(c.oid) END >= :min_rows
+), scanned AS (
+    SELECT l.schemaname, l.relname, l.estimated_rows,
+           pg_stat_get_numscans(l.oid) AS seq_scan,
+           pg_stat_get_tuples_returned(l.oid) AS seq_tup_read,
+           -- NULL for a table without indexes, as in pg_stat_user_tables
+           (SELECT sum(pg_stat_get_numscans(i.indexrelid)) FROM pg_index i WHERE i.indrelid = l.oid)::bigint AS idx_scan
+    FROM large l
+    WHERE pg_stat_get_numscans(l.oid) > 0
+), rated AS (
+    SELECT s.*, s.seq_scan::float8 / nullif(s.seq_scan + coalesce(s.idx_scan, 0), 0) AS seq_scan_ratio
+    FROM scanned s
 )
 SELECT schemaname AS schema_name,
        relname AS table_name,
@@ -21,8 +39,7 @@ SELECT schemaname AS schema_name,
        '-- look at the Queries page for statements filtering '
            || regexp_replace(format('%I.%I', schemaname, relname), '[\r\n]+', ' ', 'g')
            || ' and index their WHERE columns' AS fix_sql
-FROM scanned
-WHERE estimated_rows >= :min_rows
-  AND seq_scan_ratio >= :min_seq_ratio
+FROM rated
+WHERE seq_scan_ratio >= :min_seq_ratio
 ORDER BY seq_tup_read DESC, schema_name, table_name
 LIMIT :limit
