@@ -110,11 +110,7 @@ PAGES: dict[str, list[Call]] = {
                  Call("queries.statements.statements_status", pace="status"),
                  Call("queries.statements.statements", DEFAULT_STATEMENTS_VIEW)],  # its first 5 rows
     "queries": [Call("queries.statements.statements", DEFAULT_STATEMENTS_VIEW)],
-    "activity": [Call("queries.statements.statements_status"),
-                 Call("queries.activity.connection_usage"), Call("queries.activity.connections"),
-                 Call("queries.activity.blocking_tree"), Call("queries.activity.long_running_queries", {"min_seconds": 60}),
-                 Call("queries.activity.idle_in_transaction"), Call("queries.activity.wait_events"),
-                 Call("queries.activity.maintenance_progress"), Call("queries.activity.activity")],
+    "activity": [Call("queries.activity.activity_snapshot", {"min_seconds": 60})],  # one transaction, every panel
     # the Space page paints estimates first and fills in exact sizes after (space_exact)
     "space": [Call("queries.space.table_size_estimates", pace="sizes")],
     "space_exact": [Call("queries.space.table_sizes", pace="sizes"), Call("queries.space.database_sizes", pace="sizes"),

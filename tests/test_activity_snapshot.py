@@ -6,6 +6,7 @@ panels agree with each other, and that each frame matches its own query's (queri
 """
 from __future__ import annotations
 
+import threading
 import uuid
 
 import psycopg
@@ -27,7 +28,7 @@ from queries.activity import (
 )
 from queries.connection import make_engine
 from queries.errors import PgPulseError
-from tests.conftest import create_database, with_database
+from tests.conftest import create_database, poll, with_database
 from tests.test_queries_activity import rows, sessions, table_t, wait_for  # noqa: F401 - fixtures
 
 SECONDS = {"query_seconds", "xact_seconds", "idle_seconds", "wait_seconds", "started_seconds", "progress_ratio", "phase"}
@@ -196,20 +197,35 @@ def test_text_keys_sort_in_the_database_collation(pg_admin_url):
 
 
 def test_a_failing_panel_query_leaves_the_other_panels(engine, fresh_db):
-    """pg_class locked (as VACUUM FULL pg_class would): the progress query, which names relations, hits
-    lock_timeout in its savepoint; the sessions, read without pg_class, are all there."""
+    """pg_class locked (as VACUUM FULL pg_class would) and a session queued behind the lock: the blocking
+    tree, which names relations, hits lock_timeout in its savepoint; the sessions, read without pg_class,
+    are all there, the waiter among them."""
     quick = make_engine(fresh_db, lock_timeout_ms=200)
     activity_snapshot(quick)  # connected, and the catalog cached, before pg_class is locked
-    with psycopg.connect(fresh_db) as locker:
+    with psycopg.connect(fresh_db) as locker, psycopg.connect(fresh_db, autocommit=True) as waiter:
         locker.execute("LOCK TABLE pg_class IN ACCESS EXCLUSIVE MODE")
-        snap, locker_pid = activity_snapshot(quick), locker.info.backend_pid
+        waiter.execute("SET statement_timeout = '3s'")
+        waiting = threading.Thread(target=lambda: _ignore_errors(waiter, "SELECT count(*) FROM pg_class"))
+        waiting.start()
+        snap = poll(lambda: activity_snapshot(quick), lambda found: bool(found.unavailable))
+        locker_pid, waiter_pid = locker.info.backend_pid, waiter.info.backend_pid
+        locker.rollback()
+        waiting.join()
     quick.dispose()
-    assert snap.maintenance_progress is None and list(snap.unavailable) == ["maintenance_progress"]
-    assert "lock_timeout" in snap.unavailable["maintenance_progress"]
+    assert snap.blocking_tree is None and list(snap.unavailable) == ["blocking_tree"]
+    assert "lock_timeout" in snap.unavailable["blocking_tree"]
     with pytest.raises(PgPulseError, match="lock_timeout"):
-        snap.frame("maintenance_progress")
-    assert snap.frame("activity") is snap.activity and locker_pid in set(snap.activity["pid"])
+        snap.frame("blocking_tree")
+    assert snap.frame("activity") is snap.activity and {locker_pid, waiter_pid} <= set(snap.activity["pid"])
+    assert snap.activity.set_index("pid").loc[waiter_pid, "wait_event_type"] == "Lock"
     assert snap.usage.total_connections == len(snap.activity)
+
+
+def _ignore_errors(conn, statement: str) -> None:
+    try:
+        conn.execute(statement)
+    except psycopg.Error:
+        pass
 
 
 def test_the_live_health_checks_read_the_same_snapshot(engine, scene):
