@@ -116,11 +116,13 @@ def read_only(engine: sa.Engine, *, statement_timeout_ms: int | None = None,
     try:
         with engine.connect() as conn:
             with conn.begin() as transaction:
-                conn.exec_driver_sql("SET TRANSACTION READ ONLY")
-                # JIT compiles big catalog queries for hundreds of ms and never pays off for monitoring
-                conn.execute(sa.text("SELECT set_config('statement_timeout', :st, true), "
-                                     "set_config('lock_timeout', :lt, true), set_config('jit', 'off', true)"),
-                             {"st": f"{int(statement_timeout_ms)}ms", "lt": f"{int(lock_timeout_ms)}ms"})
+                # one round trip (no parameters: the simple protocol takes both statements; the values are ints),
+                # marked as pgpulse's own so the Queries page can hide them. JIT compiles big catalog queries for
+                # hundreds of ms and never pays off for monitoring.
+                conn.exec_driver_sql(
+                    "SET /* pgpulse */ TRANSACTION READ ONLY; "
+                    f"SELECT /* pgpulse */ set_config('statement_timeout', '{int(statement_timeout_ms)}ms', true), "
+                    f"set_config('lock_timeout', '{int(lock_timeout_ms)}ms', true), set_config('jit', 'off', true)")
                 try:
                     yield conn
                 finally:
@@ -136,8 +138,8 @@ def fetch_frame(engine: sa.Engine, name: str, params: dict[str, Any] | None = No
     """Run queries/sql/<name>.sql (the variant for this server) and return its rows."""
     sql = load_sql(name, server_version_num(engine))
     with read_only(engine, **timeouts) as conn:
-        result = conn.execute(sa.text(sql), params or {})
-        return without_passwords(pd.DataFrame(result.fetchall(), columns=list(result.keys())))
+        # masked on the plain tuples, then one DataFrame: ~3x cheaper than a frame of Row objects masked per column
+        return fetch_frame_in(conn, sql, params)
 
 
 def without_passwords(frame: pd.DataFrame) -> pd.DataFrame:

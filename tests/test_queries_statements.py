@@ -142,3 +142,14 @@ def test_pgpulse_own_statements_are_marked_and_hidden_by_default(probed_db):
     hidden = statements(engine, limit=1000)
     assert not hidden["query"].str.contains("/* pgpulse */", regex=False).any()
     assert PROBE_QUERY in set(hidden["query"])
+
+
+def test_the_transaction_set_up_of_every_query_is_marked_as_own(probed_db):
+    """READ ONLY and the local timeouts are pgpulse's too: they must not top the Queries page by calls."""
+    engine = make_engine(probed_db)
+    for _ in range(3):
+        statements_status(engine)
+    setup = "set_config($1, $2, $3), set_config($4, $5, $6), set_config($7, $8, $9)"
+    own = statements(engine, include_own=True, text=setup)
+    assert list(own["query"]) == [f"SELECT /* pgpulse */ {setup}"] and int(own["calls"].iloc[0]) >= 3
+    assert statements(engine, text=setup).empty
