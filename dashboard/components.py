@@ -19,9 +19,10 @@ def error_text(exc: BaseException) -> str:
 
 
 @contextmanager
-def panel(title: str | None = None) -> Iterator[None]:
-    """Render a section; if its data can't be had, say why here and let the page go on."""
-    if title:
+def panel(title: str | None = None, *, heading: bool = True) -> Iterator[None]:
+    """Render a section; if its data can't be had, say why here and let the page go on. With
+    heading=False the title only names the panel in errors (its heading was drawn ahead of it)."""
+    if title and heading:
         st.subheader(title)
     try:
         yield

@@ -17,10 +17,9 @@ BYTES = {name: st.column_config.NumberColumn(name.replace("_", " "), format="com
 SIZE_REFRESH_S = context.size_refresh_seconds
 
 
-def tables() -> None:
+def tables(slot) -> None:
     """Estimates from relpages first (instant on huge catalogs), replaced by exact sizes when they
     arrive; a lock that holds up exact sizes (a migration's) leaves the estimates up, saying why."""
-    slot = st.empty()
     estimates = load(table_size_estimates, context.target, SIZE_REFRESH_S)  # relpages move on VACUUM / ANALYZE only
     with slot.container():
         st.caption("Estimated from page counts (relpages); exact sizes are being read …")
@@ -42,19 +41,37 @@ def tables() -> None:
         read_age_caption(read_seconds_ago(table_sizes, context.target, SIZE_REFRESH_S), SIZE_REFRESH_S)
 
 
+def databases() -> None:
+    frame = load(database_sizes, context.target, SIZE_REFRESH_S)
+    st.plotly_chart(horizontal_bar(frame.dropna(), "database_name", "size_bytes", "Database size (bytes)"), key="s_db")
+    table_with_csv(frame, "database_sizes", column_config=BYTES)
+    read_age_caption(read_seconds_ago(database_sizes, context.target, SIZE_REFRESH_S), SIZE_REFRESH_S)
+
+
+def indexes() -> None:
+    table_with_csv(load(index_sizes, context.target, SIZE_REFRESH_S), "index_sizes", column_config=BYTES)
+    read_age_caption(read_seconds_ago(index_sizes, context.target, SIZE_REFRESH_S), SIZE_REFRESH_S)
+
+
+def section(title: str):
+    """A heading with a slot under it that says the sizes are on their way until they are."""
+    st.subheader(title)
+    slot = st.empty()
+    slot.caption("Reading exact sizes …")
+    return slot
+
+
 @st.fragment(run_every=context.run_every)
 def space_page() -> None:
-    with panel("Tables"):
-        tables()
-    with panel("Databases"):
-        databases = load(database_sizes, context.target, SIZE_REFRESH_S)
-        st.plotly_chart(horizontal_bar(databases.dropna(), "database_name", "size_bytes", "Database size (bytes)"),
-                        key="s_db")
-        table_with_csv(databases, "database_sizes", column_config=BYTES)
-        read_age_caption(read_seconds_ago(database_sizes, context.target, SIZE_REFRESH_S), SIZE_REFRESH_S)
-    with panel("Indexes"):
-        table_with_csv(load(index_sizes, context.target, SIZE_REFRESH_S), "index_sizes", column_config=BYTES)
-        read_age_caption(read_seconds_ago(index_sizes, context.target, SIZE_REFRESH_S), SIZE_REFRESH_S)
+    # every heading first, then the figures: the cheap estimates paint at once, and the exact sizes
+    # (a stat() per relation file) fill in panel by panel without holding up the rest of the page
+    table_slot, database_slot, index_slot = section("Tables"), section("Databases"), section("Indexes")
+    with table_slot.container(), panel("Tables", heading=False):
+        tables(st.empty())
+    with database_slot.container(), panel("Databases", heading=False):
+        databases()
+    with index_slot.container(), panel("Indexes", heading=False):
+        indexes()
 
 
 space_page()
