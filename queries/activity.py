@@ -1,9 +1,14 @@
-"""Sessions: connection slots, what each backend is doing, what it waits on and who blocks whom."""
+"""Sessions: connection slots, what each backend is doing, what it waits on and who blocks whom.
+
+Every session panel is derived in Python from one read of pg_stat_activity (select_activity_snapshot, with
+select_activity_settings in the same READ ONLY transaction): the standalone functions and activity_snapshot
+share the derivations below, so a panel filters, orders and limits its rows in one place.
+"""
 from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -12,7 +17,6 @@ import sqlalchemy as sa
 from queries.connection import (
     fetch_frame,
     fetch_frame_in,
-    fetch_row,
     fetch_row_in,
     fetch_rows_in,
     frame_of,
@@ -36,9 +40,9 @@ class ConnectionUsage:
 
 
 def connection_usage(engine: sa.Engine) -> ConnectionUsage:
-    """Read connection slot usage from pg_stat_activity and the connection settings."""
-    row = fetch_row(engine, "select_connection_usage")
-    return ConnectionUsage(**{field.name: row[field.name] for field in fields(ConnectionUsage)})
+    """Connection slot usage: client backends in pg_stat_activity against the connection settings."""
+    settings, sessions = _session_read(engine)
+    return _usage(settings, len(_clients(sessions)))
 
 
 def connections(engine: sa.Engine) -> pd.DataFrame:
@@ -46,7 +50,7 @@ def connections(engine: sa.Engine) -> pd.DataFrame:
 
     client_addr is NULL for Unix-socket connections. The dashboard's own sessions are included.
     """
-    return fetch_frame(engine, "select_connection_counts")
+    return _connection_counts(_clients(_session_read(engine)[1]))
 
 
 def activity(engine: sa.Engine, *, limit: int = 500, all_backends: bool = False) -> pd.DataFrame:
@@ -54,12 +58,14 @@ def activity(engine: sa.Engine, *, limit: int = 500, all_backends: bool = False)
 
     blocked_by lists the pids from pg_blocking_pids(); idle_seconds is set for every idle state.
     """
-    return fetch_frame(engine, "select_activity", {"limit": int(limit), "all_backends": bool(all_backends)})
+    sessions = _session_read(engine)[1]
+    return _activity(sessions if all_backends else _clients(sessions), int(limit))
 
 
 def long_running_queries(engine: sa.Engine, *, min_seconds: float = 60, limit: int = 100) -> pd.DataFrame:
     """Active client queries running at least min_seconds, longest first, not this one (pg_stat_activity)."""
-    return fetch_frame(engine, "select_activity_long_running", {"min_seconds": float(min_seconds), "limit": int(limit)})
+    settings, sessions = _session_read(engine)
+    return _long_running_frame(settings, _clients(sessions), min_seconds, limit)
 
 
 def idle_in_transaction(engine: sa.Engine, *, min_seconds: float = 0, limit: int = 100) -> pd.DataFrame:
@@ -67,8 +73,7 @@ def idle_in_transaction(engine: sa.Engine, *, min_seconds: float = 0, limit: int
 
     xact_seconds is NULL for an aborted transaction: PostgreSQL clears xact_start when it fails.
     """
-    return fetch_frame(engine, "select_activity_idle_in_transaction",
-                       {"min_seconds": float(min_seconds), "limit": int(limit)})
+    return _idle_in_transaction_frame(_clients(_session_read(engine)[1]), min_seconds, limit)
 
 
 def wait_events(engine: sa.Engine) -> pd.DataFrame:
@@ -76,7 +81,7 @@ def wait_events(engine: sa.Engine) -> pd.DataFrame:
 
     A row with both NULL counts backends running on CPU.
     """
-    return fetch_frame(engine, "select_wait_events")
+    return _wait_events(_session_read(engine)[1])
 
 
 def blocking_tree(engine: sa.Engine, *, limit: int = 500) -> pd.DataFrame:
@@ -90,17 +95,20 @@ def blocking_tree(engine: sa.Engine, *, limit: int = 500) -> pd.DataFrame:
 
 
 def maintenance_progress(engine: sa.Engine) -> pd.DataFrame:
-    """Running VACUUM, ANALYZE, CREATE INDEX, CLUSTER and VACUUM FULL (pg_stat_progress_*).
+    """Running VACUUM, ANALYZE, CREATE INDEX, CLUSTER and VACUUM FULL (pg_stat_progress_*, pg_stat_activity).
 
     progress_ratio is heap/sample/index blocks done over total, NULL in phases without a block count.
     """
-    return fetch_frame(engine, "select_progress_maintenance")
+    version = server_version_num(engine)
+    with read_only(engine) as conn:
+        settings, sessions = _read_sessions(conn, version)
+        return _maintenance_progress(conn, version, settings, sessions)
 
 
 # ---------------------------------------------------------------------------------------------
 # The whole Activity page in one transaction
 
-# The columns of the frames the snapshot derives, exactly as their own queries return them
+# The columns of the frames derived from the one read of the sessions (and of the blocking tree's query)
 ACTIVITY_COLUMNS = ("pid", "user_name", "database_name", "application_name", "client_addr", "state", "wait_event_type",
                     "wait_event", "backend_start", "xact_start", "query_start", "state_change", "query_seconds",
                     "xact_seconds", "idle_seconds", "blocked_by", "query", "backend_type")
@@ -145,10 +153,10 @@ def activity_snapshot(engine: sa.Engine, *, min_seconds: float = 60, idle_min_se
     """connection_usage, connections, blocking_tree, long_running_queries(min_seconds), idle_in_transaction
     (idle_min_seconds), wait_events, maintenance_progress and activity(limit), from one READ ONLY transaction.
 
-    The session panels are derived from one read of pg_stat_activity, with the same rows, order and dtypes
-    as their own queries. The blocking tree and the maintenance progress run in savepoints, so either
-    failing leaves the rest of the page. pg_blocking_pids() and pg_locks are not part of the backend
-    snapshot: they are read when the tree's query runs, just after.
+    The session panels are derived from one read of pg_stat_activity, as the standalone functions derive
+    them. The blocking tree and the maintenance progress run in savepoints, so either failing leaves the
+    rest of the page. pg_blocking_pids() and pg_locks are not part of the backend snapshot: they are read
+    when the tree's query runs, just after.
     """
     version = server_version_num(engine)  # cached per engine; read before the transaction holds the pool's connection
     with read_only(engine) as conn:
@@ -161,17 +169,14 @@ def activity_snapshot(engine: sa.Engine, *, min_seconds: float = 60, idle_min_se
                                  lambda: fetch_frame_in(conn, load_sql("select_blocking_tree", version),
                                                         {"limit": int(limit)}))
         progress = frame_of([], MAINTENANCE_COLUMNS)
-        # the progress views cost ~4 ms on a new backend (their catalogs): read them only when a backend reports
-        if settings["progress_backends"]:
+        if settings["progress_backends"]:  # else it is empty (see _maintenance_progress), and needs no savepoint
             progress = _in_savepoint(conn, "maintenance_progress", unavailable,
-                                     lambda: _maintenance_progress(conn, version, sessions))
+                                     lambda: _maintenance_progress(conn, version, settings, sessions))
     clients = _clients(sessions)
     return ActivitySnapshot(
         usage=_usage(settings, len(clients)), connections=_connection_counts(clients), blocking_tree=tree,
-        long_running_queries=_pick(_long_running(clients, settings["own_pid"], float(min_seconds))[:int(row_limit)],
-                                   LONG_RUNNING_COLUMNS),
-        idle_in_transaction=_pick(_idle_in_transaction(clients, float(idle_min_seconds))[:int(row_limit)],
-                                  IDLE_IN_TRANSACTION_COLUMNS),
+        long_running_queries=_long_running_frame(settings, clients, min_seconds, row_limit),
+        idle_in_transaction=_idle_in_transaction_frame(clients, idle_min_seconds, row_limit),
         wait_events=_wait_events(sessions), maintenance_progress=progress, activity=_activity(clients, int(limit)),
         can_read_all_stats=bool(settings["can_read_all_stats"]), role_name=settings["role_name"],
         unavailable=unavailable)
@@ -191,9 +196,7 @@ class SessionCounts:
 def session_counts(engine: sa.Engine, *, min_seconds: float = 60, idle_min_seconds: float = 60,
                    row_limit: int = 100) -> SessionCounts:
     """activity_snapshot's counts without its frames, blocking tree or progress: the health checks' read."""
-    version = server_version_num(engine)
-    with read_only(engine) as conn:
-        settings, sessions = _read_sessions(conn, version)
+    settings, sessions = _session_read(engine)
     clients = _clients(sessions)
     return SessionCounts(
         usage=_usage(settings, len(clients)),
@@ -202,8 +205,16 @@ def session_counts(engine: sa.Engine, *, min_seconds: float = 60, idle_min_secon
         can_read_all_stats=bool(settings["can_read_all_stats"]), role_name=settings["role_name"])
 
 
+def _session_read(engine: sa.Engine) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """_read_sessions in a READ ONLY transaction of its own: what every session panel is derived from."""
+    version = server_version_num(engine)  # cached per engine; read before the transaction holds the pool's connection
+    with read_only(engine) as conn:
+        return _read_sessions(conn, version)
+
+
 def _read_sessions(conn: sa.Connection, version: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The connection settings and role, and every backend as a dict (one read of pg_stat_activity)."""
+    """The connection settings and role, and every backend as a dict (one read of pg_stat_activity), in the
+    order of select_activity_snapshot (connection-count keys in the database's collation)."""
     settings = fetch_row_in(conn, load_sql("select_activity_settings", version))
     rows, columns = fetch_rows_in(conn, load_sql("select_activity_snapshot", version))
     return settings, [dict(zip(columns, row, strict=True)) for row in rows]
@@ -224,9 +235,16 @@ def _in_savepoint(conn: sa.Connection, name: str, unavailable: dict[str, str],
         return None
 
 
-def _maintenance_progress(conn: sa.Connection, version: int, sessions: list[dict[str, Any]]) -> pd.DataFrame:
-    """select_progress_maintenance, its pg_stat_activity columns taken from the snapshot's sessions (a
-    progress row's backend is in the same backend snapshot), longest running first."""
+def _maintenance_progress(conn: sa.Connection, version: int, settings: dict[str, Any],
+                          sessions: list[dict[str, Any]]) -> pd.DataFrame:
+    """pg_stat_progress_* (select_activity_progress), their pg_stat_activity columns taken from the sessions (a
+    progress row's backend is in the same backend snapshot), longest running first, NULL start last.
+
+    The progress views cost ~4 ms on a new backend (their catalogs): with no backend reporting progress in
+    this transaction's backend snapshot (settings' progress_backends) they would be empty, and are not read.
+    """
+    if not settings["progress_backends"]:
+        return frame_of([], MAINTENANCE_COLUMNS)
     rows, columns = fetch_rows_in(conn, load_sql("select_activity_progress", version))
     by_pid = {session["pid"]: session for session in sessions}
     progress = [{**dict(zip(columns, row, strict=True)), **{column: by_pid.get(row[0], {}).get(column)
@@ -236,7 +254,7 @@ def _maintenance_progress(conn: sa.Connection, version: int, sessions: list[dict
 
 
 def _usage(settings: dict[str, Any], client_count: int) -> ConnectionUsage:
-    """select_connection_usage's arithmetic, on the snapshot's count of client backends."""
+    """Slots an ordinary role can still take (never below 0) and the share in use, from the client backend count."""
     free = (settings["max_connections"] - settings["superuser_reserved_connections"]
             - settings["reserved_connections"] - client_count)
     return ConnectionUsage(client_count, settings["max_connections"], settings["superuser_reserved_connections"],
@@ -248,8 +266,9 @@ def _pick(sessions: list[dict[str, Any]], columns: tuple[str, ...]) -> pd.DataFr
 
 
 def _connection_counts(clients: list[dict[str, Any]]) -> pd.DataFrame:
-    """select_connection_counts: the rows arrive sorted by its keys in the database's collation, so equal
-    keys are adjacent, and a stable sort by count keeps that order among equal counts."""
+    """Client backends per (state, database, user, application, client address), most first, then by those keys
+    in the database's collation, NULLs last: the sessions arrive sorted by the keys (select_activity_snapshot),
+    so equal keys are adjacent, and a stable sort by count keeps that order among equal counts."""
     groups = [(*key, len(list(group))) for key, group in
               itertools.groupby(clients, key=lambda session: tuple(session[column] for column in CONNECTION_KEYS))]
     groups.sort(key=lambda group: -group[-1])
@@ -257,8 +276,9 @@ def _connection_counts(clients: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def _wait_events(sessions: list[dict[str, Any]]) -> pd.DataFrame:
-    """select_wait_events: non-idle backends of every type by wait event, busiest first, then in the
-    database's order of the event names (wait_event_order)."""
+    """Backends of every type by wait event, busiest first, then in the database's order of the event names,
+    NULLs first (wait_event_order). Idle ones are left out: state 'idle', or waiting on 'Activity' (a background
+    process in its main loop, idle by another name); a NULL state (a background process) is not idle."""
     counts: dict[int, list] = {}
     for session in sessions:
         if session["state"] != "idle" and session["wait_event_type"] != "Activity":
@@ -269,24 +289,38 @@ def _wait_events(sessions: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def _long_running(clients: list[dict[str, Any]], own_pid: int, min_seconds: float) -> list[dict[str, Any]]:
-    """select_activity_long_running: active for at least min_seconds, not this session, oldest first."""
+    """Client backends active for at least min_seconds, oldest query first, not this session (the one reading)."""
     chosen = [session for session in clients if session["state"] == "active" and session["pid"] != own_pid
               and session["query_seconds"] is not None and session["query_seconds"] >= min_seconds]
     return sorted(chosen, key=lambda session: (session["query_start"], session["pid"]))
 
 
+def _long_running_frame(settings: dict[str, Any], clients: list[dict[str, Any]], min_seconds: float,
+                        limit: int) -> pd.DataFrame:
+    return _pick(_long_running(clients, settings["own_pid"], float(min_seconds))[:int(limit)], LONG_RUNNING_COLUMNS)
+
+
 def _idle_in_transaction(clients: list[dict[str, Any]], min_seconds: float) -> list[dict[str, Any]]:
-    """select_activity_idle_in_transaction: idle (or aborted) in a transaction for min_seconds, longest first."""
+    """Client backends idle (or aborted) in a transaction for min_seconds, longest idle first. xact_seconds
+    stays NULL for an aborted one: PostgreSQL clears its xact_start."""
     chosen = [{**session, "last_query": session["query"]} for session in clients
               if session["state"] in _IDLE_IN_TRANSACTION
               and session["idle_seconds"] is not None and session["idle_seconds"] >= min_seconds]
     return sorted(chosen, key=lambda session: (session["state_change"], session["pid"]))
 
 
-def _activity(clients: list[dict[str, Any]], limit: int) -> pd.DataFrame:
-    """select_activity for client backends: busy before idle, then oldest transaction / query / backend first."""
+def _idle_in_transaction_frame(clients: list[dict[str, Any]], min_seconds: float, limit: int) -> pd.DataFrame:
+    return _pick(_idle_in_transaction(clients, float(min_seconds))[:int(limit)], IDLE_IN_TRANSACTION_COLUMNS)
+
+
+def _activity(sessions: list[dict[str, Any]], limit: int) -> pd.DataFrame:
+    """The sessions busy before idle, then oldest transaction / query / backend first (NULL last), then pid.
+
+    Idle is state 'idle' or a wait on 'Activity' (a background process in its main loop); a background
+    process's NULL state with any other wait, or none, is busy.
+    """
     def order(session: dict[str, Any]) -> tuple:
         started = session["xact_start"] or session["query_start"] or session["backend_start"]
         return (session["state"] == "idle" or session["wait_event_type"] == "Activity", started is None, started,
                 session["pid"])
-    return _pick(sorted(clients, key=order)[:limit], ACTIVITY_COLUMNS)
+    return _pick(sorted(sessions, key=order)[:limit], ACTIVITY_COLUMNS)

@@ -201,7 +201,9 @@ def test_long_running_query_is_listed_and_the_caller_is_not(engine, sessions):
 
     everything = long_running_queries(engine, min_seconds=0)
     assert sleeper.pid in set(everything["pid"])
-    assert not everything["query"].str.startswith("-- Active client queries").any()  # the caller's own
+    # the caller's own session is active while it reads (activity() lists it), and long_running_queries leaves it out
+    assert "active" in set(activity(engine).query("application_name == 'pgpulse'")["state"])
+    assert "pgpulse" not in set(everything["application_name"])
     assert everything["query_seconds"].is_monotonic_decreasing
     sleeper.close()
 
@@ -244,6 +246,80 @@ def test_activity_lists_other_backend_types_only_when_asked(engine):
     assert set(clients["backend_type"]) == {"client backend"}
     assert "checkpointer" in set(activity(engine, all_backends=True)["backend_type"])
     assert len(activity(engine, limit=1)) == 1
+
+
+def server_order(url: str, frame) -> list[int]:
+    """The frame's pids in the order PostgreSQL sorts them by the session list's ORDER BY: NULL states of
+    background processes, a wait on 'Activity' and NULL timestamps with SQL's own three-valued logic."""
+    def column(name):
+        return [None if value is None or value != value else value for value in frame[name].tolist()]
+    with psycopg.connect(url) as conn:
+        return [pid for (pid,) in conn.execute(
+            "SELECT a.pid FROM unnest(%s::int[], %s::text[], %s::text[], %s::timestamptz[], %s::timestamptz[], "
+            "%s::timestamptz[]) AS a(pid, state, wait_event_type, xact_start, query_start, backend_start) "
+            "ORDER BY coalesce(a.state = 'idle' OR a.wait_event_type = 'Activity', false), "
+            "coalesce(a.xact_start, a.query_start, a.backend_start), a.pid",
+            [column(name) for name in ("pid", "state", "wait_event_type", "xact_start", "query_start",
+                                       "backend_start")])]
+
+
+def test_every_backend_lists_busy_ones_first_and_background_processes_in_their_main_loop_as_idle(
+        engine, sessions, fresh_db):
+    idle, sleeper = sessions(), sessions()
+    idle.run("SELECT 1")
+    sleeper.start("SELECT pg_sleep(30)")
+    # the checkpointer waits on 'Activity' between checkpoints: idle, though its state is NULL
+    frame = wait_for(lambda: activity(engine, all_backends=True),
+                     lambda frame: {sleeper.pid, idle.pid} <= set(frame["pid"]) and frame.query(
+                         "backend_type == 'checkpointer' and wait_event_type == 'Activity'").shape[0] == 1
+                     and frame.query(f"pid == {sleeper.pid}")["state"].tolist() == ["active"])
+    checkpointer = int(frame.query("backend_type == 'checkpointer'")["pid"].iloc[0])
+    assert rows(frame[frame["pid"] == checkpointer], ["state"]) == [(None,)]
+    order = frame["pid"].tolist()
+    # the sleeper started after the checkpointer but is busy; the idle client's query came after the server started
+    assert order.index(sleeper.pid) < order.index(checkpointer) < order.index(idle.pid)
+    assert len(set(frame["backend_type"])) > 1
+    assert order == server_order(fresh_db, frame)
+    assert activity(engine, all_backends=True, limit=2)["pid"].tolist() == order[:2]
+
+    clients = activity(engine)
+    assert clients["pid"].tolist() == server_order(fresh_db, clients)
+    sleeper.close()
+
+
+def test_a_background_process_at_work_is_busy(engine, fresh_db):
+    """A checkpointer writing a spread checkpoint has a NULL state and waits on 'Timeout' (CheckpointWriteDelay):
+    it is busy, listed before the idle, as PostgreSQL's ORDER BY lists it. A test server cannot be made to
+    checkpoint slowly on demand, so the real backends are read and the checkpointer given that wait (and none)."""
+    from queries.activity import _activity, _session_read
+
+    settings, backends = _session_read(engine)
+    checkpointer = next(backend for backend in backends if backend["backend_type"] == "checkpointer")
+    for wait_event_type, wait_event in (("Timeout", "CheckpointWriteDelay"), (None, None), ("Activity", "CheckpointerMain")):
+        checkpointer.update(wait_event_type=wait_event_type, wait_event=wait_event)
+        order = _activity(backends, 500)["pid"].tolist()
+        assert order == server_order(fresh_db, _activity(backends, 500))
+        # the reading session is busy and started last: before it when busy (the checkpointer started with the
+        # server), after it when idle
+        busy = order.index(checkpointer["pid"]) < order.index(settings["own_pid"])
+        assert busy == (wait_event_type != "Activity")
+
+
+def test_every_function_returns_its_documented_columns(engine):
+    identity = ["pid", "user_name", "database_name", "application_name", "client_addr"]
+    assert list(activity(engine).columns) == [*identity, "state", "wait_event_type", "wait_event", "backend_start",
+                                              "xact_start", "query_start", "state_change", "query_seconds",
+                                              "xact_seconds", "idle_seconds", "blocked_by", "query", "backend_type"]
+    assert list(activity(engine, all_backends=True).columns) == list(activity(engine).columns)
+    assert list(long_running_queries(engine).columns) == [*identity, "wait_event_type", "wait_event", "query_start",
+                                                          "query_seconds", "xact_seconds", "query"]
+    assert list(idle_in_transaction(engine).columns) == [*identity, "state", "xact_start", "state_change",
+                                                         "idle_seconds", "xact_seconds", "backend_xid", "last_query"]
+    assert list(connections(engine).columns) == ["state", "database_name", "user_name", "application_name",
+                                                 "client_addr", "connection_count"]
+    assert list(wait_events(engine).columns) == ["wait_event_type", "wait_event", "backend_count"]
+    assert list(maintenance_progress(engine).columns) == ["pid", "operation", "database_name", "relation", "phase",
+                                                          "progress_ratio", "started_seconds", "backend_type", "query"]
 
 
 def test_maintenance_progress_shows_vacuum_analyze_and_create_index(engine, sessions, fresh_db):

@@ -1,6 +1,7 @@
 -- Running VACUUM, ANALYZE, CREATE INDEX and CLUSTER / VACUUM FULL with their phase and progress (pg_stat_progress_*).
--- select_progress_maintenance without its pg_stat_activity join: activity_snapshot takes those columns from its own
--- read of the sessions (the same backend snapshot), which saves the join's planning on every refresh.
+-- Only columns present in PostgreSQL 14-18: 17 replaced the vacuum dead-tuple counters. No pg_stat_activity join:
+-- queries/activity.py takes the session columns from its read of the sessions in the same transaction (the same
+-- backend snapshot), which saves the join's planning on every refresh.
 WITH progress AS (
     SELECT p.pid, 'vacuum' AS operation, p.datname, p.relid, p.phase,
            CASE WHEN p.phase = 'vacuuming heap' THEN p.heap_blks_vacuumed ELSE p.heap_blks_scanned END::float8

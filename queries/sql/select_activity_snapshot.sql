@@ -1,5 +1,6 @@
--- Every backend, read once for all the Activity page's session panels (pg_stat_activity, pg_blocking_pids).
--- The columns are select_activity's plus what the other panels need; the session panels are derived from these rows.
+-- Every backend, read once for all the session panels (pg_stat_activity, pg_blocking_pids).
+-- queries/activity.py derives every session panel (activity, connection counts and usage, long-running, idle in
+-- transaction, wait events, the progress rows' session columns) from these rows, in Python.
 SELECT a.pid,
        a.usename AS user_name,
        a.datname AS database_name,
@@ -21,9 +22,9 @@ SELECT a.pid,
        a.backend_type,
        a.backend_xid::text AS backend_xid,
        extract(epoch FROM clock_timestamp() - coalesce(a.xact_start, a.query_start))::float8 AS started_seconds,
-       -- select_wait_events' order of its text keys, in the database's collation (which Python's sort doesn't know)
+       -- the wait events' order of their text keys, in the database's collation (which Python's sort doesn't know)
        dense_rank() OVER (ORDER BY a.wait_event_type NULLS FIRST, a.wait_event NULLS FIRST)::int AS wait_event_order
 FROM pg_stat_activity a
 WHERE a.pid IS NOT NULL
--- select_connection_counts' grouping order, in the database's collation: equal keys are adjacent and sorted as it sorts them
+-- the connection counts' keys, in the database's collation: equal keys are adjacent, and in the order they are listed
 ORDER BY a.state, a.datname, a.usename, a.application_name, host(a.client_addr)
