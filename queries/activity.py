@@ -1,7 +1,7 @@
 """Sessions: connection slots, what each backend is doing, what it waits on and who blocks whom.
 
-Every session panel is derived in Python from one read of pg_stat_activity (select_activity_snapshot, with
-select_activity_settings in the same READ ONLY transaction): the standalone functions and activity_snapshot
+Every session panel is derived in Python from one read of pg_stat_activity (select_activity_snapshot, whose
+rows also carry the connection settings and the role): the standalone functions and activity_snapshot
 share the derivations below, so a panel filters, orders and limits its rows in one place.
 """
 from __future__ import annotations
@@ -17,7 +17,6 @@ import sqlalchemy as sa
 from queries.connection import (
     fetch_frame,
     fetch_frame_in,
-    fetch_row_in,
     fetch_rows_in,
     frame_of,
     read_only,
@@ -121,6 +120,8 @@ BLOCKING_TREE_COLUMNS = ("pid", "blocking_pid", "root_pid", "depth", "path", "us
                          "wait_seconds", "lock_mode", "locktype", "relation", "query", "backend_type")
 MAINTENANCE_COLUMNS = ("pid", "operation", "database_name", "relation", "phase", "progress_ratio", "started_seconds",
                        "backend_type", "query")
+SETTINGS_COLUMNS = ("max_connections", "superuser_reserved_connections", "reserved_connections", "own_pid", "role_name",
+                    "can_read_all_stats", "progress_backends")
 _IDLE_IN_TRANSACTION = ("idle in transaction", "idle in transaction (aborted)")
 
 
@@ -215,9 +216,10 @@ def _session_read(engine: sa.Engine) -> tuple[dict[str, Any], list[dict[str, Any
 def _read_sessions(conn: sa.Connection, version: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The connection settings and role, and every backend as a dict (one read of pg_stat_activity), in the
     order of select_activity_snapshot (connection-count keys in the database's collation)."""
-    settings = fetch_row_in(conn, load_sql("select_activity_settings", version))
     rows, columns = fetch_rows_in(conn, load_sql("select_activity_snapshot", version))
-    return settings, [dict(zip(columns, row, strict=True)) for row in rows]
+    sessions = [dict(zip(columns, row, strict=True)) for row in rows]
+    # every row carries the settings (one statement, one round trip); this session's own row is always there
+    return {key: sessions[0][key] for key in SETTINGS_COLUMNS}, sessions
 
 
 def _clients(sessions: list[dict[str, Any]]) -> list[dict[str, Any]]:
