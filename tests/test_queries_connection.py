@@ -139,3 +139,23 @@ def test_pool_never_exceeds_its_size(fresh_db):
         count = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgpulse-pool-test'"
                              ).fetchone()[0]
     assert 1 <= count <= 2
+
+
+def test_timestamps_come_back_in_utc_whatever_the_server_zone(fresh_db):
+    """One zone on every page: a database whose TimeZone is Asia/Tokyo still gives UTC timestamps."""
+    from datetime import UTC
+
+    from queries.activity import activity
+
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute(f'ALTER DATABASE "{conn.info.dbname}" SET TimeZone = \'Asia/Tokyo\'')
+    engine = make_engine(fresh_db)
+    try:
+        frame = activity(engine)
+        assert str(frame["backend_start"].dtype) == "datetime64[us, UTC]"
+        with psycopg.connect(fresh_db) as conn:  # the server's own zone is untouched for everyone else
+            assert conn.execute("SHOW TimeZone").fetchone()[0] == "Asia/Tokyo"
+            started = conn.execute("SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()").fetchone()[0]
+        assert started.utcoffset().total_seconds() == 9 * 3600 and frame["backend_start"].dt.tz == UTC
+    finally:
+        engine.dispose()
