@@ -165,8 +165,11 @@ def redis_for(redis_url: str):
 
 @st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
 def _cached_redis_call(function_path: str, redis_url: str, bucket: tuple[int, int],
-                       kwargs_items: tuple[tuple[str, Any], ...]) -> Any:
-    return _resolve(function_path)(redis_for(redis_url), **dict(kwargs_items))
+                       kwargs_items: tuple[tuple[str, Any], ...], refresh_seconds: int = 10) -> Any:
+    def compute() -> Any:
+        return _resolve(function_path)(redis_for(redis_url), **dict(kwargs_items))
+
+    return shared_cache().through(("redis", function_path, redis_url, bucket, kwargs_items), compute, refresh_seconds)
 
 
 def load_redis(function: Callable, target: Target, refresh_seconds: int, **kwargs: Any) -> Any:
@@ -175,22 +178,25 @@ def load_redis(function: Callable, target: Target, refresh_seconds: int, **kwarg
         raise RedisNotConfigured(f"no Redis is configured for target {target.name}: set REDIS_URL or redis_url")
     path = f"{function.__module__}.{function.__name__}"
     return _cached_redis_call(path, target.redis_url, _bucket(target.redis_url, refresh_seconds),
-                              tuple(sorted(kwargs.items())))
+                              tuple(sorted(kwargs.items())), refresh_seconds)
 
 
 @st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
 def _cached_health(database_url: str, redis_url: str | None, pool_size: int, bucket: tuple[int, int],
-                   groups: tuple[str, ...] = ("live", "catalog")):
+                   groups: tuple[str, ...] = ("live", "catalog"), refresh_seconds: int = 10):
     from queries.health import health_checks
 
-    return health_checks(engine_for(database_url, pool_size), redis_for(redis_url) if redis_url else None,
-                         groups=groups)
+    def compute():
+        return health_checks(engine_for(database_url, pool_size), redis_for(redis_url) if redis_url else None,
+                             groups=groups)
+
+    return shared_cache().through(("health", database_url, redis_url, bucket, groups), compute, refresh_seconds)
 
 
 def load_health(target: Target, refresh_seconds: int, groups: tuple[str, ...] = ("live", "catalog")):
     """queries.health.health_checks for the target (with its Redis when configured), cached."""
     bucket = _bucket(target.database_url, refresh_seconds)
-    return _cached_health(target.database_url, target.redis_url, settings().pool_size, bucket, groups)
+    return _cached_health(target.database_url, target.redis_url, settings().pool_size, bucket, groups, refresh_seconds)
 
 
 def _resolve(function_path: str) -> Callable:

@@ -119,3 +119,41 @@ def test_an_activity_snapshot_round_trips_as_json_and_arrow_and_builds_nothing_e
     forged = json.dumps({**header, "usage": {**header["usage"], "__class__": "Popen"}}).encode()
     with pytest.raises(TypeError):
         decode(b"S" + len(forged).to_bytes(4, "big") + forged + raw[5 + length:])
+
+
+def own_calls(url: str, fragment: str) -> int:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute("SELECT coalesce(sum(calls), 0) FROM pg_stat_statements WHERE query LIKE %s",
+                           (f"%/* pgpulse */%{fragment}%",)).fetchone()
+    return int(row[0])
+
+
+def test_health_checks_and_redis_figures_are_shared_between_processes(fresh_db, redis_url, monkeypatch, tmp_path):
+    """A second process (its in-process cache empty, the same shared Redis) reads the health checks and
+    the Redis figures the first one computed, instead of asking the servers again."""
+    import streamlit as st
+
+    from dashboard import data
+    from dashboard.config import Target
+    from queries.redis_stats import keyspace
+
+    monkeypatch.setenv("PGPULSE_CACHE_REDIS_URL", redis_url)
+    monkeypatch.setenv("PGPULSE_SECRETS", str(tmp_path / "none.toml"))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    target = Target("default", fresh_db, redis_url)
+    try:
+        first = data.load_health(target, 3600, ("catalog",))
+        first_keyspace = data.load_redis(keyspace, target, 3600)
+        counted = own_calls(fresh_db, "unused_count")
+        assert counted == 1
+        st.cache_data.clear()  # the second process: nothing in its own cache
+        assert data.load_health(target, 3600, ("catalog",)).equals(first)
+        assert data.load_redis(keyspace, target, 3600).equals(first_keyspace)
+        assert own_calls(fresh_db, "unused_count") == counted
+        assert data.shared_cache().hits >= 2
+    finally:
+        st.cache_data.clear()
+        st.cache_resource.clear()
