@@ -106,12 +106,12 @@ class SharedCache:
         return self.client
 
     def through(self, key_parts: tuple, compute: Callable[[], Any], ttl_seconds: int) -> Any:
-        from queries.shared_cache import NotCacheable, cache_key, put_cached
+        from queries.shared_cache import NotCacheable, cache_key, put_cached, release_compute_lock
 
         client, key = self._client(), cache_key(*key_parts)
         if client is not None:
             try:
-                hit, value = self._get_or_wait(client, key, ttl_seconds)
+                hit, value = self._get_or_wait(client, key)
                 if hit:
                     self.hits += 1
                     return value
@@ -119,34 +119,51 @@ class SharedCache:
                 self.down_until = time.monotonic() + self.RETRY_AFTER_S
                 client = None
         self.misses += 1
-        value = compute()
-        if client is not None:
-            try:
+        try:
+            value = compute()
+        except BaseException:
+            self._quietly(client, lambda: release_compute_lock(client, key))  # a waiting peer tries at once
+            raise
+        try:
+            if client is not None:
                 put_cached(client, key, value, ttl_seconds)
-            except NotCacheable:
-                pass
-            except Exception:  # noqa: BLE001
-                self.down_until = time.monotonic() + self.RETRY_AFTER_S
+        except NotCacheable:
+            self._quietly(client, lambda: release_compute_lock(client, key))
+        except Exception:  # noqa: BLE001
+            self.down_until = time.monotonic() + self.RETRY_AFTER_S
         return value
 
+    def _quietly(self, client, action: Callable[[], Any]) -> None:
+        if client is None:
+            return
+        try:
+            action()
+        except Exception:  # noqa: BLE001
+            self.down_until = time.monotonic() + self.RETRY_AFTER_S
 
+    # How long a caller waits for a peer that is computing the same key. Not bounded by the refresh
+    # interval: on a loaded machine a 2 s refresh can take longer than 2 s to compute, and a waiter that
+    # gave up then would send the same query again (as many times as there are processes).
     WAIT_FOR_PEER_S = 5.0
 
-    def _get_or_wait(self, client, key: str, ttl_seconds: int) -> tuple[bool, Any]:
-        """A hit, or (False, None) when this caller should compute: the first to miss takes a short
-        lock and computes; the others (sessions and processes) wait for its result instead of
-        sending the same query at the same moment."""
+    def _get_or_wait(self, client, key: str) -> tuple[bool, Any]:
+        """A hit, or (False, None) when this caller should compute: the first to miss takes a lock and
+        computes; the others (sessions and processes) wait for its result instead of sending the same
+        query at the same moment. A peer that fails releases the lock and the next waiter takes it; one
+        that dies leaves it to expire after WAIT_FOR_PEER_S."""
         from queries.shared_cache import get_cached, take_compute_lock
 
         hit, value = get_cached(client, key)
-        if hit or take_compute_lock(client, key, min(ttl_seconds, self.WAIT_FOR_PEER_S)):
+        if hit or take_compute_lock(client, key, self.WAIT_FOR_PEER_S):
             return hit, value
-        deadline = time.monotonic() + min(ttl_seconds, self.WAIT_FOR_PEER_S)
+        deadline = time.monotonic() + self.WAIT_FOR_PEER_S
         while time.monotonic() < deadline:
             time.sleep(0.05)
             hit, value = get_cached(client, key)
             if hit:
                 return hit, value
+            if take_compute_lock(client, key, self.WAIT_FOR_PEER_S):  # the peer released it without a result
+                return False, None
         return False, None  # the peer is slow or gone: compute here
 
 

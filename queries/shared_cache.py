@@ -115,5 +115,11 @@ def take_compute_lock(client, key: str, seconds: float) -> bool:
     return bool(client.set(key + ":computing", b"1", nx=True, px=max(int(seconds * 1000), 1)))
 
 
+def release_compute_lock(client, key: str) -> None:
+    """The caller that took the lock will not store a result (it failed, or the value is not cacheable):
+    let a waiting peer take the lock and compute at once."""
+    client.delete(key + ":computing")
+
+
 def put_cached(client, key: str, value: Any, ttl_seconds: int) -> None:
     client.set(key, encode(value), ex=max(int(ttl_seconds), 1))

@@ -94,6 +94,56 @@ def test_concurrent_misses_compute_once(redis_url):
     assert results == [42] * 6 and len(calls) == 1
 
 
+def test_a_peer_slower_than_the_refresh_interval_is_waited_for(redis_url):
+    """On a loaded machine a 1 s refresh can take longer than 1 s: the other processes still wait for
+    the one computing instead of sending the query again."""
+    import threading
+    import time
+
+    calls = []
+
+    def slow():
+        calls.append(1)
+        time.sleep(1.5)
+        return 7
+
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(SharedCache(redis_url).through(("slow",), slow, 1)))
+               for _ in range(3)]
+    for thread in threads:
+        thread.start()
+        time.sleep(0.05)  # the first one takes the lock
+    for thread in threads:
+        thread.join()
+    assert results == [7, 7, 7] and len(calls) == 1
+
+
+def test_a_failing_peer_hands_over_at_once(redis_url):
+    import threading
+    import time
+
+    def failing():
+        time.sleep(0.3)
+        raise RuntimeError("server went away")
+
+    outcome = {}
+
+    def first():
+        try:
+            SharedCache(redis_url).through(("handover",), failing, 30)
+        except RuntimeError as exc:
+            outcome["first"] = str(exc)
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    time.sleep(0.1)  # the failing caller holds the lock
+    started = time.monotonic()
+    assert SharedCache(redis_url).through(("handover",), lambda: "second", 30) == "second"
+    thread.join()
+    assert outcome == {"first": "server went away"}
+    assert time.monotonic() - started < 2  # not the lock's full 5 s
+
+
 def test_an_activity_snapshot_round_trips_as_json_and_arrow_and_builds_nothing_else(engine):
     import json
 
