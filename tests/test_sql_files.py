@@ -58,3 +58,33 @@ def test_every_statement_is_marked_after_its_first_keyword():
     for name in query_names():
         body = load_sql(name).split("\n", 1)[1]  # after the file's leading comment line
         assert OWN_STATEMENT_MARK in body.split("\n", 3)[0] + body, name
+
+
+def test_every_fragment_is_used_and_every_used_fragment_exists():
+    from queries.sql_loader import FRAGMENT_DIR, fragment_names, fragments_used
+
+    used = set().union(*(fragments_used(path.read_text()) for path in sql_files()))
+    assert used == fragment_names(), f"unused: {fragment_names() - used}; missing: {used - fragment_names()}"
+    for path in FRAGMENT_DIR.glob("*.sql"):
+        assert path.read_text().startswith("-- "), path.name
+
+
+def test_fragments_are_filled_in_for_the_server_version():
+    old, new = load_sql("select_duplicate_indexes", 140000), load_sql("select_duplicate_indexes", 150000)
+    assert "false AS nulls_not_distinct" in old and "i.indnullsnotdistinct AS nulls_not_distinct" in new
+    assert "{{" not in old + new + load_sql("select_statements", 170000)
+
+
+def test_an_unknown_fragment_is_an_error(monkeypatch, tmp_path):
+    import queries.sql_loader as loader
+
+    (tmp_path / "probe.sql").write_text("-- reads nothing\nSELECT {{no_such_fragment}}\n")
+    monkeypatch.setattr(loader, "SQL_DIR", tmp_path)
+    monkeypatch.setattr(loader, "FRAGMENT_DIR", tmp_path / "fragments")
+    loader._variants.cache_clear(), loader._fragments.cache_clear(), loader.load_sql.cache_clear()
+    try:
+        with pytest.raises(KeyError, match="no_such_fragment"):
+            loader.load_sql("probe")
+    finally:
+        monkeypatch.undo()
+        loader._variants.cache_clear(), loader._fragments.cache_clear(), loader.load_sql.cache_clear()

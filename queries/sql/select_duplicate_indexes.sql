@@ -1,4 +1,4 @@
--- Indexes made redundant by another valid index on the same table, compared on pg_index columns (PostgreSQL 14: no NULLS NOT DISTINCT).
+-- Indexes made redundant by another valid index on the same table, compared on pg_index columns (NULLS NOT DISTINCT from PostgreSQL 15: fragments/index_nulls_not_distinct).
 WITH shared_lead AS (
     -- a redundant index shares its table and its first key column (0 for an expression) with the
     -- index that covers it: grouping the bare pg_index rows first leaves the per-index work below
@@ -10,7 +10,7 @@ WITH shared_lead AS (
     HAVING count(*) > 1
 ), indexes AS (
     SELECT i.indexrelid, i.indrelid, c.relam, c.relkind, i.indisunique, i.indisprimary,
-           false AS nulls_not_distinct,
+           {{index_nulls_not_distinct}} AS nulls_not_distinct,
            i.indnkeyatts AS key_count,
            -- int2vector/oidvector arrays start at 0; slicing renumbers from 1 so prefixes compare with =
            (i.indkey::int2[])[0:i.indnatts - 1] AS columns,

@@ -1,6 +1,6 @@
--- Statements of the current database from pg_stat_statements (PostgreSQL 14-16 column names).
+-- Statements of the current database from pg_stat_statements (the I/O time columns by version: fragments/statements_io_time_columns).
 WITH db_statements AS (
-    SELECT s.*
+    SELECT s.*, {{statements_io_time_columns}}
     FROM pg_stat_statements s
     WHERE s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
 ), database_total AS (
@@ -23,9 +23,9 @@ SELECT s.queryid,
        s.shared_blks_hit,
        s.shared_blks_read,
        s.shared_blks_hit::float8 / nullif(s.shared_blks_hit + s.shared_blks_read, 0) AS hit_ratio,
-       s.blk_read_time AS blk_read_time_ms,
-       s.blk_write_time AS blk_write_time_ms,
-       s.blk_read_time + s.blk_write_time AS io_time_ms,
+       s.io_read_time_ms AS blk_read_time_ms,
+       s.io_write_time_ms AS blk_write_time_ms,
+       s.io_read_time_ms + s.io_write_time_ms AS io_time_ms,
        s.temp_blks_read,
        s.temp_blks_written,
        s.wal_bytes::float8 AS wal_bytes,
@@ -45,7 +45,7 @@ ORDER BY CASE CAST(:sort_by AS text)
              WHEN 'mean_exec_time_ms' THEN s.mean_exec_time
              WHEN 'calls' THEN s.calls
              WHEN 'rows' THEN s.rows
-             WHEN 'io_time_ms' THEN s.blk_read_time + s.blk_write_time
+             WHEN 'io_time_ms' THEN s.io_read_time_ms + s.io_write_time_ms
              ELSE s.total_exec_time
          END DESC NULLS LAST,
          s.queryid
