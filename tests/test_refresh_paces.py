@@ -61,7 +61,8 @@ def statements_query_calls(url: str) -> int:
     """How often pgpulse's statements listing (select_statements.sql, marked /* pgpulse */) has run."""
     with psycopg.connect(url, autocommit=True) as conn:
         row = conn.execute("SELECT coalesce(sum(calls), 0) FROM pg_stat_statements WHERE query LIKE '%/* pgpulse */%' "
-                           "AND query LIKE '%percent_of_total_time%'").fetchone()
+                           "AND query LIKE '%percent_of_total_time%' AND dbid = "
+                           "(SELECT oid FROM pg_database WHERE datname = current_database())").fetchone()
     return int(row[0])
 
 

@@ -175,7 +175,8 @@ def own_calls(url: str, fragment: str) -> int:
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
-        row = conn.execute("SELECT coalesce(sum(calls), 0) FROM pg_stat_statements WHERE query LIKE %s",
+        row = conn.execute("SELECT coalesce(sum(calls), 0) FROM pg_stat_statements WHERE query LIKE %s AND dbid = "
+                           "(SELECT oid FROM pg_database WHERE datname = current_database())",
                            (f"%/* pgpulse */%{fragment}%",)).fetchone()
     return int(row[0])
 
