@@ -54,7 +54,10 @@ def read_age_caption(seconds_ago: float, every_seconds: int, what: str = "") -> 
     """Under a slow panel: how old its figures are, so nobody takes a 9-minute-old size for live."""
     from dashboard.formatting import human_duration
 
-    age = "just now" if seconds_ago < 2 else f"{human_duration(int(seconds_ago))} ago"
+    if seconds_ago < 2:
+        age = "just now"
+    else:  # whole seconds: "read 12 s ago", not "12.0 s"
+        age = f"{int(seconds_ago)} s ago" if seconds_ago < 60 else f"{human_duration(int(seconds_ago))} ago"
     st.caption(f"{what}{': r' if what else 'R'}ead {age}; re-read every {human_duration(every_seconds)}.")
 
 
