@@ -50,10 +50,13 @@ def table_with_csv(frame: pd.DataFrame, name: str, *, column_config: dict | None
     )
 
 
-def read_age_caption(seconds_ago: float, every_seconds: int, what: str = "") -> None:
-    """Under a slow panel: how old its figures are, so nobody takes a 9-minute-old size for live."""
+def read_age_caption(function, target, every_seconds: int, *, what: str = "", **kwargs) -> None:
+    """Under a slow panel, right after its `load(function, target, every_seconds, **kwargs)`: how old its
+    figures are, so nobody takes a 9-minute-old size for live."""
+    from dashboard.data import read_seconds_ago
     from dashboard.formatting import human_duration
 
+    seconds_ago = read_seconds_ago(function, target, every_seconds, **kwargs)
     if seconds_ago < 2:
         age = "just now"
     else:  # whole seconds: "read 12 s ago", not "12.0 s"

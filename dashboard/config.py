@@ -14,9 +14,10 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SECRETS = REPO_ROOT / ".streamlit" / "secrets.toml"
 REFRESH_CHOICES_S = (2, 5, 10, 30, 60, 300)
-# Three paces (see README "Refresh intervals"): live views every refresh; per-table and per-index statistics,
-# catalog checks and settings every STATS; exact sizes, which stat() every file, every SIZES. Slow panels cost
-# seconds of server time on big catalogs: at these defaults the dashboard stays under 1 % of a busy server.
+# Three paces (README: the options table, and the sidebar paragraph under Pages): live views every refresh;
+# per-table and per-index statistics, catalog checks and settings every STATS; exact sizes, which stat() every
+# file, every SIZES. Slow panels cost seconds of server time on big catalogs: at these defaults the dashboard
+# stays under 1 % of a busy server (bench/README.md).
 DEFAULT_REFRESH_S, DEFAULT_STATS_REFRESH_S, DEFAULT_SIZE_REFRESH_S = 10, 300, 600
 
 

@@ -193,8 +193,7 @@ def load_redis(function: Callable, target: Target, refresh_seconds: int, **kwarg
     """Call queries.redis_stats.<function>(client, **kwargs), cached for the refresh interval."""
     if not target.redis_url:
         raise RedisNotConfigured(f"no Redis is configured for target {target.name}: set REDIS_URL or redis_url")
-    path = f"{function.__module__}.{function.__name__}"
-    return _cached_redis_call(path, target.redis_url, _bucket(target.redis_url, refresh_seconds),
+    return _cached_redis_call(_function_path(function), target.redis_url, _bucket(target.redis_url, refresh_seconds),
                               tuple(sorted(kwargs.items())), refresh_seconds)
 
 
@@ -239,8 +238,12 @@ def read_seconds_ago(function: Callable, target: Target, refresh_seconds: int, *
 
 
 def _key(function: Callable, target: Target, refresh_seconds: int, kwargs: dict) -> tuple[str, tuple[int, int], tuple]:
-    path = f"{function.__module__}.{function.__name__}"
-    return path, _bucket(target.database_url, refresh_seconds), tuple(sorted(kwargs.items()))
+    return _function_path(function), _bucket(target.database_url, refresh_seconds), tuple(sorted(kwargs.items()))
+
+
+def _function_path(function: Callable) -> str:
+    """queries.<module>.<name>: how a cached call names its function (resolved again by _resolve)."""
+    return f"{function.__module__}.{function.__name__}"
 
 
 class SampleHistory:

@@ -3,7 +3,7 @@ import streamlit as st
 
 from dashboard.charts import horizontal_bar, ratio_gauge
 from dashboard.components import panel, read_age_caption, refresh_now_button, table_with_csv
-from dashboard.data import load, load_redis, read_seconds_ago, sample_history
+from dashboard.data import load, load_redis, sample_history
 from dashboard.formatting import human_bytes, human_duration, percent
 from dashboard.sidebar import current
 from queries.cache import database_cache_hit, hit_ratio_between, index_cache_hit, table_cache_hit
@@ -53,8 +53,7 @@ def cache_page() -> None:
         # per-relation counters scan every table's statistics: the statistics pace is plenty for a ranking
         tables = load(table_cache_hit, context.target, context.stats_refresh_seconds)
         table_with_csv(tables, "table_cache_hit")
-        read_age_caption(read_seconds_ago(table_cache_hit, context.target, context.stats_refresh_seconds),
-                         context.stats_refresh_seconds)
+        read_age_caption(table_cache_hit, context.target, context.stats_refresh_seconds)
     with panel("Indexes reading most from disk"):
         table_with_csv(load(index_cache_hit, context.target, context.stats_refresh_seconds), "index_cache_hit")
     st.header("Redis")

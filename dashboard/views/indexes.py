@@ -2,7 +2,7 @@
 import streamlit as st
 
 from dashboard.components import panel, read_age_caption, refresh_now_button, table_with_csv
-from dashboard.data import load, read_seconds_ago
+from dashboard.data import load
 from dashboard.formatting import human_duration, percent
 from dashboard.sidebar import current
 from queries.indexes import duplicate_indexes, index_hit_rates, index_hit_ratio, invalid_indexes, seq_scan_tables, unused_indexes
@@ -28,8 +28,7 @@ def unused() -> None:
         st.warning(f"Statistics were reset {human_duration(reset.iloc[0])} ago: an index used weekly or monthly "
                    "can look unused. Wait for a full business cycle before dropping.", icon=":material/warning:")
     table_with_csv(frame, "unused_indexes", column_config=FIX)
-    read_age_caption(read_seconds_ago(unused_indexes, context.target, SLOW_REFRESH_S, max_scans=int(max_scans)),
-                     SLOW_REFRESH_S)
+    read_age_caption(unused_indexes, context.target, SLOW_REFRESH_S, max_scans=int(max_scans))
 
 
 @st.fragment(run_every=context.run_every)

@@ -3,7 +3,7 @@ import streamlit as st
 
 from dashboard.charts import horizontal_bar
 from dashboard.components import panel, read_age_caption, refresh_now_button, table_with_csv
-from dashboard.data import load, read_seconds_ago
+from dashboard.data import load
 from dashboard.sidebar import current
 from queries.maintenance import (
     database_wraparound,
@@ -29,8 +29,7 @@ def maintenance_page() -> None:
     with panel("Tables past their autovacuum threshold"):
         table_with_csv(load(tables_past_autovacuum_threshold, context.target, SLOW_REFRESH_S),
                        "autovacuum_due", column_config=RATIOS)
-        read_age_caption(read_seconds_ago(tables_past_autovacuum_threshold, context.target, SLOW_REFRESH_S),
-                         SLOW_REFRESH_S)
+        read_age_caption(tables_past_autovacuum_threshold, context.target, SLOW_REFRESH_S)
     with panel("Vacuum and analyze"):
         stats = load(vacuum_stats, context.target, SLOW_REFRESH_S)
         st.plotly_chart(horizontal_bar(stats, "table_name", "dead_rows", "Dead rows by table"), key="m_dead")

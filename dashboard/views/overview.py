@@ -3,7 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.components import panel, read_age_caption, refresh_now_button, table_with_csv
-from dashboard.data import DEFAULT_STATEMENTS_VIEW, load, load_health, read_seconds_ago, sample_history
+from dashboard.data import DEFAULT_STATEMENTS_VIEW, load, load_health, sample_history
 from dashboard.formatting import human_bytes, human_duration, percent
 from dashboard.navigation import page_file
 from dashboard.sidebar import current
@@ -72,8 +72,8 @@ def health() -> None:
     for row in checks.itertuples():
         icon = STATUS_ICONS[row.status]
         st.page_link(str(page_file(row.page)), label=f"{row.check}: {row.detail}", icon=icon)
-    read_age_caption(read_seconds_ago(health_checks, context.target, catalog_every_s, groups=("catalog",)),
-                     catalog_every_s, "Index, wraparound, overflow and slow-statement checks")
+    read_age_caption(health_checks, context.target, catalog_every_s,
+                     what="Index, wraparound, overflow and slow-statement checks", groups=("catalog",))
     with st.expander("Health checks as a table"):
         table_with_csv(checks, "health")
 

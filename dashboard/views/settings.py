@@ -2,7 +2,7 @@
 import streamlit as st
 
 from dashboard.components import panel, read_age_caption, refresh_now_button, table_with_csv
-from dashboard.data import load, read_seconds_ago
+from dashboard.data import load
 from dashboard.sidebar import current
 from queries.settings import performance_settings
 
@@ -21,5 +21,4 @@ with panel():
     table_with_csv(shown, "settings", height=36 * (len(shown) + 1) + 2,
                    column_order=["name", "value_display", "is_default", "source", "pending_restart", "category",
                                  "short_desc", "setting", "boot_val", "unit"])
-    read_age_caption(read_seconds_ago(performance_settings, context.target, context.stats_refresh_seconds),
-                     context.stats_refresh_seconds)
+    read_age_caption(performance_settings, context.target, context.stats_refresh_seconds)

@@ -3,7 +3,7 @@ import streamlit as st
 
 from dashboard.charts import horizontal_bar, size_treemap
 from dashboard.components import panel, read_age_caption, refresh_now_button, table_with_csv
-from dashboard.data import load, read_seconds_ago
+from dashboard.data import load
 from dashboard.sidebar import current
 from queries.errors import PgPulseError
 from queries.space import database_sizes, index_sizes, table_size_estimates, table_sizes
@@ -38,19 +38,19 @@ def tables(slot) -> None:
     with slot.container():
         st.plotly_chart(size_treemap(exact), key="s_treemap")
         table_with_csv(exact, "table_sizes", column_config=BYTES)
-        read_age_caption(read_seconds_ago(table_sizes, context.target, SIZE_REFRESH_S), SIZE_REFRESH_S)
+        read_age_caption(table_sizes, context.target, SIZE_REFRESH_S)
 
 
 def databases() -> None:
     frame = load(database_sizes, context.target, SIZE_REFRESH_S)
     st.plotly_chart(horizontal_bar(frame.dropna(), "database_name", "size_bytes", "Database size (bytes)"), key="s_db")
     table_with_csv(frame, "database_sizes", column_config=BYTES)
-    read_age_caption(read_seconds_ago(database_sizes, context.target, SIZE_REFRESH_S), SIZE_REFRESH_S)
+    read_age_caption(database_sizes, context.target, SIZE_REFRESH_S)
 
 
 def indexes() -> None:
     table_with_csv(load(index_sizes, context.target, SIZE_REFRESH_S), "index_sizes", column_config=BYTES)
-    read_age_caption(read_seconds_ago(index_sizes, context.target, SIZE_REFRESH_S), SIZE_REFRESH_S)
+    read_age_caption(index_sizes, context.target, SIZE_REFRESH_S)
 
 
 def section(title: str):
