@@ -102,6 +102,11 @@ class Call:
     def every_s(self) -> int:
         return PACES_S[self.pace]
 
+    @property
+    def key(self) -> str:
+        """What the dashboard's cache tells calls apart by here: the call and its pace."""
+        return f"{self.label} [{self.pace}]"
+
 
 # exactly the calls dashboard/views/<page>.py makes on first paint, with the widgets' default values
 PAGES: dict[str, list[Call]] = {
@@ -205,13 +210,13 @@ def _cold_run(url: str, calls: list[Call]) -> dict:
             "functions": functions}
 
 
-def load_through_cache(call: Call, target, refresh_s: int = WARM_REFRESH_S) -> object:
+def load_through_cache(call: Call, target) -> object:
+    """The call through the dashboard's cache, in one bucket for the whole warm measurement."""
     from dashboard import data
 
-    refresh_s = max(refresh_s, call.every_s)
     if call.health:
-        return data.load_health(target, refresh_s, **call.kwargs)
-    return data.load(call.function, target, refresh_s, **call.kwargs)
+        return data.load_health(target, WARM_REFRESH_S, **call.kwargs)
+    return data.load(call.function, target, WARM_REFRESH_S, **call.kwargs)
 
 
 def measure_warm(url: str) -> dict[str, float]:
@@ -283,10 +288,10 @@ class ExecClock:
 
 def unique_calls(pages: tuple[str, ...]) -> list[Call]:
     """The calls of these pages, each once: the dashboard's cache shares a call two pages make alike."""
-    seen: dict[tuple, Call] = {}
+    seen: dict[str, Call] = {}
     for page in pages:
         for call in PAGES[page]:
-            seen.setdefault((call.label, call.pace), call)
+            seen.setdefault(call.key, call)
     return list(seen.values())
 
 
@@ -311,7 +316,7 @@ def measure_overhead(cluster: Cluster, monitored_url: str, seconds: int = 30, ro
     for call in calls:  # a dashboard that is already running: its backends have warm caches
         timed(lambda call=call: call_direct(call, engine))
     clock = ExecClock(admin_url)
-    samples: dict[str, list[float]] = {call.label + call.pace: [] for call in calls}
+    samples: dict[str, list[float]] = {call.key: [] for call in calls}
     before, started = clock.read(), time.monotonic()
     process = subprocess.Popen([pgbench, "-T", str(seconds), "-c", "4", "-j", "2", *connection, "pgbench"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -322,7 +327,7 @@ def measure_overhead(cluster: Cluster, monitored_url: str, seconds: int = 30, ro
                     break
                 ahead = clock.read().get(monitored, 0.0)
                 timed(lambda call=call: call_direct(call, engine))
-                samples[call.label + call.pace].append(clock.read().get(monitored, 0.0) - ahead)
+                samples[call.key].append(clock.read().get(monitored, 0.0) - ahead)
         out, _ = process.communicate()
         elapsed = time.monotonic() - started
         after = clock.read()
@@ -330,13 +335,12 @@ def measure_overhead(cluster: Cluster, monitored_url: str, seconds: int = 30, ro
         clock.close()
         engine.dispose()
     pgbench_ms_per_s = (after.get("pgbench", 0.0) - before.get("pgbench", 0.0)) / elapsed
-    per_call = {call.label + f" [{call.pace}]": {"exec_ms": statistics.median(samples[call.label + call.pace] or [0.0]),
-                                                  "every_s": call.every_s, "samples": len(samples[call.label + call.pace])}
+    exec_ms = {key: statistics.median(times or [0.0]) for key, times in samples.items()}
+    per_call = {call.key: {"exec_ms": exec_ms[call.key], "every_s": call.every_s, "samples": len(samples[call.key])}
                 for call in calls}
 
     def share(pages: tuple[str, ...]) -> dict:
-        load_ms_per_s = sum(statistics.median(samples[call.label + call.pace] or [0.0]) / call.every_s
-                            for call in unique_calls(pages))
+        load_ms_per_s = sum(exec_ms[call.key] / call.every_s for call in unique_calls(pages))
         return {"dashboard_ms_per_s": load_ms_per_s,
                 "share": load_ms_per_s / (load_ms_per_s + pgbench_ms_per_s) if pgbench_ms_per_s else None}
 
