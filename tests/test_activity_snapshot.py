@@ -22,13 +22,12 @@ from queries.activity import (
     connections,
     idle_in_transaction,
     long_running_queries,
-    maintenance_progress,
     session_counts,
 )
 from queries.connection import make_engine
 from queries.errors import PgPulseError
 from tests.conftest import create_database, poll, with_database
-from tests.test_queries_activity import rows, sessions, table_t, wait_for  # noqa: F401 - fixtures
+from tests.test_queries_activity import maintenance_running, rows, sessions, table_t, wait_for  # noqa: F401 - fixtures
 
 MAINTENANCE = ["pid", "operation", "database_name", "relation", "phase", "progress_ratio", "started_seconds",
                "backend_type", "query"]
@@ -116,21 +115,8 @@ def test_a_quiet_server_has_an_empty_tree_with_its_columns(engine):
     assert snap.frame("blocking_tree") is snap.blocking_tree
 
 
-def test_maintenance_progress_comes_with_its_session_columns(engine, sessions, fresh_db):  # noqa: F811
-    with psycopg.connect(fresh_db, autocommit=True) as conn:
-        for table in ("vac", "ana", "idx"):
-            conn.execute(f"CREATE TABLE {table} AS SELECT g AS id, repeat('x', 200) AS pad FROM generate_series(1, 5000) g")
-    vacuum, analyze, writer, create_index = sessions(), sessions(), sessions(), sessions()
-    for slow in (vacuum, analyze):  # cost-based delay makes each block take 100 ms, so the work is seen running
-        slow.run("SET vacuum_cost_delay = 100")
-        slow.run("SET vacuum_cost_limit = 1")
-    vacuum.start("VACUUM vac")
-    analyze.start("ANALYZE ana")
-    writer.run("BEGIN")
-    writer.run("INSERT INTO idx VALUES (0, '')")  # CREATE INDEX CONCURRENTLY waits for this writer
-    create_index.start("CREATE INDEX CONCURRENTLY idx_id ON idx (id)")
-    wait_for(lambda: maintenance_progress(engine), lambda frame: len(frame) == 3)
-
+def test_maintenance_progress_comes_with_its_session_columns(engine, maintenance_running):  # noqa: F811
+    vacuum, analyze, create_index, _ = maintenance_running
     snap = activity_snapshot(engine)
     progress = snap.maintenance_progress.set_index("pid")
     assert {pid: tuple(progress.loc[pid, ["operation", "relation", "backend_type", "query"]]) for pid in progress.index} == {

@@ -322,7 +322,10 @@ def test_every_function_returns_its_documented_columns(engine):
                                                           "progress_ratio", "started_seconds", "backend_type", "query"]
 
 
-def test_maintenance_progress_shows_vacuum_analyze_and_create_index(engine, sessions, fresh_db):
+@pytest.fixture
+def maintenance_running(engine, sessions, fresh_db):
+    """A VACUUM, an ANALYZE (both slowed to 100 ms a block) and a CREATE INDEX CONCURRENTLY (held up by an
+    open writer) running, as seen by maintenance_progress: (vacuum, analyze, create_index sessions, frame)."""
     with psycopg.connect(fresh_db, autocommit=True) as conn:
         for table in ("vac", "ana", "idx"):
             conn.execute(f"CREATE TABLE {table} AS SELECT g AS id, repeat('x', 200) AS pad FROM generate_series(1, 5000) g")
@@ -335,8 +338,12 @@ def test_maintenance_progress_shows_vacuum_analyze_and_create_index(engine, sess
     writer.run("BEGIN")
     writer.run("INSERT INTO idx VALUES (0, '')")  # CREATE INDEX CONCURRENTLY waits for this writer
     create_index.start("CREATE INDEX CONCURRENTLY idx_id ON idx (id)")
-
     frame = wait_for(lambda: maintenance_progress(engine), lambda frame: len(frame) == 3)
+    return vacuum, analyze, create_index, frame
+
+
+def test_maintenance_progress_shows_vacuum_analyze_and_create_index(maintenance_running, fresh_db):
+    vacuum, analyze, create_index, frame = maintenance_running
     by_pid = frame.set_index("pid")
     expected = {vacuum.pid: ("vacuum", "public.vac", "VACUUM vac"), analyze.pid: ("analyze", "public.ana", "ANALYZE ana"),
                 create_index.pid: ("create index", "public.idx", "CREATE INDEX CONCURRENTLY idx_id ON idx (id)")}
