@@ -25,7 +25,8 @@ import psycopg
 
 from bench.generate_catalog import Catalog, build_catalog, database_url
 from dashboard.config import DEFAULT_REFRESH_S, DEFAULT_SIZE_REFRESH_S, DEFAULT_STATS_REFRESH_S
-from dashboard.data import DEFAULT_STATEMENTS_VIEW
+from queries import catalogue
+from queries.health import health_checks
 from demo.postgres import DEMO_SETTINGS, Cluster, embedded_bin_dir
 
 REPO = Path(__file__).resolve().parents[1]
@@ -58,20 +59,6 @@ FLOOR_SQL = {
                     f"pg_stat_get_last_autovacuum_time(oid), pg_stat_get_last_autoanalyze_time(oid) {USER_TABLES}",
     "table_blocks": f"SELECT oid, relname, pg_stat_get_blocks_fetched(oid), pg_stat_get_blocks_hit(oid) {USER_TABLES}",
 }
-PAGE_FLOORS = {
-    # health checks count unused and duplicate indexes (every index's scans and keys) and read sessions
-    "overview": ["pg_stat_statements", "pg_class", "pg_stat_activity", "index_scans"],
-    "queries": ["pg_stat_statements"],
-    "activity": ["pg_stat_activity"],
-    "space": ["pg_class", "pg_index"],  # first paint: estimates from relpages, each index's pages to its table
-    "space_exact": ["pg_relation_size"],  # exact sizes of every relation, filled in after
-    "indexes": ["index_scans", "table_scans", "index_blocks"],  # unused + duplicates, seq-scan tables, hit rates
-    "maintenance": ["table_vacuum", "pg_class"],  # wraparound reads pg_class
-    "cache": ["table_blocks", "index_blocks"],
-    "settings": ["pg_settings"],
-}
-
-
 # how often the pages re-read each call, at the default settings (dashboard/config.py)
 PACES_S = {"live": DEFAULT_REFRESH_S, "status": max(DEFAULT_REFRESH_S, 60), "stats": DEFAULT_STATS_REFRESH_S,
            "sizes": DEFAULT_SIZE_REFRESH_S}
@@ -79,24 +66,34 @@ PACES_S = {"live": DEFAULT_REFRESH_S, "status": max(DEFAULT_REFRESH_S, 60), "sta
 
 @dataclass(frozen=True)
 class Call:
-    """One data call a page makes: queries.<module>.<function>(engine, **kwargs), through data.load."""
+    """One data call a page makes: a catalogue metric's read(engine, **kwargs), through data.load (or the health
+    checks of one group, through data.health_reading)."""
 
-    path: str
+    metric: str
     kwargs: dict = field(default_factory=dict)
-    health: bool = False  # through data.load_health rather than data.load
-    pace: str = "live"  # the page re-reads it every PACES_S[pace] seconds
+    health_group: str | None = None
+
+    @classmethod
+    def of(cls, name: str) -> Call:
+        """The metric as its page first asks for it: the page's default arguments."""
+        return cls(name, dict(catalogue.metric(name).defaults))
 
     @property
     def function(self) -> Callable:
-        import importlib
+        return health_checks if self.health_group else catalogue.metric(self.metric).read
 
-        module, _, name = self.path.rpartition(".")
-        return getattr(importlib.import_module(module), name)
+    @property
+    def pace(self) -> str:
+        if self.health_group:
+            return "live" if self.health_group == "live" else "stats"
+        return catalogue.metric(self.metric).pace
 
     @property
     def label(self) -> str:
+        if self.health_group:
+            return f"health_checks(groups=({self.health_group!r},))"
         args = ", ".join(f"{key}={value!r}" for key, value in self.kwargs.items())
-        return f"{self.path.removeprefix('queries.')}({args})"
+        return f"{self.metric}({args})"
 
     @property
     def every_s(self) -> int:
@@ -108,37 +105,30 @@ class Call:
         return f"{self.label} [{self.pace}]"
 
 
-# exactly the calls dashboard/views/<page>.py makes on first paint, with the widgets' default values
-PAGES: dict[str, list[Call]] = {
-    "overview": [Call("queries.overview.server_summary"),
-                 Call("queries.health.health_checks", {"groups": ("live",)}, health=True),
-                 Call("queries.health.health_checks", {"groups": ("catalog",)}, health=True, pace="stats"),
-                 Call("queries.statements.statements_status", pace="status"),
-                 Call("queries.statements.statements", DEFAULT_STATEMENTS_VIEW)],  # its first 5 rows
-    "queries": [Call("queries.statements.statements", DEFAULT_STATEMENTS_VIEW)],
-    "activity": [Call("queries.activity.activity_snapshot", {"min_seconds": 60})],  # one transaction, every panel
-    # the Space page paints estimates first and fills in exact sizes after (space_exact)
-    "space": [Call("queries.space.table_size_estimates", pace="sizes")],
-    "space_exact": [Call("queries.space.table_sizes", pace="sizes"), Call("queries.space.database_sizes", pace="sizes"),
-                    Call("queries.space.index_sizes", pace="sizes")],
-    "indexes": [Call("queries.indexes.unused_indexes", {"max_scans": 0}, pace="stats"),
-                Call("queries.indexes.duplicate_indexes", pace="stats"),
-                Call("queries.indexes.invalid_indexes", pace="stats"),
-                Call("queries.indexes.seq_scan_tables", {"min_rows": 10_000}, pace="stats"),
-                Call("queries.indexes.index_hit_ratio", pace="stats"),
-                Call("queries.indexes.index_hit_rates", pace="stats")],
-    "maintenance": [Call("queries.maintenance.tables_past_autovacuum_threshold", pace="stats"),
-                    Call("queries.maintenance.vacuum_stats", pace="stats"),
-                    Call("queries.maintenance.database_wraparound", pace="stats"),
-                    Call("queries.maintenance.table_wraparound", pace="stats"),
-                    Call("queries.maintenance.sequence_overflow", {"min_ratio": 0.0}, pace="stats"),
-                    Call("queries.maintenance.integer_column_overflow", {"min_ratio": 0.0}, pace="stats")],
-    "cache": [Call("queries.cache.database_cache_hit"), Call("queries.cache.table_cache_hit", pace="stats"),
-              Call("queries.cache.index_cache_hit", pace="stats")],
-    "settings": [Call("queries.settings.performance_settings", pace="stats")],
-}
+def _page_calls(page: str, painted: str = "first") -> list[Call]:
+    return [Call.of(m.name) for m in catalogue.METRICS.values()
+            if m.page == page and m.painted == painted and m.source == "postgres"]  # the bench has no Redis
+
+
+# exactly the calls dashboard/views/<page>.py makes on first paint, with the widgets' default values: the catalogue's
+# metrics of the page; the Overview also shows the Queries page's default view (its first 5 rows) and the checks
+PAGES: dict[str, list[Call]] = {page: _page_calls(page) for page in
+                                ("overview", "queries", "activity", "space", "indexes", "maintenance", "cache", "settings")}
+PAGES["overview"] += [Call("health", health_group="live"), Call("health", health_group="catalog"), Call.of("statements")]
+PAGES["space_exact"] = _page_calls("space", painted="after")  # exact sizes, filled in after the first paint
 FILLED_IN_AFTER = {"space_exact"}  # not part of a page's first paint
 APP_PAGES = ["overview", "queries", "activity", "space", "indexes", "maintenance", "cache", "settings"]
+
+
+def page_floor(page: str) -> list[str]:
+    """The floor sources of a page's calls."""
+    names: dict[str, None] = {}
+    for call in PAGES[page]:
+        if not call.health_group:
+            names.update(dict.fromkeys(catalogue.metric(call.metric).floor))
+    if page == "overview":
+        names["index_scans"] = None  # its checks count unused and duplicate indexes: every index's scans and keys
+    return list(names)
 
 
 def bench_settings() -> dict[str, str]:
@@ -176,10 +166,8 @@ def measure_floors(url: str, runs: int = 3) -> dict[str, float]:
 
 
 def call_direct(call: Call, engine) -> object:
-    if call.health:
-        from queries.health import health_checks
-
-        return health_checks(engine, None, **call.kwargs)
+    if call.health_group:
+        return health_checks(engine, None, groups=(call.health_group,))
     return call.function(engine, **call.kwargs)
 
 
@@ -210,13 +198,13 @@ def _cold_run(url: str, calls: list[Call]) -> dict:
             "functions": functions}
 
 
-def load_through_cache(call: Call, target) -> object:
+def load_through_cache(call: Call, context) -> object:
     """The call through the dashboard's cache, in one bucket for the whole warm measurement."""
     from dashboard import data
 
-    if call.health:
-        return data.load_health(target, WARM_REFRESH_S, **call.kwargs)
-    return data.load(call.function, target, WARM_REFRESH_S, **call.kwargs)
+    if call.health_group:
+        return data.health_reading(context, call.health_group).value
+    return data.load(call.function, context, **call.kwargs)
 
 
 def measure_warm(url: str) -> dict[str, float]:
@@ -224,8 +212,9 @@ def measure_warm(url: str) -> dict[str, float]:
     os.environ.update({"DATABASE_URL": url, "PGPULSE_SECRETS": str(RESULTS / "no-secrets.toml")})
     os.environ.pop("REDIS_URL", None)
     from dashboard.config import Target
+    from dashboard.sidebar import ViewContext
 
-    target = Target("default", url)
+    target = ViewContext(Target("default", url), WARM_REFRESH_S, False, WARM_REFRESH_S, WARM_REFRESH_S)
     warm = {}
     for page, calls in PAGES.items():
         for call in calls:
@@ -356,7 +345,7 @@ def measure_overhead(cluster: Cluster, monitored_url: str, seconds: int = 30, ro
 def page_rows(cold: dict, warm: dict, floors: dict, render: dict | None) -> list[dict]:
     rows = []
     for page in PAGES:
-        floor = sum(floors[name] for name in PAGE_FLOORS[page])
+        floor = sum(floors[name] for name in page_floor(page))
         cold_s, warm_ms = cold[page]["cold_s"], warm[page]
         render_s = render["pages"][page]["warm_s"] if render and page in render["pages"] else None
         # exact sizes cost more than 0.5 s by their floor alone: the target is then estimates first (the
@@ -365,7 +354,7 @@ def page_rows(cold: dict, warm: dict, floors: dict, render: dict | None) -> list
         met = (fast_enough and cold_s <= TARGET_RATIO * floor and warm_ms < TARGET_WARM_MS
                and (render_s is None or render_s < TARGET_RENDER_S))
         rows.append({"page": page, "cold_s": cold_s, "warm_ms": warm_ms, "floor_s": floor,
-                     "floor_sources": PAGE_FLOORS[page], "ratio": cold_s / floor if floor else None,
+                     "floor_sources": page_floor(page), "ratio": cold_s / floor if floor else None,
                      "render_warm_s": render_s, "target_met": met})
     return rows
 

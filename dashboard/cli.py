@@ -16,38 +16,11 @@ import pandas as pd
 import sqlalchemy as sa
 
 from dashboard.config import ConfigError, load_settings
-from queries import activity, indexes, maintenance, redis_stats, space
-from queries.activity import blocking_tree, wait_events
+from queries import catalogue, redis_stats
 from queries.connection import describe_target, make_engine, server_version_num
 from queries.errors import PgPulseError
 from queries.explain import ExplainOptions, explain
 from queries.health import health_checks
-from queries.settings import performance_settings
-from queries.statements import statements
-
-# name -> function(engine) returning the frame written to <name>.csv
-REPORTS: dict[str, Callable[[sa.Engine], pd.DataFrame]] = {
-    "statements": lambda engine: statements(engine, limit=100_000, include_nested=True),
-    "activity": lambda engine: activity.activity(engine, limit=100_000),
-    "blocking": blocking_tree,
-    "wait_events": wait_events,
-    "table_sizes": lambda engine: space.table_sizes(engine, limit=1_000_000),
-    "index_sizes": lambda engine: space.index_sizes(engine, limit=1_000_000),
-    "unused_indexes": lambda engine: indexes.unused_indexes(engine, limit=100_000),
-    "duplicate_indexes": lambda engine: indexes.duplicate_indexes(engine, limit=100_000),
-    "invalid_indexes": indexes.invalid_indexes,
-    "maintenance": lambda engine: maintenance.vacuum_stats(engine, limit=1_000_000),
-    "wraparound": maintenance.database_wraparound,
-    "sequences": lambda engine: maintenance.sequence_overflow(engine, limit=100_000),
-    "settings": performance_settings,
-}
-# name -> function(redis client), written when a Redis URL is known
-REDIS_REPORTS: dict[str, Callable] = {
-    "redis_info": redis_stats.redis_info,
-    "redis_commandstats": redis_stats.commandstats,
-    "redis_slowlog": redis_stats.slowlog,
-    "redis_keyspace": redis_stats.keyspace,
-}
 
 
 class CliError(Exception):
@@ -78,18 +51,30 @@ def _write(name: str, produce: Callable[[], pd.DataFrame], out_dir: Path, writte
     written.append(path)
 
 
+def report_names(with_redis: bool = True) -> list[str]:
+    """Every report the catalogue declares (PostgreSQL's, health, and Redis's when a Redis is known)."""
+    return [*[m.name for m in catalogue.reports("postgres")], "health",
+            *([m.name for m in catalogue.reports("redis")] if with_redis else [])]
+
+
+def _produce(name: str, engine: sa.Engine, redis_client) -> pd.DataFrame:
+    if name == "health":
+        return health_checks(engine, redis_client)
+    declared = catalogue.metric(name)
+    if declared.source == "redis":
+        if redis_client is None:
+            raise PgPulseError("no Redis URL: pass --redis-url or set REDIS_URL")
+        return declared.read(redis_client, **declared.report)
+    return declared.read(engine, **declared.report)
+
+
 def write_reports(engine: sa.Engine, out_dir: Path, names: list[str], redis_client=None
                   ) -> tuple[list[Path], dict[str, str]]:
     """Write each named report; return the files written and the reasons for those that failed."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written, failed = [], {}
     for name in names:
-        if name in REPORTS:
-            _write(name, lambda name=name: REPORTS[name](engine), out_dir, written, failed)
-        elif name == "health":
-            _write(name, lambda: health_checks(engine, redis_client), out_dir, written, failed)
-        elif redis_client is not None:
-            _write(name, lambda name=name: REDIS_REPORTS[name](redis_client), out_dir, written, failed)
+        _write(name, lambda name=name: _produce(name, engine, redis_client), out_dir, written, failed)
     return written, failed
 
 
@@ -109,7 +94,7 @@ def report(args: argparse.Namespace) -> int:
         server_version_num(engine)  # fail early and clearly: unreachable, auth, version < 14
     except PgPulseError as exc:
         raise CliError(str(exc)) from None
-    names = args.only or [*REPORTS, "health", *(REDIS_REPORTS if redis_url else [])]
+    names = args.only or report_names(with_redis=bool(redis_url))
     written, failed = write_reports(engine, Path(args.out), names, _redis_client(redis_url))
     for path in written:
         print(f"wrote {path}")
@@ -158,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--database-url", help="PostgreSQL URL (default: DATABASE_URL or secrets.toml)")
     rep.add_argument("--redis-url", help="Redis URL for the redis_* reports (default: REDIS_URL or secrets.toml)")
     rep.add_argument("--target", help="target name from secrets.toml")
-    rep.add_argument("--only", nargs="+", choices=sorted([*REPORTS, "health", *REDIS_REPORTS]),
+    rep.add_argument("--only", nargs="+", choices=sorted(report_names()),
                      help="write only these reports")
     rep.set_defaults(handler=report)
     exp = commands.add_parser("explain", help="EXPLAIN one statement safely (always rolled back)")

@@ -2,13 +2,13 @@
 with a CSV download of exactly the rows shown."""
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pandas as pd
 import streamlit as st
 
-from queries.connection import without_passwords
 from queries.errors import PgPulseError, scrub
 
 
@@ -37,7 +37,6 @@ def table_with_csv(frame: pd.DataFrame, name: str, *, column_config: dict | None
                    links: dict[str, list[str]] | None = None) -> None:
     """The table and a download of the same rows as <name>.csv; `links` adds link columns to the
     table only (e.g. an Explain link per statement), not to the CSV."""
-    frame = without_passwords(frame)  # PostgreSQL frames come masked; Redis and plan frames are masked here
     shown = frame.assign(**links) if links else frame
     if links:
         column_config = {**(column_config or {}), **{column: st.column_config.LinkColumn(
@@ -50,13 +49,20 @@ def table_with_csv(frame: pd.DataFrame, name: str, *, column_config: dict | None
     )
 
 
-def read_age_caption(function, target, every_seconds: int, *, what: str = "", **kwargs) -> None:
-    """Under a slow panel, right after its `load(function, target, every_seconds, **kwargs)`: how old its
-    figures are, so nobody takes a 9-minute-old size for live."""
-    from dashboard.data import read_seconds_ago
+def read_age_caption(read, context, *, what: str = "", **kwargs) -> None:
+    """Under a slow panel, after its `load(read, context, **kwargs)`: how old its figures are, so nobody takes a
+    9-minute-old size for live."""
+    from dashboard.data import reading
+    from queries.catalogue import metric_of
+
+    every_seconds = context.every_s(metric_of(read).pace)
+    age_caption(time.time() - reading(read, context, **kwargs).read_at, every_seconds, what=what)
+
+
+def age_caption(seconds_ago: float, every_seconds: int, *, what: str = "") -> None:
+    """'Read 12 s ago; re-read every 5 min.'"""
     from dashboard.formatting import human_duration
 
-    seconds_ago = read_seconds_ago(function, target, every_seconds, **kwargs)
     if seconds_ago < 2:
         age = "just now"
     else:  # whole seconds: "read 12 s ago", not "12.0 s"

@@ -8,19 +8,18 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 import streamlit as st
 
 from dashboard.config import Settings, Target, load_settings
+from dashboard.sidebar import ViewContext
+from queries import catalogue
 from queries.connection import make_engine
 from queries.errors import PgPulseError
-
-# The Queries page's default view. The Overview's top 5 are its first rows: asking with the same
-# arguments makes both pages share one pg_stat_statements read per interval (~8-25 ms on 5,000 entries).
-DEFAULT_STATEMENTS_VIEW = {"sort_by": "total_exec_time_ms", "user": None, "min_calls": 0, "text": None, "limit": 100,
-                           "include_nested": False, "include_own": False}
+from queries.health import health_checks
 
 
 class RedisNotConfigured(PgPulseError):
@@ -35,20 +34,25 @@ def engine_for(database_url: str, pool_size: int) -> sa.Engine:
                        lock_timeout_ms=configured.lock_timeout_ms)
 
 
-@st.cache_data(ttl=3600, max_entries=512, show_spinner=False)
-def _cached_call(function_path: str, database_url: str, pool_size: int, bucket: tuple[int, int],
-                 kwargs_items: tuple[tuple[str, Any], ...], refresh_seconds: int = 10) -> Any:
-    def compute() -> Any:
-        return _resolve(function_path)(engine_for(database_url, pool_size), **dict(kwargs_items))
+@dataclass(frozen=True)
+class Reading:
+    """A result and when it was read from the server (epoch seconds): kept together in both cache tiers, so
+    a value a peer process read minutes ago says so."""
 
-    return shared_cache().through(("pg", function_path, database_url, bucket, kwargs_items), compute, refresh_seconds)
+    value: Any
+    read_at: float
 
 
-@st.cache_data(ttl=3600, max_entries=1024, show_spinner=False)
-def _read_at(function_path: str, database_url: str, bucket: tuple[int, int], kwargs_items: tuple) -> float:
-    """When this process first had the result for this key: asked right after the result, so the
-    first caller in a bucket stamps it and every later viewer sees the same time."""
-    return time.time()
+@st.cache_data(ttl=3600, max_entries=768, show_spinner=False)
+def _cached_reading(metric_name: str, url: str, pool_size: int, bucket: tuple[int, int],
+                    kwargs_items: tuple[tuple[str, Any], ...], every_s: int = 10) -> Reading:
+    declared = catalogue.metric(metric_name)
+
+    def compute() -> Reading:
+        source = redis_for(url) if declared.source == "redis" else engine_for(url, pool_size)
+        return Reading(declared.read(source, **dict(kwargs_items)), time.time())
+
+    return shared_cache().through((declared.source, metric_name, url, bucket, kwargs_items), compute, every_s)
 
 
 class Generations:
@@ -105,33 +109,33 @@ class SharedCache:
             self.client = connect(self.url, timeout_s=0.5)
         return self.client
 
-    def through(self, key_parts: tuple, compute: Callable[[], Any], ttl_seconds: int) -> Any:
+    def through(self, key_parts: tuple, compute: Callable[[], Reading], ttl_seconds: int) -> Reading:
         from queries.shared_cache import NotCacheable, cache_key, put_cached, release_compute_lock
 
         client, key = self._client(), cache_key(*key_parts)
         if client is not None:
             try:
-                hit, value = self._get_or_wait(client, key)
+                hit, value, read_at = self._get_or_wait(client, key)
                 if hit:
                     self.hits += 1
-                    return value
+                    return Reading(value, read_at)
             except Exception:  # noqa: BLE001 - the shared cache is an optimisation, never a failure
                 self.down_until = time.monotonic() + self.RETRY_AFTER_S
                 client = None
         self.misses += 1
         try:
-            value = compute()
+            result = compute()
         except BaseException:
             self._quietly(client, lambda: release_compute_lock(client, key))  # a waiting peer tries at once
             raise
         try:
             if client is not None:
-                put_cached(client, key, value, ttl_seconds)
+                put_cached(client, key, result.value, ttl_seconds, read_at=result.read_at)
         except NotCacheable:
             self._quietly(client, lambda: release_compute_lock(client, key))
         except Exception:  # noqa: BLE001
             self.down_until = time.monotonic() + self.RETRY_AFTER_S
-        return value
+        return result
 
     def _quietly(self, client, action: Callable[[], Any]) -> None:
         if client is None:
@@ -146,25 +150,25 @@ class SharedCache:
     # gave up then would send the same query again (as many times as there are processes).
     WAIT_FOR_PEER_S = 5.0
 
-    def _get_or_wait(self, client, key: str) -> tuple[bool, Any]:
+    def _get_or_wait(self, client, key: str) -> tuple[bool, Any, float]:
         """A hit, or (False, None) when this caller should compute: the first to miss takes a lock and
         computes; the others (sessions and processes) wait for its result instead of sending the same
         query at the same moment. A peer that fails releases the lock and the next waiter takes it; one
         that dies leaves it to expire after WAIT_FOR_PEER_S."""
         from queries.shared_cache import get_cached, take_compute_lock
 
-        hit, value = get_cached(client, key)
-        if hit or take_compute_lock(client, key, self.WAIT_FOR_PEER_S):
-            return hit, value
+        found = get_cached(client, key)
+        if found[0] or take_compute_lock(client, key, self.WAIT_FOR_PEER_S):
+            return found
         deadline = time.monotonic() + self.WAIT_FOR_PEER_S
         while time.monotonic() < deadline:
             time.sleep(0.05)
-            hit, value = get_cached(client, key)
-            if hit:
-                return hit, value
+            found = get_cached(client, key)
+            if found[0]:
+                return found
             if take_compute_lock(client, key, self.WAIT_FOR_PEER_S):  # the peer released it without a result
-                return False, None
-        return False, None  # the peer is slow or gone: compute here
+                return found
+        return found  # the peer is slow or gone: compute here
 
 
 @st.cache_resource(show_spinner=False)
@@ -180,70 +184,52 @@ def redis_for(redis_url: str):
     return connect(redis_url)
 
 
-@st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
-def _cached_redis_call(function_path: str, redis_url: str, bucket: tuple[int, int],
-                       kwargs_items: tuple[tuple[str, Any], ...], refresh_seconds: int = 10) -> Any:
-    def compute() -> Any:
-        return _resolve(function_path)(redis_for(redis_url), **dict(kwargs_items))
+def reading(read: Callable, context: ViewContext, **kwargs: Any) -> Reading:
+    """queries.<module>.<read>(engine or Redis client, **kwargs) for the context's target, cached at the pace the
+    catalogue declares for it, with the time it was read."""
+    declared = catalogue.metric_of(read)
+    url = _source_url(declared, context.target)
+    every_s = context.every_s(declared.pace)
+    return _cached_reading(declared.name, url, settings().pool_size, _bucket(url, every_s), tuple(sorted(kwargs.items())),
+                           every_s)
 
-    return shared_cache().through(("redis", function_path, redis_url, bucket, kwargs_items), compute, refresh_seconds)
+
+def load(read: Callable, context: ViewContext, **kwargs: Any) -> Any:
+    """The value of reading(): what a panel shows."""
+    return reading(read, context, **kwargs).value
 
 
-def load_redis(function: Callable, target: Target, refresh_seconds: int, **kwargs: Any) -> Any:
-    """Call queries.redis_stats.<function>(client, **kwargs), cached for the refresh interval."""
+def read_seconds_ago(read: Callable, context: ViewContext, **kwargs: Any) -> float:
+    """How long ago the value `load` returns for the same arguments was read from the server (by any process
+    sharing the cache)."""
+    return max(0.0, time.time() - reading(read, context, **kwargs).read_at)
+
+
+def _source_url(declared: catalogue.Metric, target: Target) -> str:
+    if declared.source != "redis":
+        return target.database_url
     if not target.redis_url:
         raise RedisNotConfigured(f"no Redis is configured for target {target.name}: set REDIS_URL or redis_url")
-    return _cached_redis_call(_function_path(function), target.redis_url, _bucket(target.redis_url, refresh_seconds),
-                              tuple(sorted(kwargs.items())), refresh_seconds)
+    return target.redis_url
 
 
 @st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
 def _cached_health(database_url: str, redis_url: str | None, pool_size: int, bucket: tuple[int, int],
-                   groups: tuple[str, ...] = ("live", "catalog"), refresh_seconds: int = 10):
-    from queries.health import health_checks
+                   groups: tuple[str, ...], every_s: int) -> Reading:
+    def compute() -> Reading:
+        redis_client = redis_for(redis_url) if redis_url else None
+        return Reading(health_checks(engine_for(database_url, pool_size), redis_client, groups=groups), time.time())
 
-    def compute():
-        return health_checks(engine_for(database_url, pool_size), redis_for(redis_url) if redis_url else None,
-                             groups=groups)
-
-    return shared_cache().through(("health", database_url, redis_url, bucket, groups), compute, refresh_seconds)
+    return shared_cache().through(("health", database_url, redis_url, bucket, groups), compute, every_s)
 
 
-def load_health(target: Target, refresh_seconds: int, groups: tuple[str, ...] = ("live", "catalog")):
-    """queries.health.health_checks for the target (with its Redis when configured), cached."""
-    bucket = _bucket(target.database_url, refresh_seconds)
-    return _cached_health(target.database_url, target.redis_url, settings().pool_size, bucket, groups, refresh_seconds)
-
-
-def _resolve(function_path: str) -> Callable:
-    import importlib
-
-    module_name, _, name = function_path.rpartition(".")
-    if not module_name.startswith("queries."):
-        raise ValueError(f"only queries.* functions can be loaded, not {function_path}")
-    return getattr(importlib.import_module(module_name), name)
-
-
-def load(function: Callable, target: Target, refresh_seconds: int, **kwargs: Any) -> Any:
-    """Call queries.<module>.<function>(engine, **kwargs), cached for the refresh interval."""
-    path, bucket, kwargs_items = _key(function, target, refresh_seconds, kwargs)
-    return _cached_call(path, target.database_url, settings().pool_size, bucket, kwargs_items, refresh_seconds)
-
-
-def read_seconds_ago(function: Callable, target: Target, refresh_seconds: int, **kwargs: Any) -> float:
-    """How long ago the result `load` returns for the same arguments was read from the server
-    (by this process); call it right after that `load`."""
-    path, bucket, kwargs_items = _key(function, target, refresh_seconds, kwargs)
-    return max(0.0, time.time() - _read_at(path, target.database_url, bucket, kwargs_items))
-
-
-def _key(function: Callable, target: Target, refresh_seconds: int, kwargs: dict) -> tuple[str, tuple[int, int], tuple]:
-    return _function_path(function), _bucket(target.database_url, refresh_seconds), tuple(sorted(kwargs.items()))
-
-
-def _function_path(function: Callable) -> str:
-    """queries.<module>.<name>: how a cached call names its function (resolved again by _resolve)."""
-    return f"{function.__module__}.{function.__name__}"
+def health_reading(context: ViewContext, group: str, every_s: int | None = None) -> Reading:
+    """queries.health.health_checks of one group ('live' or 'catalog') for the target and its Redis, cached at
+    the group's pace (or every_s)."""
+    every_s = every_s or context.every_s("live" if group == "live" else "stats")
+    target = context.target
+    return _cached_health(target.database_url, target.redis_url, settings().pool_size,
+                          _bucket(target.database_url, every_s), (group,), every_s)
 
 
 class SampleHistory:

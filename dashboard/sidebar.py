@@ -28,6 +28,16 @@ class ViewContext:
         """Exact sizes (a stat() per relation file): never faster than the page."""
         return max(self.refresh_seconds, self.sizes_every_s)
 
+    def every_s(self, pace: str) -> int:
+        """How often a metric of this pace (queries/catalogue.py) is re-read on this page."""
+        from queries.catalogue import PACE_FLOOR_S
+
+        if pace == "stats":
+            return self.stats_refresh_seconds
+        if pace == "sizes":
+            return self.size_refresh_seconds
+        return max(self.refresh_seconds, PACE_FLOOR_S.get(pace, 0))
+
     @property
     def run_every(self) -> int | None:
         """Argument for st.fragment(run_every=...): None stops auto-refresh."""

@@ -52,6 +52,11 @@ def connections(engine: sa.Engine) -> pd.DataFrame:
     return _connection_counts(_clients(_session_read(engine)[1]))
 
 
+def connection_states(engine: sa.Engine) -> pd.DataFrame:
+    """Client backends of the current database by state (pg_stat_activity): the collector's connections gauge."""
+    return fetch_frame(engine, "select_connection_states")
+
+
 def activity(engine: sa.Engine, *, limit: int = 500, all_backends: bool = False) -> pd.DataFrame:
     """Every client backend (every backend with all_backends) from pg_stat_activity, busiest and oldest first.
 
@@ -190,12 +195,13 @@ class SessionCounts:
     usage: ConnectionUsage
     long_running_queries: int  # len(long_running_queries(min_seconds, limit=row_limit)), so at most row_limit
     idle_in_transaction: int  # len(idle_in_transaction(idle_min_seconds, limit=row_limit))
+    blocked_sessions: int  # client backends waiting on another's lock for blocked_min_seconds or more
     can_read_all_stats: bool
     role_name: str
 
 
 def session_counts(engine: sa.Engine, *, min_seconds: float = 60, idle_min_seconds: float = 60,
-                   row_limit: int = 100) -> SessionCounts:
+                   blocked_min_seconds: float = 5, row_limit: int = 100) -> SessionCounts:
     """activity_snapshot's counts without its frames, blocking tree or progress: the health checks' read."""
     settings, sessions = _session_read(engine)
     clients = _clients(sessions)
@@ -203,6 +209,8 @@ def session_counts(engine: sa.Engine, *, min_seconds: float = 60, idle_min_secon
         usage=_usage(settings, len(clients)),
         long_running_queries=min(len(_long_running(clients, settings["own_pid"], float(min_seconds))), int(row_limit)),
         idle_in_transaction=min(len(_idle_in_transaction(clients, float(idle_min_seconds))), int(row_limit)),
+        blocked_sessions=sum(1 for session in clients if session["blocked_by"]
+                             and (session["query_seconds"] or 0) >= float(blocked_min_seconds)),
         can_read_all_stats=bool(settings["can_read_all_stats"]), role_name=settings["role_name"])
 
 

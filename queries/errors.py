@@ -39,7 +39,8 @@ def scrub(text: str, *secrets: str | None) -> str:
 
 
 class PgPulseError(Exception):
-    """An error with a kind (for tests and styling) and a message fit to show a person."""
+    """An error with a message fit to show a person. Callers catch the subclasses below by type; `kind` names
+    the class for logs and tests."""
 
     kind = "error"
 
@@ -65,6 +66,67 @@ class ExtensionMissingError(PgPulseError):
     kind = "extension_missing"
 
 
+class UnreachableError(PgPulseError):
+    """The server cannot be reached or refused the connection: every panel of the target fails the same way."""
+
+    kind = "unreachable"
+
+
+class AuthenticationError(UnreachableError):
+    kind = "auth"
+
+
+class DatabaseMissingError(UnreachableError):
+    kind = "no_database"
+
+
+class TooManyConnectionsError(UnreachableError):
+    kind = "too_many_connections"
+
+
+class StatementTimeoutError(PgPulseError):
+    kind = "timeout"
+
+
+class LockTimeoutError(PgPulseError):
+    kind = "lock_timeout"
+
+
+class CancelledError(PgPulseError):
+    kind = "cancelled"
+
+
+class PrivilegeError(PgPulseError):
+    kind = "privilege"
+
+
+class MissingObjectError(PgPulseError):
+    """A relation or function the query needs does not exist (often: an extension is not installed)."""
+
+    kind = "missing_object"
+
+
+class PrerequisiteError(PgPulseError):
+    """The server is not in the state the query needs (e.g. pg_stat_statements not in shared_preload_libraries)."""
+
+    kind = "prerequisite"
+
+
+class QueryError(PgPulseError):
+    kind = "query"
+
+
+# kind -> class, for translate(); a kind not listed is a plain PgPulseError
+_CLASS_OF_KIND = {cls.kind: cls for cls in (
+    UnreachableError, AuthenticationError, DatabaseMissingError, TooManyConnectionsError, StatementTimeoutError,
+    LockTimeoutError, CancelledError, PrivilegeError, PrerequisiteError, QueryError)}
+_CLASS_OF_KIND.update({"missing_relation": MissingObjectError, "missing_function": MissingObjectError})
+
+
+def _error(message: str, kind: str, sqlstate: str | None = None) -> PgPulseError:
+    return _CLASS_OF_KIND.get(kind, PgPulseError)(message, kind=kind, sqlstate=sqlstate)
+
+
 def _sqlstate_of(exc: BaseException) -> str | None:
     orig = getattr(exc, "orig", None) or exc
     return getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
@@ -84,13 +146,12 @@ def translate(exc: BaseException, *, context: str = "") -> PgPulseError:
     detail = _first_line(exc)
     prefix = f"{context}: " if context else ""
     if sqlstate == "57014" and "user request" in detail:
-        return PgPulseError(f"{prefix}the query was cancelled on request — {detail} (SQLSTATE 57014)",
-                            kind="cancelled", sqlstate=sqlstate)
+        return _error(f"{prefix}the query was cancelled on request — {detail} (SQLSTATE 57014)", "cancelled", sqlstate)
     if sqlstate in _SQLSTATE_MEANING:
         kind, meaning = _SQLSTATE_MEANING[sqlstate]
-        return PgPulseError(f"{prefix}{meaning} — {detail} (SQLSTATE {sqlstate})", kind=kind, sqlstate=sqlstate)
+        return _error(f"{prefix}{meaning} — {detail} (SQLSTATE {sqlstate})", kind, sqlstate)
     if sqlstate:
-        return PgPulseError(f"{prefix}{detail} (SQLSTATE {sqlstate})", kind="query", sqlstate=sqlstate)
+        return _error(f"{prefix}{detail} (SQLSTATE {sqlstate})", "query", sqlstate)
     if _looks_like_connection_failure(exc):
         return _connection_failure(exc, prefix, detail)
     return PgPulseError(f"{prefix}{type(exc).__name__}: {detail}", kind="error")
@@ -111,14 +172,16 @@ def _connection_failure(exc: BaseException, prefix: str, detail: str) -> PgPulse
     text = str(orig)
     for needle, kind, meaning in _CONNECT_REFUSALS:
         if needle in text:
-            return PgPulseError(f"{prefix}{meaning} — {_fatal_line(text)}", kind=kind)
-    return PgPulseError(f"{prefix}database unreachable ({type(orig).__name__}): {detail}", kind="unreachable")
+            return _error(f"{prefix}{meaning}: {_fatal_line(text, meaning)}", kind)
+    return _error(f"{prefix}database unreachable: {detail}", "unreachable")
 
 
-def _fatal_line(text: str) -> str:
-    """The server's own words (after FATAL:) when libpq wraps them in 'connection ... failed:'."""
+def _fatal_line(text: str, meaning: str) -> str:
+    """The server's own words (after FATAL:) when libpq wraps them in 'connection ... failed:', without the words
+    the meaning already says ("password authentication failed: for user app", not the phrase twice)."""
     fatal = text.rsplit("FATAL:", 1)
-    return fatal[1].strip().splitlines()[0] if len(fatal) == 2 else text.strip().splitlines()[0]
+    line = fatal[1].strip().splitlines()[0] if len(fatal) == 2 else text.strip().splitlines()[0]
+    return line.removeprefix(meaning).strip() or line
 
 
 def _looks_like_connection_failure(exc: BaseException) -> bool:

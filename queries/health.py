@@ -1,13 +1,14 @@
 """Health checks for the Overview: pass / warn with the number behind each and the page to open.
 
-Each check runs on its own: one that can't be had (missing privilege, Redis down) is reported
-as 'error' with its reason and the others still run.
+Which checks exist, and the page and pace of each, is declared in queries/catalogue.py beside the metric each
+judges; this module holds the verdicts. Each check runs on its own: one that can't be had (missing privilege,
+Redis down) is reported as 'error' with its reason and the others still run.
 """
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -15,24 +16,8 @@ import sqlalchemy as sa
 from queries import activity, cache, indexes, maintenance, redis_stats, statements
 from queries.errors import PgPulseError
 
-# name -> (page that shows the rows behind it, group), in the order the Overview lists them.
-# 'live' checks read cheap views that change by the second; 'catalog' checks scan the catalog or
-# pg_stat_statements and change slowly, so a dashboard can run them far less often
-POSTGRES_CHECKS = {
-    "Long-running queries": ("activity", "live"),
-    "Idle in transaction": ("activity", "live"),
-    "Connection usage": ("activity", "live"),
-    "Buffer cache hit ratio": ("cache", "live"),
-    "Transaction-ID wraparound": ("maintenance", "catalog"),
-    "Sequence and integer overflow": ("maintenance", "catalog"),
-    "Invalid indexes": ("indexes", "catalog"),
-    "Duplicate indexes": ("indexes", "catalog"),
-    "Unused indexes": ("indexes", "catalog"),
-    "Slow statements": ("queries", "catalog"),
-}
-REDIS_CHECKS = {"Redis hit ratio": ("cache", "live"), "Redis memory": ("cache", "live")}
-CHECKS = {**POSTGRES_CHECKS, **REDIS_CHECKS}
 ALL_GROUPS = ("live", "catalog")
+STATUS_ORDER = {"error": 0, "warn": 1, "pass": 2}  # what needs a look first
 
 
 @dataclass(frozen=True)
@@ -47,7 +32,7 @@ class Check:
 
 @dataclass(frozen=True)
 class Verdict:
-    """What one check found; its name and page come from CHECKS."""
+    """What one check found; its name and page come from the catalogue."""
 
     status: str
     value: float | None
@@ -55,8 +40,55 @@ class Verdict:
     detail: str
 
 
+@dataclass(frozen=True)
+class Thresholds:
+    """Every check's threshold, as health_checks' keyword arguments."""
+
+    long_query_s: float = 60
+    idle_in_transaction_s: float = 60
+    blocked_s: float = 5
+    max_connection_ratio: float = 0.8
+    min_cache_hit_ratio: float = 0.99
+    max_wraparound_ratio: float = 0.5
+    max_overflow_ratio: float = 0.9
+    slow_statement_ms: float = 1000.0
+    max_statement_time_share: float = 0.5  # one statement taking more of the database's time than this
+    redis_min_hit_ratio: float = 0.8
+    redis_max_memory_ratio: float = 0.9
+
+
+@dataclass
+class CheckInputs:
+    """What the verdicts read: the engine, the Redis client, the thresholds, and the reads several checks share,
+    each made once (a failed read is not kept: each check that needs it then reports it)."""
+
+    engine: sa.Engine
+    redis_client: Any = None
+    limits: Thresholds = field(default_factory=Thresholds)
+
+    @functools.cached_property
+    def sessions(self) -> activity.SessionCounts:
+        # one transaction, one pg_stat_activity snapshot for every session check
+        return activity.session_counts(self.engine, min_seconds=self.limits.long_query_s,
+                                       idle_min_seconds=self.limits.idle_in_transaction_s,
+                                       blocked_min_seconds=self.limits.blocked_s)
+
+    @functools.cached_property
+    def redis_summary(self) -> redis_stats.RedisSummary:
+        return redis_stats.redis_summary(self.redis_client)
+
+    @functools.cached_property
+    def top_statements(self) -> pd.DataFrame:
+        return statements.statements(self.engine, sort_by="total_exec_time_ms", limit=1000)
+
+
+def counted(count: int, singular: str, plural: str | None = None) -> str:
+    """'1 unused index', '3 unused indexes'."""
+    return f"{count:,} {singular if count == 1 else plural or singular + 's'}"
+
+
 def _count_verdict(count: int, what: str, limit: int = 0) -> Verdict:
-    return Verdict("warn" if count > limit else "pass", float(count), float(limit), f"{count} {what}")
+    return Verdict("warn" if count > limit else "pass", float(count), float(limit), what)
 
 
 def _ratio_verdict(ratio: float | None, *, minimum: float | None = None, maximum: float | None = None,
@@ -68,96 +100,127 @@ def _ratio_verdict(ratio: float | None, *, minimum: float | None = None, maximum
     return Verdict("warn" if bad else "pass", ratio, limit, f"{what}: {ratio:.1%} (limit {limit:.0%})")
 
 
-def postgres_verdicts(engine: sa.Engine, *, long_query_s: int = 60, idle_in_transaction_s: int = 60,
-                      max_connection_ratio: float = 0.8, min_cache_hit_ratio: float = 0.99,
-                      max_wraparound_ratio: float = 0.5, max_overflow_ratio: float = 0.9,
-                      slow_statement_ms: float = 1000.0) -> dict[str, Callable[[], Verdict]]:
-    """The PostgreSQL checks by name, each a thunk so one failure doesn't stop the rest."""
-    # the three session checks and their role check read one transaction (one pg_stat_activity snapshot),
-    # read once; it holds no pg_stat_statements read, whose failure would abort it. A failed read is not
-    # cached: each check then reports it, as each did with a query of its own
-    sessions = functools.cache(lambda: activity.session_counts(
-        engine, min_seconds=long_query_s, idle_min_seconds=idle_in_transaction_s))
-    return {
-        "Long-running queries": lambda: _session_verdict(sessions, _count_verdict(
-            sessions().long_running_queries, f"queries running longer than {long_query_s} s")),
-        "Idle in transaction": lambda: _session_verdict(sessions, _count_verdict(
-            sessions().idle_in_transaction, f"sessions idle in transaction over {idle_in_transaction_s} s")),
-        "Connection usage": lambda: _ratio_verdict(sessions().usage.usage_ratio, maximum=max_connection_ratio,
-                                                   what="connections used of max_connections"),
-        "Buffer cache hit ratio": lambda: _ratio_verdict(cache.database_cache_hit(engine).hit_ratio,
-                                                         minimum=min_cache_hit_ratio,
-                                                         what="blocks found in shared buffers"),
-        "Transaction-ID wraparound": lambda: _wraparound_verdict(engine, max_wraparound_ratio),
-        "Sequence and integer overflow": lambda: _overflow_verdict(engine, max_overflow_ratio),
-        "Invalid indexes": lambda: _count_verdict(len(indexes.invalid_indexes(engine)), "invalid indexes"),
-        "Duplicate indexes": lambda: _count_verdict(len(indexes.duplicate_indexes(engine)), "redundant indexes"),
-        "Unused indexes": lambda: _count_verdict(indexes.unused_index_count(engine), "never-scanned indexes"),
-        "Slow statements": lambda: _slow_statement_verdict(engine, slow_statement_ms),
-    }
-
-
-def _session_verdict(role_status: Callable[[], activity.SessionCounts], verdict: Verdict) -> Verdict:
+def _with_privilege_note(inputs: CheckInputs, verdict: Verdict) -> Verdict:
     """A role without pg_read_all_stats sees other roles' sessions without state or query: a count
     of 0 would then be a false 'pass', so say what it cannot see."""
-    if verdict.status != "pass":
-        return verdict
-    status = role_status()
-    if status.can_read_all_stats:
+    if verdict.status != "pass" or inputs.sessions.can_read_all_stats:
         return verdict
     return Verdict("warn", verdict.value, verdict.threshold,
                    f"{verdict.detail} of this role's own; other roles' sessions are hidden: "
-                   f"GRANT pg_monitor TO {status.role_name}")
+                   f"GRANT pg_monitor TO {inputs.sessions.role_name}")
 
 
-def _wraparound_verdict(engine: sa.Engine, max_ratio: float) -> Verdict:
-    frame = maintenance.database_wraparound(engine)
+# ---- the verdicts, one per check (named in queries/catalogue.py) -----------------------------------------------------
+
+def long_running_queries(inputs: CheckInputs) -> Verdict:
+    count = inputs.sessions.long_running_queries
+    return _with_privilege_note(inputs, _count_verdict(
+        count, f"{counted(count, 'query', 'queries')} running longer than {inputs.limits.long_query_s:g} s"))
+
+
+def idle_in_transaction(inputs: CheckInputs) -> Verdict:
+    count = inputs.sessions.idle_in_transaction
+    return _with_privilege_note(inputs, _count_verdict(
+        count, f"{counted(count, 'session')} idle in transaction over {inputs.limits.idle_in_transaction_s:g} s"))
+
+
+def blocked_sessions(inputs: CheckInputs) -> Verdict:
+    count = inputs.sessions.blocked_sessions
+    return _with_privilege_note(inputs, _count_verdict(
+        count, f"{counted(count, 'session')} waiting on another's lock for {inputs.limits.blocked_s:g} s or more"))
+
+
+def connection_usage(inputs: CheckInputs) -> Verdict:
+    return _ratio_verdict(inputs.sessions.usage.usage_ratio, maximum=inputs.limits.max_connection_ratio,
+                          what="connections used of max_connections")
+
+
+def buffer_cache_hit_ratio(inputs: CheckInputs) -> Verdict:
+    return _ratio_verdict(cache.database_cache_hit(inputs.engine).hit_ratio, minimum=inputs.limits.min_cache_hit_ratio,
+                          what="blocks found in shared buffers")
+
+
+def wraparound(inputs: CheckInputs) -> Verdict:
+    frame = maintenance.database_wraparound(inputs.engine)
     worst = float(frame["percent_towards_wraparound"].max()) / 100 if not frame.empty else None
-    return _ratio_verdict(worst, maximum=max_ratio, what="oldest database's way to wraparound")
+    return _ratio_verdict(worst, maximum=inputs.limits.max_wraparound_ratio, what="oldest database's way to wraparound")
 
 
-def _overflow_verdict(engine: sa.Engine, max_ratio: float) -> Verdict:
-    columns = maintenance.integer_column_overflow(engine, min_ratio=max_ratio)
-    sequences = maintenance.sequence_overflow(engine, min_ratio=max_ratio)
-    return _count_verdict(len(columns) + len(sequences), f"sequences or integer columns over {max_ratio:.0%} of their range")
+def overflow(inputs: CheckInputs) -> Verdict:
+    ratio = inputs.limits.max_overflow_ratio
+    count = (len(maintenance.integer_column_overflow(inputs.engine, min_ratio=ratio))
+             + len(maintenance.sequence_overflow(inputs.engine, min_ratio=ratio)))
+    return _count_verdict(count, f"{counted(count, 'sequence or integer column', 'sequences or integer columns')} "
+                                 f"over {ratio:.0%} of their range")
 
 
-def _slow_statement_verdict(engine: sa.Engine, slow_ms: float) -> Verdict:
-    frame = statements.statements(engine, sort_by="mean_exec_time_ms", limit=1000)
-    slow = frame[frame["mean_exec_time_ms"] >= slow_ms] if not frame.empty else frame
-    return _count_verdict(len(slow), f"statements averaging over {slow_ms:.0f} ms")
+def invalid_indexes(inputs: CheckInputs) -> Verdict:
+    count = len(indexes.invalid_indexes(inputs.engine))
+    return _count_verdict(count, counted(count, "invalid index", "invalid indexes"))
 
 
-def redis_verdicts(client, *, min_hit_ratio: float = 0.8, max_memory_ratio: float = 0.9
-                   ) -> dict[str, Callable[[], Verdict]]:
-    """The Redis checks by name; both read one INFO."""
-    summary = functools.cache(lambda: redis_stats.redis_summary(client))
-    return {
-        "Redis hit ratio": lambda: _ratio_verdict(summary().hit_ratio, minimum=min_hit_ratio,
-                                                  what="lookups that found their key"),
-        "Redis memory": lambda: _ratio_verdict(summary().memory_usage_ratio, maximum=max_memory_ratio,
-                                               what="used memory of maxmemory"),
-    }
+def duplicate_indexes(inputs: CheckInputs) -> Verdict:
+    count = len(indexes.duplicate_indexes(inputs.engine))
+    return _count_verdict(count, counted(count, "redundant index", "redundant indexes"))
 
 
-def _run(name: str, thunk: Callable[[], Verdict]) -> Check:
-    page = CHECKS[name][0]
+def unused_indexes(inputs: CheckInputs) -> Verdict:
+    count = indexes.unused_index_count(inputs.engine)
+    return _count_verdict(count, counted(count, "never-scanned index", "never-scanned indexes"))
+
+
+def slow_statements(inputs: CheckInputs) -> Verdict:
+    frame, slow_ms = inputs.top_statements, inputs.limits.slow_statement_ms
+    count = int((frame["mean_exec_time_ms"] >= slow_ms).sum()) if not frame.empty else 0
+    return _count_verdict(count, f"{counted(count, 'statement')} averaging over {slow_ms:g} ms")
+
+
+def dominant_statement(inputs: CheckInputs) -> Verdict:
+    """One statement taking most of the database's time is where to look first, whatever its mean."""
+    frame, share = inputs.top_statements, inputs.limits.max_statement_time_share
+    top = frame["percent_of_total_time"].max() / 100 if not frame.empty else None
+    if top is None or pd.isna(top):
+        return Verdict("pass", None, share, "no statement time recorded yet")
+    worst = frame.loc[frame["percent_of_total_time"].idxmax()]
+    text = " ".join(str(worst["query"]).split())[:80]
+    detail = f"the busiest statement takes {top:.0%} of the database's time (limit {share:.0%}): {text}"
+    return Verdict("warn" if top > share else "pass", float(top), share, detail)
+
+
+def redis_hit_ratio(inputs: CheckInputs) -> Verdict:
+    return _ratio_verdict(inputs.redis_summary.hit_ratio, minimum=inputs.limits.redis_min_hit_ratio,
+                          what="lookups that found their key")
+
+
+def redis_memory(inputs: CheckInputs) -> Verdict:
+    return _ratio_verdict(inputs.redis_summary.memory_usage_ratio, maximum=inputs.limits.redis_max_memory_ratio,
+                          what="used memory of maxmemory")
+
+
+# ---- running them ------------------------------------------------------------------------------------------------
+
+def _run(name: str, page: str, verdict, inputs: CheckInputs) -> Check:
     try:
-        verdict = thunk()
+        found = verdict(inputs)
     except PgPulseError as exc:
         return Check(name, "error", None, None, str(exc), page)
-    return Check(name, verdict.status, verdict.value, verdict.threshold, verdict.detail, page)
+    return Check(name, found.status, found.value, found.threshold, found.detail, page)
 
 
 def health_checks(engine: sa.Engine, redis_client=None, *, groups: tuple[str, ...] = ALL_GROUPS,
                   **thresholds) -> pd.DataFrame:
-    """The checks of the given groups as rows: check, status, value, threshold, detail, page.
-    Thresholds are postgres_verdicts' keywords, and redis_verdicts' with a redis_ prefix."""
-    pg_thresholds = {key: value for key, value in thresholds.items() if not key.startswith("redis_")}
-    redis_thresholds = {key.removeprefix("redis_"): value for key, value in thresholds.items()
-                        if key.startswith("redis_")}
-    thunks = postgres_verdicts(engine, **pg_thresholds)
-    if redis_client is not None:
-        thunks |= redis_verdicts(redis_client, **redis_thresholds)
-    rows = [_run(name, thunks[name]) for name, (_, group) in CHECKS.items() if name in thunks and group in groups]
-    return pd.DataFrame([asdict(row) for row in rows])
+    """The checks of the given groups as rows: check, status, value, threshold, detail, page, in the catalogue's
+    order. Thresholds are Thresholds' fields (the Redis ones only matter with a client)."""
+    from queries.catalogue import health_checks_declared  # the catalogue names these verdicts: import it late
+
+    inputs = CheckInputs(engine, redis_client, Thresholds(**thresholds))
+    rows = [_run(check.name, metric.page, check.verdict, inputs) for check, metric in health_checks_declared()
+            if check.group(metric) in groups and (metric.source == "postgres" or redis_client is not None)]
+    return pd.DataFrame([asdict(row) for row in rows], columns=[f.name for f in Check.__dataclass_fields__.values()])
+
+
+def worst_first(checks: pd.DataFrame) -> pd.DataFrame:
+    """Errors, then warnings, then passes; the catalogue's order within each."""
+    if checks.empty:
+        return checks
+    return checks.sort_values("status", key=lambda status: status.map(STATUS_ORDER), kind="stable")

@@ -3,9 +3,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
+import pandas as pd
 import sqlalchemy as sa
 
-from queries.connection import fetch_row
+from queries.connection import fetch_frame, fetch_row
+
+# pg_stat_database's cumulative counters (select_database_counters): the collector keeps their deltas
+DATABASE_COUNTER_COLUMNS = ("xact_commit", "xact_rollback", "blks_read", "blks_hit", "tup_returned", "tup_fetched",
+                            "tup_inserted", "tup_updated", "tup_deleted", "temp_files", "temp_bytes", "deadlocks",
+                            "conflicts")
 
 
 @dataclass(frozen=True)
@@ -46,3 +52,8 @@ def transactions_per_second(previous: ServerSummary | None, current: ServerSumma
     if elapsed <= 0 or done < 0:  # same sample, or counters reset / server restarted
         return None
     return done / elapsed
+
+
+def database_counters(engine: sa.Engine) -> pd.DataFrame:
+    """The current database's cumulative counters from pg_stat_database: commits, rollbacks, blocks, tuples, temp, deadlocks."""
+    return fetch_frame(engine, "select_database_counters")

@@ -18,7 +18,16 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from queries.errors import InvalidTargetError, PgPulseError, scrub
+from queries.connection import without_passwords
+from queries.errors import (
+    AuthenticationError,
+    InvalidTargetError,
+    PgPulseError,
+    PrivilegeError,
+    StatementTimeoutError,
+    UnreachableError,
+    scrub,
+)
 
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 CLIENT_NAME = "pgpulse"
@@ -30,14 +39,15 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 # Most specific first: AuthenticationError and BusyLoadingError are ConnectionErrors too.
-_ERROR_KINDS: tuple[tuple[type[Exception], str, str], ...] = (
-    (redis.exceptions.AuthenticationError, "auth", "Redis refused the credentials (wrong user or password)"),
-    (redis.exceptions.AuthenticationWrongNumberOfArgsError, "auth", "Redis has no password set but one was given"),
-    (redis.exceptions.AuthorizationError, "privilege", "the Redis user is not authorized"),
-    (redis.exceptions.NoPermissionError, "privilege", "the Redis user lacks an ACL permission pgpulse needs"),
-    (redis.exceptions.BusyLoadingError, "unreachable", "Redis is still loading its dataset"),
-    (redis.exceptions.TimeoutError, "timeout", "Redis did not answer within the timeout"),
-    (redis.exceptions.ConnectionError, "unreachable", "Redis is unreachable"),
+_ERROR_KINDS: tuple[tuple[type[Exception], type[PgPulseError], str], ...] = (
+    (redis.exceptions.AuthenticationError, AuthenticationError, "Redis refused the credentials (wrong user or password)"),
+    (redis.exceptions.AuthenticationWrongNumberOfArgsError, AuthenticationError,
+     "Redis has no password set but one was given"),
+    (redis.exceptions.AuthorizationError, PrivilegeError, "the Redis user is not authorized"),
+    (redis.exceptions.NoPermissionError, PrivilegeError, "the Redis user lacks an ACL permission pgpulse needs"),
+    (redis.exceptions.BusyLoadingError, UnreachableError, "Redis is still loading its dataset"),
+    (redis.exceptions.TimeoutError, StatementTimeoutError, "Redis did not answer within the timeout"),
+    (redis.exceptions.ConnectionError, UnreachableError, "Redis is unreachable"),
 )
 
 
@@ -45,9 +55,9 @@ def _translate_redis_error(exc: redis.RedisError) -> PgPulseError:
     """A redis-py exception as a PgPulseError with a kind and plain words (scrubbed of passwords)."""
     lines = str(exc).strip().splitlines()
     detail = lines[0] if lines else type(exc).__name__
-    for error_type, kind, meaning in _ERROR_KINDS:
+    for error_type, error_class, meaning in _ERROR_KINDS:
         if isinstance(exc, error_type):
-            return PgPulseError(f"{meaning} — {detail}", kind=kind)
+            return error_class(f"{meaning} — {detail}")
     if isinstance(exc, redis.ResponseError) and "unknown command" in detail.lower():
         # Managed services (and rename-command) disable CONFIG, DEBUG, sometimes MEMORY or SLOWLOG.
         return PgPulseError(f"this Redis does not offer a command pgpulse needs (renamed or disabled?) — {detail}",
@@ -56,13 +66,15 @@ def _translate_redis_error(exc: redis.RedisError) -> PgPulseError:
 
 
 def _translated(function: Callable[P, T]) -> Callable[P, T]:
-    """Raise PgPulseError instead of redis-py exceptions, so one panel fails in plain words."""
+    """Raise PgPulseError instead of redis-py exceptions, so one panel fails in plain words; frames leave with
+    passwords masked (a SLOWLOG entry can hold AUTH or CONFIG SET requirepass arguments)."""
     @functools.wraps(function)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
         try:
-            return function(*args, **kwargs)
+            result = function(*args, **kwargs)
         except redis.RedisError as exc:
             raise _translate_redis_error(exc) from None
+        return without_passwords(result) if isinstance(result, pd.DataFrame) else result
     return wrapper
 
 

@@ -12,22 +12,23 @@ import dataclasses
 import hashlib
 import io
 import json
+import struct
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 
 from queries.activity import ActivitySnapshot, ConnectionUsage
-from queries.cache import CacheSample
-from queries.overview import ServerSummary
-from queries.redis_stats import RedisSummary
-from queries.statements import StatementsStatus
+from queries.catalogue import summary_types
 
-PREFIX = "pgpulse:cache:v1:"
+PREFIX = "pgpulse:cache:v2:"  # v2: every value carries the time it was read
 _ARROW, _JSON, _SNAPSHOT = b"A", b"J", b"S"
 _HEADER_LENGTH = 4  # bytes, big-endian: the length of an ActivitySnapshot's JSON header
-# only these types are rebuilt from JSON: the cache cannot make the dashboard build anything else
-SUMMARY_TYPES = {cls.__name__: cls for cls in (ServerSummary, StatementsStatus, CacheSample, ConnectionUsage, RedisSummary)}
+_READ_AT = struct.Struct(">d")  # every entry starts with the epoch seconds its value was read from the server
+# only the catalogue's summary types (and the snapshot's usage) are rebuilt from JSON: the cache cannot make the
+# dashboard build anything else
+SUMMARY_TYPES = {**summary_types(), ConnectionUsage.__name__: ConnectionUsage}
+SUMMARY_TYPES.pop(ActivitySnapshot.__name__, None)  # it has a codec of its own (a header and Arrow frames)
 
 
 class NotCacheable(TypeError):
@@ -104,10 +105,12 @@ def decode(raw: bytes) -> Any:
     return SUMMARY_TYPES[payload["type"]](**payload["fields"])
 
 
-def get_cached(client, key: str) -> tuple[bool, Any]:
-    """(True, value) on a hit, (False, None) on a miss."""
+def get_cached(client, key: str) -> tuple[bool, Any, float]:
+    """(True, value, read_at) on a hit, (False, None, 0.0) on a miss; read_at is when the value was read (epoch s)."""
     raw = client.get(key)
-    return (False, None) if raw is None else (True, decode(raw))
+    if raw is None:
+        return False, None, 0.0
+    return True, decode(raw[_READ_AT.size:]), _READ_AT.unpack_from(raw)[0]
 
 
 def take_compute_lock(client, key: str, seconds: float) -> bool:
@@ -121,5 +124,5 @@ def release_compute_lock(client, key: str) -> None:
     client.delete(key + ":computing")
 
 
-def put_cached(client, key: str, value: Any, ttl_seconds: int) -> None:
-    client.set(key, encode(value), ex=max(int(ttl_seconds), 1))
+def put_cached(client, key: str, value: Any, ttl_seconds: int, *, read_at: float) -> None:
+    client.set(key, _READ_AT.pack(read_at) + encode(value), ex=max(int(ttl_seconds), 1))

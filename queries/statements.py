@@ -7,9 +7,13 @@ import pandas as pd
 import sqlalchemy as sa
 
 from queries.connection import fetch_frame, fetch_row
-from queries.errors import ExtensionMissingError, PgPulseError
+from queries.errors import ExtensionMissingError, MissingObjectError, PrerequisiteError
 
 SORT_COLUMNS = ("total_exec_time_ms", "mean_exec_time_ms", "calls", "rows", "io_time_ms")
+# the cumulative counters of one pg_stat_statements entry (select_statement_counters): the collector keeps their deltas
+COUNTER_COLUMNS = ("calls", "total_exec_time_ms", "total_plan_time_ms", "rows", "shared_blks_hit", "shared_blks_read",
+                   "shared_blks_dirtied", "shared_blks_written", "temp_blks_read", "temp_blks_written",
+                   "io_read_time_ms", "io_write_time_ms", "wal_records", "wal_bytes")
 HIDDEN_QUERY_TEXT = "<insufficient privilege>"
 
 
@@ -69,10 +73,8 @@ def _probe_preload(engine: sa.Engine, status_row: dict) -> tuple[bool | None, in
         return preloaded, None
     try:
         return True, int(fetch_row(engine, "count_statements")["statement_count"])
-    except PgPulseError as exc:
-        if exc.sqlstate == "55000":
-            return False, None
-        raise
+    except PrerequisiteError:
+        return False, None
 
 
 def statements(engine: sa.Engine, *, sort_by: str = "total_exec_time_ms", user: str | None = None,
@@ -88,10 +90,8 @@ def statements(engine: sa.Engine, *, sort_by: str = "total_exec_time_ms", user: 
               "include_own": bool(include_own)}
     try:
         return fetch_frame(engine, "select_statements", params)
-    except PgPulseError as exc:
-        if exc.sqlstate in ("42P01", "55000"):
-            raise ExtensionMissingError(statements_status(engine).fix or str(exc), sqlstate=exc.sqlstate) from None
-        raise
+    except (MissingObjectError, PrerequisiteError) as exc:
+        raise ExtensionMissingError(statements_status(engine).fix or str(exc), sqlstate=exc.sqlstate) from None
 
 
 def hidden_statement_count(frame: pd.DataFrame) -> int:
@@ -99,3 +99,13 @@ def hidden_statement_count(frame: pd.DataFrame) -> int:
     if frame.empty:
         return 0
     return int((frame["query"] == HIDDEN_QUERY_TEXT).sum())
+
+
+def statement_counters(engine: sa.Engine) -> pd.DataFrame:
+    """Every pg_stat_statements entry of the current database with its raw cumulative counters (the collector's read)."""
+    return fetch_frame(engine, "select_statement_counters")
+
+
+def statements_info(engine: sa.Engine) -> dict:
+    """pg_stat_statements_info's dealloc and stats_reset, and the server's start time: what says counters began again."""
+    return fetch_row(engine, "select_statements_info")

@@ -20,7 +20,7 @@ import pytest
 import redis
 
 from demo.postgres import Cluster, embedded_bin_dir, free_port
-from queries.health import POSTGRES_CHECKS
+from queries.catalogue import health_checks_declared
 from tests.browser_support import (
     CHROMIUM,
     ERROR_ALERT,
@@ -49,7 +49,7 @@ PROBE_STATEMENT = "SELECT count(*) FROM browser_probe WHERE id < $1"
 PROBE_CALLS = 7
 UNUSED_INDEX = "ix_browser_probe_note_unused"
 # health checks run every refresh; the catalog ones are cached for minutes and keep their last result
-LIVE_CHECKS = [name for name, (_, group) in POSTGRES_CHECKS.items() if group == "live"]
+LIVE_CHECKS = [check.name for check, metric in health_checks_declared("postgres") if check.group(metric) == "live"]
 
 
 def seed(url: str) -> None:

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 import redis
 
-from dashboard.data import SharedCache
+from dashboard.data import Reading, SharedCache
 from demo.postgres import free_port
 from queries.overview import ServerSummary
 from queries.shared_cache import PREFIX, NotCacheable, cache_key, decode, encode
@@ -48,17 +48,18 @@ def test_keys_are_namespaced_and_hide_the_url():
     assert key.startswith(PREFIX) and "secret" not in key
 
 
-def test_second_process_reads_what_the_first_computed(redis_url):
+def test_second_process_reads_what_the_first_computed_and_when_it_was_read(redis_url):
     first, second = SharedCache(redis_url), SharedCache(redis_url)
     calls = []
 
     def compute():
         calls.append(1)
-        return summary()
+        return Reading(summary(), 1_700_000_123.25)
 
     key = ("pg", "test_shared", "url", 42, ())
-    assert first.through(key, compute, 5) == summary()
-    assert second.through(key, compute, 5) == summary()
+    assert first.through(key, compute, 5) == Reading(summary(), 1_700_000_123.25)
+    # the peer's value keeps the time the first process read it: "Read N s ago" stays true across processes
+    assert second.through(key, compute, 5) == Reading(summary(), 1_700_000_123.25)
     assert len(calls) == 1 and second.hits == 1
     ttl = redis.Redis.from_url(redis_url).ttl(cache_key(*key))
     assert 0 < ttl <= 5
@@ -66,9 +67,9 @@ def test_second_process_reads_what_the_first_computed(redis_url):
 
 def test_redis_down_falls_back_to_computing():
     cache = SharedCache(f"redis://127.0.0.1:{free_port()}/0")
-    assert cache.through(("k",), lambda: 7, 5) == 7
+    assert cache.through(("k",), lambda: Reading(7, 1.0), 5).value == 7
     assert cache.down_until > 0 and cache.misses == 1
-    assert cache.through(("k",), lambda: 8, 5) == 8  # no retry during the back-off: straight to compute
+    assert cache.through(("k",), lambda: Reading(8, 2.0), 5).value == 8  # no retry during the back-off: straight to compute
 
 
 def test_concurrent_misses_compute_once(redis_url):
@@ -82,10 +83,10 @@ def test_concurrent_misses_compute_once(redis_url):
         import time
 
         time.sleep(0.3)  # a query that takes a while: the others must wait for it, not repeat it
-        return 42
+        return Reading(42, 1.0)
 
     results = []
-    threads = [threading.Thread(target=lambda cache=cache: results.append(cache.through(("herd",), compute, 5)))
+    threads = [threading.Thread(target=lambda cache=cache: results.append(cache.through(("herd",), compute, 5).value))
                for cache in caches]
     for thread in threads:
         thread.start()
@@ -105,10 +106,10 @@ def test_a_peer_slower_than_the_refresh_interval_is_waited_for(redis_url):
     def slow():
         calls.append(1)
         time.sleep(1.5)
-        return 7
+        return Reading(7, 1.0)
 
     results = []
-    threads = [threading.Thread(target=lambda: results.append(SharedCache(redis_url).through(("slow",), slow, 1)))
+    threads = [threading.Thread(target=lambda: results.append(SharedCache(redis_url).through(("slow",), slow, 1).value))
                for _ in range(3)]
     for thread in threads:
         thread.start()
@@ -138,7 +139,7 @@ def test_a_failing_peer_hands_over_at_once(redis_url):
     thread.start()
     time.sleep(0.1)  # the failing caller holds the lock
     started = time.monotonic()
-    assert SharedCache(redis_url).through(("handover",), lambda: "second", 30) == "second"
+    assert SharedCache(redis_url).through(("handover",), lambda: Reading("second", 1.0), 30).value == "second"
     thread.join()
     assert outcome == {"first": "server went away"}
     assert time.monotonic() - started < 2  # not the lock's full 5 s
@@ -188,21 +189,22 @@ def test_health_checks_and_redis_figures_are_shared_between_processes(fresh_db, 
 
     from dashboard import data
     from dashboard.config import Target
+    from dashboard.sidebar import ViewContext
     from queries.redis_stats import keyspace
 
     monkeypatch.setenv("PGPULSE_CACHE_REDIS_URL", redis_url)
     monkeypatch.setenv("PGPULSE_SECRETS", str(tmp_path / "none.toml"))
     st.cache_data.clear()
     st.cache_resource.clear()
-    target = Target("default", fresh_db, redis_url)
+    context = ViewContext(Target("default", fresh_db, redis_url), 3600, False, 3600, 3600)
     try:
-        first = data.load_health(target, 3600, ("catalog",))
-        first_keyspace = data.load_redis(keyspace, target, 3600)
+        first = data.health_reading(context, "catalog").value
+        first_keyspace = data.load(keyspace, context)
         counted = own_calls(fresh_db, "unused_count")
         assert counted == 1
         st.cache_data.clear()  # the second process: nothing in its own cache
-        assert data.load_health(target, 3600, ("catalog",)).equals(first)
-        assert data.load_redis(keyspace, target, 3600).equals(first_keyspace)
+        assert data.health_reading(context, "catalog").value.equals(first)
+        assert data.load(keyspace, context).equals(first_keyspace)
         assert own_calls(fresh_db, "unused_count") == counted
         assert data.shared_cache().hits >= 2
     finally:

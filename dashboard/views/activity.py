@@ -21,7 +21,7 @@ class Snapshot:
     def __init__(self) -> None:
         self.error: Exception | None = None
         try:
-            self.data: ActivitySnapshot | None = load(activity_snapshot, context.target, context.refresh_seconds,
+            self.data: ActivitySnapshot | None = load(activity_snapshot, context,
                                                       min_seconds=int(min_seconds))
         except Exception as exc:  # noqa: BLE001 - shown by each panel that needed it
             self.data, self.error = None, exc

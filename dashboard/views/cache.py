@@ -3,7 +3,7 @@ import streamlit as st
 
 from dashboard.charts import horizontal_bar, ratio_gauge
 from dashboard.components import panel, read_age_caption, refresh_now_button, table_with_csv
-from dashboard.data import load, load_redis, sample_history
+from dashboard.data import load, sample_history
 from dashboard.formatting import human_bytes, human_duration, percent
 from dashboard.sidebar import current
 from queries.cache import database_cache_hit, hit_ratio_between, index_cache_hit, table_cache_hit
@@ -16,7 +16,7 @@ refresh_now_button(context.target, "c_refresh")
 
 
 def postgres_cache() -> None:
-    sample = load(database_cache_hit, context.target, context.refresh_seconds)
+    sample = load(database_cache_hit, context)
     previous = sample_history().previous(f"cache:{context.target.name}", sample)
     left, right = st.columns(2)
     left.plotly_chart(ratio_gauge(sample.hit_ratio, "Buffer cache hit ratio, since reset"), key="c_pg_total")
@@ -24,7 +24,7 @@ def postgres_cache() -> None:
 
 
 def redis_overview() -> None:
-    summary = load_redis(redis_summary, context.target, context.refresh_seconds)
+    summary = load(redis_summary, context)
     previous = sample_history().previous(f"redis:{context.target.name}", summary)
     first, second, third, fourth = st.columns(4)
     first.metric("Redis", summary.redis_version)
@@ -51,25 +51,25 @@ def cache_page() -> None:
         postgres_cache()
     with panel("Tables reading most from disk"):
         # per-relation counters scan every table's statistics: the statistics pace is plenty for a ranking
-        tables = load(table_cache_hit, context.target, context.stats_refresh_seconds)
+        tables = load(table_cache_hit, context)
         table_with_csv(tables, "table_cache_hit")
-        read_age_caption(table_cache_hit, context.target, context.stats_refresh_seconds)
+        read_age_caption(table_cache_hit, context)
     with panel("Indexes reading most from disk"):
-        table_with_csv(load(index_cache_hit, context.target, context.stats_refresh_seconds), "index_cache_hit")
+        table_with_csv(load(index_cache_hit, context), "index_cache_hit")
     st.header("Redis")
     with panel("Server"):
         redis_overview()
     with panel("Keyspace"):
-        table_with_csv(load_redis(keyspace, context.target, context.refresh_seconds), "redis_keyspace")
+        table_with_csv(load(keyspace, context), "redis_keyspace")
     with panel("Key namespaces (sampled with SCAN)"):
-        namespaces = load_redis(key_namespaces, context.target, max(context.refresh_seconds, 30))
+        namespaces = load(key_namespaces, context)
         st.plotly_chart(horizontal_bar(namespaces, "namespace", "memory_bytes", "Memory by namespace (bytes)"),
                         key="c_ns")
         table_with_csv(namespaces, "redis_namespaces")
     with panel("Commands"):
-        table_with_csv(load_redis(commandstats, context.target, context.refresh_seconds), "redis_commandstats")
+        table_with_csv(load(commandstats, context), "redis_commandstats")
     with panel("Slow log"):
-        table_with_csv(load_redis(slowlog, context.target, context.refresh_seconds), "redis_slowlog")
+        table_with_csv(load(slowlog, context), "redis_slowlog")
 
 
 cache_page()

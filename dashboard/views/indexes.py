@@ -10,8 +10,6 @@ from queries.indexes import duplicate_indexes, index_hit_rates, index_hit_ratio,
 context = current()
 st.title("Indexes")
 refresh_now_button(context.target, "i_refresh")
-# index statistics and definitions change slowly; reading them costs a catalog scan: the statistics pace
-SLOW_REFRESH_S = context.stats_refresh_seconds
 left, right = st.columns(2)
 max_scans = left.number_input("Unused: at most this many scans", 0, 10**9, 0, key="i_max_scans")
 min_rows = right.number_input("Sequential-scan tables: at least this many rows", 0, 10**12, 10_000, step=1000,
@@ -22,13 +20,13 @@ FIX = {"fix_sql": st.column_config.TextColumn("Fix (not executed)", width="large
 
 
 def unused() -> None:
-    frame = load(unused_indexes, context.target, SLOW_REFRESH_S, max_scans=int(max_scans))
+    frame = load(unused_indexes, context, max_scans=int(max_scans))
     reset = frame["stats_reset_seconds"].dropna()
     if not reset.empty and reset.iloc[0] < 7 * 86_400:
         st.warning(f"Statistics were reset {human_duration(reset.iloc[0])} ago: an index used weekly or monthly "
                    "can look unused. Wait for a full business cycle before dropping.", icon=":material/warning:")
     table_with_csv(frame, "unused_indexes", column_config=FIX)
-    read_age_caption(unused_indexes, context.target, SLOW_REFRESH_S, max_scans=int(max_scans))
+    read_age_caption(unused_indexes, context, max_scans=int(max_scans))
 
 
 @st.fragment(run_every=context.run_every)
@@ -36,18 +34,18 @@ def indexes_page() -> None:
     with panel("Unused indexes"):
         unused()
     with panel("Duplicate and redundant indexes"):
-        table_with_csv(load(duplicate_indexes, context.target, SLOW_REFRESH_S), "duplicate_indexes",
+        table_with_csv(load(duplicate_indexes, context), "duplicate_indexes",
                        column_config=FIX)
     with panel("Invalid indexes"):
-        table_with_csv(load(invalid_indexes, context.target, SLOW_REFRESH_S), "invalid_indexes",
+        table_with_csv(load(invalid_indexes, context), "invalid_indexes",
                        column_config=FIX)
     with panel("Tables read mostly by sequential scans (missing-index candidates)"):
-        table_with_csv(load(seq_scan_tables, context.target, SLOW_REFRESH_S, min_rows=int(min_rows)),
+        table_with_csv(load(seq_scan_tables, context, min_rows=int(min_rows)),
                        "seq_scan_tables", column_config=FIX)
     with panel("Index hit rate"):
         st.metric("Index blocks found in the buffer cache",
-                  percent(load(index_hit_ratio, context.target, SLOW_REFRESH_S), 2))
-        table_with_csv(load(index_hit_rates, context.target, SLOW_REFRESH_S), "index_hit_rates")
+                  percent(load(index_hit_ratio, context), 2))
+        table_with_csv(load(index_hit_rates, context), "index_hit_rates")
 
 
 indexes_page()

@@ -17,8 +17,6 @@ from queries.maintenance import (
 context = current()
 st.title("Maintenance")
 refresh_now_button(context.target, "m_refresh")
-# xid ages, sequence values and dead-row counts move slowly; reading them scans every table's statistics
-SLOW_REFRESH_S = context.stats_refresh_seconds
 min_ratio = st.slider("Show sequences and integer columns at least this full", 0.0, 1.0, 0.0, 0.05, key="m_ratio")
 RATIOS = {name: st.column_config.ProgressColumn(name.replace("_", " "), min_value=0.0, max_value=1.0, format="percent")
           for name in ("dead_row_ratio", "used_ratio")}
@@ -27,21 +25,21 @@ RATIOS = {name: st.column_config.ProgressColumn(name.replace("_", " "), min_valu
 @st.fragment(run_every=context.run_every)
 def maintenance_page() -> None:
     with panel("Tables past their autovacuum threshold"):
-        table_with_csv(load(tables_past_autovacuum_threshold, context.target, SLOW_REFRESH_S),
+        table_with_csv(load(tables_past_autovacuum_threshold, context),
                        "autovacuum_due", column_config=RATIOS)
-        read_age_caption(tables_past_autovacuum_threshold, context.target, SLOW_REFRESH_S)
+        read_age_caption(tables_past_autovacuum_threshold, context)
     with panel("Vacuum and analyze"):
-        stats = load(vacuum_stats, context.target, SLOW_REFRESH_S)
+        stats = load(vacuum_stats, context)
         st.plotly_chart(horizontal_bar(stats, "table_name", "dead_rows", "Dead rows by table"), key="m_dead")
         table_with_csv(stats, "maintenance", column_config=RATIOS)
     with panel("Transaction-ID wraparound"):
-        table_with_csv(load(database_wraparound, context.target, SLOW_REFRESH_S), "wraparound")
-        table_with_csv(load(table_wraparound, context.target, SLOW_REFRESH_S), "table_wraparound")
+        table_with_csv(load(database_wraparound, context), "wraparound")
+        table_with_csv(load(table_wraparound, context), "table_wraparound")
     with panel("Sequences close to their maximum"):
-        table_with_csv(load(sequence_overflow, context.target, SLOW_REFRESH_S, min_ratio=min_ratio),
+        table_with_csv(load(sequence_overflow, context, min_ratio=min_ratio),
                        "sequences", column_config=RATIOS)
     with panel("Integer columns close to overflow"):
-        table_with_csv(load(integer_column_overflow, context.target, SLOW_REFRESH_S, min_ratio=min_ratio),
+        table_with_csv(load(integer_column_overflow, context, min_ratio=min_ratio),
                        "integer_overflow", column_config=RATIOS)
 
 

@@ -1,14 +1,17 @@
 """Overview: is the server healthy right now, and which statements cost the most."""
+import time
+
 import pandas as pd
 import streamlit as st
 
-from dashboard.components import panel, read_age_caption, refresh_now_button, table_with_csv
-from dashboard.data import DEFAULT_STATEMENTS_VIEW, load, load_health, sample_history
+from dashboard.components import age_caption, panel, refresh_now_button, table_with_csv
+from dashboard.data import health_reading, load, sample_history
 from dashboard.formatting import human_bytes, human_duration, percent
 from dashboard.navigation import page_file
 from dashboard.sidebar import current
 from queries.cache import hit_ratio_between
-from queries.health import CHECKS, health_checks
+from queries.catalogue import metric
+from queries.health import worst_first
 from queries.overview import server_summary, transactions_per_second
 from queries.statements import statements, statements_status
 
@@ -18,7 +21,7 @@ refresh_now_button(context.target, "o_refresh")
 
 
 def summary_metrics() -> None:
-    summary = load(server_summary, context.target, context.refresh_seconds)
+    summary = load(server_summary, context)
     previous = sample_history().previous(f"server_summary:{context.target.name}", summary)
     tps = transactions_per_second(previous, summary)
     interval_ratio = hit_ratio_between(previous, summary)
@@ -36,7 +39,7 @@ def summary_metrics() -> None:
 
 
 def statements_health() -> None:
-    status = load(statements_status, context.target, slow_refresh(max(context.refresh_seconds, 60)))
+    status = load(statements_status, context)
     if status.fix:
         st.warning(f"pg_stat_statements is not usable: {status.fix}", icon=":material/warning:")
     else:
@@ -47,7 +50,7 @@ def statements_health() -> None:
 
 
 def top_statements() -> None:
-    frame = load(statements, context.target, context.refresh_seconds, **DEFAULT_STATEMENTS_VIEW).head(5)
+    frame = load(statements, context, **metric("statements").defaults).head(5)
     shown = frame[["query", "calls", "total_exec_time_ms", "mean_exec_time_ms", "percent_of_total_time"]]
     table_with_csv(shown, "top_statements", column_config={
         "total_exec_time_ms": st.column_config.NumberColumn("Total ms", format="%.1f"),
@@ -60,20 +63,18 @@ STATUS_ICONS = {"pass": ":material/check_circle:", "warn": ":material/warning:",
 
 
 def health() -> None:
-    live = load_health(context.target, context.refresh_seconds, ("live",))
+    live = health_reading(context, "live").value
     # index, overflow and wraparound checks scan the catalog; they change slowly: the statistics pace
     catalog_every_s = slow_refresh(context.stats_refresh_seconds)
-    catalog = load_health(context.target, catalog_every_s, ("catalog",))
-    if (catalog["status"] == "error").any():  # a failure (server down) must not outlive the refresh interval
+    catalog = health_reading(context, "catalog", catalog_every_s)
+    if (catalog.value["status"] == "error").any():  # a failure (server down) must not outlive the refresh interval
         catalog_every_s = context.refresh_seconds
-        catalog = load_health(context.target, catalog_every_s, ("catalog",))
-    order = {name: position for position, name in enumerate(CHECKS)}
-    checks = pd.concat([live, catalog], ignore_index=True).sort_values("check", key=lambda names: names.map(order))
+        catalog = health_reading(context, "catalog", catalog_every_s)
+    checks = worst_first(pd.concat([live, catalog.value], ignore_index=True))
     for row in checks.itertuples():
         icon = STATUS_ICONS[row.status]
         st.page_link(str(page_file(row.page)), label=f"{row.check}: {row.detail}", icon=icon)
-    read_age_caption(health_checks, context.target, catalog_every_s,
-                     what="Index, wraparound, overflow and slow-statement checks", groups=("catalog",))
+    age_caption(time.time() - catalog.read_at, catalog_every_s, what="Index, wraparound, overflow and statement checks")
     with st.expander("Health checks as a table"):
         table_with_csv(checks, "health")
 

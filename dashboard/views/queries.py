@@ -49,12 +49,12 @@ TABLE_ORDER = ["query", "calls", "total_exec_time_ms", "mean_exec_time_ms", "max
 def queries_page() -> None:
     with panel():
         # the data layer has masked PASSWORD literals that utility statements keep
-        frame = load(statements, context.target, context.refresh_seconds, sort_by=sort_by, user=user.strip() or None,
+        frame = load(statements, context, sort_by=sort_by, user=user.strip() or None,
                      min_calls=int(min_calls), text=text.strip() or None, limit=int(limit),
                      include_nested=include_nested, include_own=include_own)
         hidden = hidden_statement_count(frame)
         if hidden:
-            note = load(statements_status, context.target, context.refresh_seconds).privilege_note
+            note = load(statements_status, context).privilege_note
             st.info(f"{hidden} statements are hidden: {note}", icon=":material/lock:")
         st.plotly_chart(top_statements_bar(frame, sort_by, top_n), key="q_bar")
         st.plotly_chart(calls_vs_mean_scatter(frame), key="q_scatter")

@@ -11,7 +11,7 @@ st.title("Settings")
 refresh_now_button(context.target, "set_refresh")
 
 with panel():
-    frame = load(performance_settings, context.target, context.stats_refresh_seconds)
+    frame = load(performance_settings, context)
     only_changed = st.toggle("Only settings changed from their default", key="set_changed")
     shown = frame[~frame["is_default"]] if only_changed else frame
     pending = frame[frame["pending_restart"]]
@@ -21,4 +21,4 @@ with panel():
     table_with_csv(shown, "settings", height=36 * (len(shown) + 1) + 2,
                    column_order=["name", "value_display", "is_default", "source", "pending_restart", "category",
                                  "short_desc", "setting", "boot_val", "unit"])
-    read_age_caption(performance_settings, context.target, context.stats_refresh_seconds)
+    read_age_caption(performance_settings, context)

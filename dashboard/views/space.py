@@ -5,7 +5,7 @@ from dashboard.charts import horizontal_bar, size_treemap
 from dashboard.components import panel, read_age_caption, refresh_now_button, table_with_csv
 from dashboard.data import load
 from dashboard.sidebar import current
-from queries.errors import PgPulseError
+from queries.errors import LockTimeoutError
 from queries.space import database_sizes, index_sizes, table_size_estimates, table_sizes
 
 context = current()
@@ -13,22 +13,18 @@ st.title("Space")
 refresh_now_button(context.target, "s_refresh")
 BYTES = {name: st.column_config.NumberColumn(name.replace("_", " "), format="compact")
          for name in ("size_bytes", "heap_bytes", "toast_bytes", "index_bytes", "total_bytes")}
-# sizes change slowly and exact ones cost a stat() per file (~1 s on 60,000 relations): the size pace
-SIZE_REFRESH_S = context.size_refresh_seconds
 
 
 def tables(slot) -> None:
     """Estimates from relpages first (instant on huge catalogs), replaced by exact sizes when they
     arrive; a lock that holds up exact sizes (a migration's) leaves the estimates up, saying why."""
-    estimates = load(table_size_estimates, context.target, SIZE_REFRESH_S)  # relpages move on VACUUM / ANALYZE only
+    estimates = load(table_size_estimates, context)  # relpages move on VACUUM / ANALYZE only
     with slot.container():
         st.caption("Estimated from page counts (relpages); exact sizes are being read …")
         st.plotly_chart(size_treemap(estimates), key="s_treemap_estimate")
     try:
-        exact = load(table_sizes, context.target, SIZE_REFRESH_S)
-    except PgPulseError as exc:
-        if exc.kind != "lock_timeout":
-            raise
+        exact = load(table_sizes, context)
+    except LockTimeoutError as exc:
         with slot.container():
             st.warning(f"Exact sizes are waiting on a lock ({exc}); showing estimates (relpages).",
                        icon=":material/lock_clock:")
@@ -38,19 +34,19 @@ def tables(slot) -> None:
     with slot.container():
         st.plotly_chart(size_treemap(exact), key="s_treemap")
         table_with_csv(exact, "table_sizes", column_config=BYTES)
-        read_age_caption(table_sizes, context.target, SIZE_REFRESH_S)
+        read_age_caption(table_sizes, context)
 
 
 def databases() -> None:
-    frame = load(database_sizes, context.target, SIZE_REFRESH_S)
+    frame = load(database_sizes, context)
     st.plotly_chart(horizontal_bar(frame.dropna(), "database_name", "size_bytes", "Database size (bytes)"), key="s_db")
     table_with_csv(frame, "database_sizes", column_config=BYTES)
-    read_age_caption(database_sizes, context.target, SIZE_REFRESH_S)
+    read_age_caption(database_sizes, context)
 
 
 def indexes() -> None:
-    table_with_csv(load(index_sizes, context.target, SIZE_REFRESH_S), "index_sizes", column_config=BYTES)
-    read_age_caption(index_sizes, context.target, SIZE_REFRESH_S)
+    table_with_csv(load(index_sizes, context), "index_sizes", column_config=BYTES)
+    read_age_caption(index_sizes, context)
 
 
 def section(title: str):
