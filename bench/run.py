@@ -25,9 +25,9 @@ import psycopg
 
 from bench.generate_catalog import Catalog, build_catalog, database_url
 from dashboard.config import DEFAULT_REFRESH_S, DEFAULT_SIZE_REFRESH_S, DEFAULT_STATS_REFRESH_S
+from demo.postgres import DEMO_SETTINGS, Cluster, embedded_bin_dir
 from queries import catalogue
 from queries.health import health_checks
-from demo.postgres import DEMO_SETTINGS, Cluster, embedded_bin_dir
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"

@@ -155,7 +155,8 @@ _declare("wait_events", activity.wait_events, "live", "activity", report={}, pai
 # ---- Space --------------------------------------------------------------------------------------------------------
 # The page paints estimates first and fills in exact sizes after.
 _declare("table_size_estimates", space.table_size_estimates, "sizes", "space", floor=("pg_class", "pg_index"))
-_declare("table_sizes", space.table_sizes, "sizes", "space", painted="after", report={"limit": UNLIMITED}, floor=("pg_relation_size",))
+_declare("table_sizes", space.table_sizes, "sizes", "space", painted="after", report={"limit": UNLIMITED},
+         floor=("pg_relation_size",))
 _declare("database_sizes", space.database_sizes, "sizes", "space", painted="after", report={})
 _declare("index_sizes", space.index_sizes, "sizes", "space", painted="after", report={"limit": UNLIMITED})
 
