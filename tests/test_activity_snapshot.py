@@ -208,5 +208,5 @@ def test_the_live_health_checks_read_the_same_snapshot(engine, scene, fresh_db):
         "warn", 3.0, "3 sessions idle in transaction over 1 s"]
     usage = connection_usage(engine)
     assert checks.loc["Connection usage", ["status", "value"]].tolist() == ["pass", usage.usage_ratio]
-    assert list(checks.index) == ["Long-running queries", "Idle in transaction", "Connection usage",
+    assert list(checks.index) == ["Long-running queries", "Idle in transaction", "Blocked sessions", "Connection usage",
                                   "Buffer cache hit ratio"]
