@@ -135,7 +135,8 @@ def plan_icicle(nodes: pd.DataFrame) -> go.Figure:
         branchvalues="remainder", marker={"colors": [_flag_colour(flags) for flags in nodes["flags"]]},
         hovertext=hover, hoverinfo="text", tiling={"orientation": "v"}, sort=False,
     ))
-    figure.update_layout(height=520, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+    levels = int(nodes["depth"].max()) + 1
+    figure.update_layout(height=min(520, 60 + 90 * levels), margin={"l": 10, "r": 10, "t": 30, "b": 10},
                          title=f"Plan tree sized by each node's {words} (red: slowest, orange: flagged)")
     return figure
 

@@ -8,7 +8,7 @@ import streamlit as st
 from dashboard.charts import plan_icicle, top_nodes_bar
 from dashboard.components import panel
 from dashboard.data import engine_for, settings
-from dashboard.formatting import human_duration
+from dashboard.formatting import human_duration, shorten
 from dashboard.sidebar import current
 from queries.connection import server_version_num, without_passwords
 from queries.errors import PgPulseError
@@ -103,7 +103,8 @@ def run(sql: str, options: ExplainOptions, params: list[str] | None) -> None:
         st.session_state["explain_outcome"] = {"failed": str(exc)}
         return
     runs = st.session_state.setdefault("explain_runs", [])
-    runs.append({"label": f"run {len(runs) + 1}: {' '.join(sql.split())[:60]}", "result": result})
+    number = runs[-1]["number"] + 1 if runs else 1
+    runs.append({"number": number, "label": f"run {number}: {shorten(sql, 70)}", "result": result})
     del runs[:-MAX_RUNS]
     st.session_state["explain_outcome"] = {"plan": runs[-1], "note": note}
 
@@ -140,8 +141,8 @@ def headline(result) -> None:
 
 
 def estimate_off(row) -> str:
-    if _missing(row.misestimate_factor) or not row.misestimate_direction:
-        return MISSING
+    if _missing(row.misestimate_factor) or _missing(row.misestimate_direction):
+        return MISSING  # not run, or estimated exactly
     note = " (stopped early by a Limit)" if row.stopped_by_limit and row.misestimate_direction == "over" else ""
     return f"{row.misestimate_factor:,.0f}x {row.misestimate_direction}{note}"
 
@@ -196,9 +197,12 @@ def show(result) -> None:
         st.code(result.text_plan, language="text")
 
 
-def change_text(ratio: float) -> str:
+def change_text(before: float, after: float, ratio: float) -> str:
+    """+12 % / −58 %; the same figure (0 and 0 too) reads "no change"."""
+    if not _missing(before) and before == after:
+        return "no change"
     if _missing(ratio):
-        return MISSING
+        return "new" if before == 0 and not _missing(after) else MISSING
     return "no change" if abs(ratio - 1) < 0.0005 else f"{(ratio - 1) * 100:+,.0f} %".replace("-", "−")
 
 
@@ -208,7 +212,7 @@ def comparison_table(frame: pd.DataFrame) -> pd.DataFrame:
         name, is_time = COMPARED[row.metric]
         form = ms if is_time else count
         rows.append({"Figure": name, "Before": form(row.before), "After": form(row.after),
-                     "Change": change_text(row.change_ratio)})
+                     "Change": change_text(row.before, row.after, row.change_ratio)})
     return pd.DataFrame(rows)
 
 
@@ -245,7 +249,7 @@ if outcome and "refused" in outcome:
 elif outcome and "failed" in outcome:
     st.error(outcome["failed"], icon=":material/error:")
 elif outcome:
-    with panel(f"Plan — {outcome['plan']['label']}"):
+    with panel(f"Plan of run {outcome['plan']['number']}"):
         if outcome["note"]:
             st.info(outcome["note"], icon=":material/info:")
         show(outcome["plan"]["result"])
