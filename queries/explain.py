@@ -27,7 +27,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from queries.connection import server_version_num
+from queries.connection import server_version_num, without_passwords
 from queries.errors import PgPulseError, translate
 from queries.plan import PlanSummary, ast_nodes, plan_nodes, plan_summary, plan_text
 from queries.sql_loader import OWN_STATEMENT_MARK, load_sql
@@ -242,6 +242,7 @@ def explain(engine: sa.Engine, sql: str, options: ExplainOptions = ExplainOption
     nodes = plan_nodes(plan_json)
     # object dtype keeps None for "no suggestion" (pandas would make it NaN next to strings)
     nodes["index_suggestion"] = pd.Series([suggestions.get(node_id) for node_id in nodes["node_id"]], dtype=object)
+    nodes = without_passwords(nodes)  # a pasted filter can hold a connection string or a PASSWORD literal
     summary = plan_summary(plan_json, nodes)
     return ExplainResult(
         plan_json=plan_json, text_plan=plan_text(plan_json, nodes), planning_ms=summary.planning_ms,

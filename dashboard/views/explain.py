@@ -10,7 +10,7 @@ from dashboard.components import panel
 from dashboard.data import engine_for, settings
 from dashboard.formatting import human_duration, shorten
 from dashboard.sidebar import current
-from queries.connection import server_version_num, without_passwords
+from queries.connection import server_version_num
 from queries.errors import PgPulseError
 from queries.explain import ExplainOptions, ExplainRefused, check_statement, explain
 from queries.plan import compare_plans, flagged_nodes, node_changes
@@ -175,9 +175,9 @@ def node_table(nodes: pd.DataFrame) -> pd.DataFrame:
 
 
 def table_and_csv(shown: pd.DataFrame, raw: pd.DataFrame, name: str) -> None:
-    """The table in words; the download keeps the raw figures under their data-layer names."""
-    st.dataframe(without_passwords(shown), hide_index=True)
-    st.download_button(f"Download {name}.csv", without_passwords(raw).to_csv(index=False).encode(), file_name=f"{name}.csv",
+    """The table in words; the download keeps the raw figures under their data-layer names (both masked there)."""
+    st.dataframe(shown, hide_index=True)
+    st.download_button(f"Download {name}.csv", raw.to_csv(index=False).encode(), file_name=f"{name}.csv",
                        mime="text/csv", key=f"csv_{name}", icon=":material/download:", on_click="ignore")
 
 
