@@ -161,7 +161,7 @@ def node_table(nodes: pd.DataFrame) -> pd.DataFrame:
         "Own time": ms(row.exclusive_ms), "Total time": ms(row.inclusive_ms),
         "Share of time": MISSING if _missing(row.percent_of_total) else f"{row.percent_of_total:.1f} %",
         "Rows (actual, per loop)": count(row.actual_rows), "Rows (estimated)": count(row.plan_rows),
-        "Loops": count(row.actual_loops), "Estimate off by": estimate_off(row),
+        "Estimate off by": estimate_off(row), "Loops": count(row.actual_loops),
         "Shared blocks hit": count(row.shared_hit_blocks), "Shared blocks read": count(row.shared_read_blocks),
         "Temp blocks read": count(row.temp_read_blocks), "Temp blocks written": count(row.temp_written_blocks),
         "I/O read time": ms(row.io_read_ms), "Rows removed by filter": count(row.rows_removed_by_filter),
