@@ -110,34 +110,48 @@ def _flag_colour(flags) -> str:
     return "#c0392b" if any(flag.startswith(("slowest", "very slow", "costliest")) for flag in flags) else "#e67e22"
 
 
+def _plan_size(nodes: pd.DataFrame) -> tuple[str, str]:
+    """What sizes the plan's nodes: their own time with ANALYZE, else their own estimated cost."""
+    if nodes["exclusive_ms"].notna().any():
+        return "exclusive_ms", "own time"
+    return "exclusive_cost", "own estimated cost"
+
+
+def _plan_value(size: str, value: float) -> str:
+    return f"{value:,.2f} ms" if size == "exclusive_ms" else f"{value:,.1f} cost units"
+
+
 def plan_icicle(nodes: pd.DataFrame) -> go.Figure:
     """The plan tree as an icicle, each node sized by its exclusive time (or cost) and coloured by flags."""
     if nodes.empty:
         return _empty("No plan")
-    size = "exclusive_ms" if nodes["exclusive_ms"].notna().any() else "exclusive_cost"
+    size, words = _plan_size(nodes)
     values = nodes[size].fillna(0).clip(lower=0) + 1e-6  # zero-width nodes would vanish from the tree
     parents = ["" if pd.isna(parent) else str(int(parent)) for parent in nodes["parent_id"]]
-    hover = [f"{label}<br>{size.replace('_', ' ')}: {value:,.3f}<br>{'<br>'.join(flags) if flags else 'no flags'}"
+    hover = [f"{label}<br>{words.capitalize()}: {_plan_value(size, value)}<br>{'<br>'.join(flags) if flags else 'no flags'}"
              for label, value, flags in zip(nodes["label"], nodes[size].fillna(0), nodes["flags"], strict=True)]
     figure = go.Figure(go.Icicle(
         ids=nodes["node_id"].astype(str), labels=nodes["label"], parents=parents, values=values,
         branchvalues="remainder", marker={"colors": [_flag_colour(flags) for flags in nodes["flags"]]},
         hovertext=hover, hoverinfo="text", tiling={"orientation": "v"}, sort=False,
     ))
-    figure.update_layout(height=520, margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                         title=f"Plan tree sized by {size.replace('_', ' ')}")
+    levels = int(nodes["depth"].max()) + 1
+    figure.update_layout(height=min(520, 60 + 90 * levels), margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                         title=f"Plan tree sized by each node's {words} (red: slowest, orange: flagged)")
     return figure
 
 
 def top_nodes_bar(nodes: pd.DataFrame, top_n: int = 15) -> go.Figure:
     """The nodes that took the most exclusive time (or estimated cost without ANALYZE)."""
-    size = "exclusive_ms" if nodes["exclusive_ms"].notna().any() else "exclusive_cost"
+    size, words = _plan_size(nodes)
     top = nodes.nlargest(top_n, size).iloc[::-1]
     if top.empty:
         return _empty("No plan")
-    figure = go.Figure(go.Bar(x=top[size], y=[f"#{node_id} {shorten(label, 70)}" for node_id, label
-                                                in zip(top["node_id"], top["label"], strict=True)],
-                              orientation="h", marker={"color": [_flag_colour(flags) for flags in top["flags"]]}))
-    figure.update_layout(title=f"Top nodes by {size.replace('_', ' ')}", height=max(240, 26 * len(top) + 80),
+    figure = go.Figure(go.Bar(
+        x=top[size], y=[f"#{node_id} {shorten(label, 70)}" for node_id, label in zip(top["node_id"], top["label"], strict=True)],
+        orientation="h", marker={"color": [_flag_colour(flags) for flags in top["flags"]]},
+        customdata=top["label"], hovertemplate="%{customdata}<br>%{x:,.2f}<extra></extra>"))
+    figure.update_layout(title=f"Nodes by {words}", height=max(240, 26 * len(top) + 80),
+                         xaxis_title="Own time (ms)" if size == "exclusive_ms" else "Own estimated cost",
                          margin={"l": 10, "r": 10, "t": 40, "b": 10})
     return figure

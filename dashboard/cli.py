@@ -21,6 +21,7 @@ from queries.connection import describe_target, make_engine, server_version_num
 from queries.errors import PgPulseError
 from queries.explain import ExplainOptions, explain
 from queries.health import health_checks
+from queries.plan import flagged_nodes
 
 
 class CliError(Exception):
@@ -116,9 +117,9 @@ def _explain_text(result) -> str:
              + ("not executed" if summary.execution_ms is None else f"execution {summary.execution_ms:.3f} ms")
              + f", shared blocks hit {summary.total_shared_hit_blocks:,} read {summary.total_shared_read_blocks:,}"
              + f", {summary.flagged_node_count} of {summary.node_count} nodes flagged"]
-    for row in result.nodes[result.nodes["flags"].map(bool)].itertuples():
+    for row in flagged_nodes(result.nodes).itertuples():  # the slowest first
         lines.append(f"  #{row.node_id} {row.label}: {'; '.join(row.flags)}")
-        if row.index_suggestion:
+        if isinstance(row.index_suggestion, str):
             lines.append(f"      suggestion: {row.index_suggestion}")
     return "\n".join(lines + ["", result.text_plan])
 

@@ -27,10 +27,10 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from queries.connection import server_version_num
+from queries.connection import server_version_num, without_passwords
 from queries.errors import PgPulseError, translate
 from queries.plan import PlanSummary, ast_nodes, plan_nodes, plan_summary, plan_text
-from queries.sql_loader import load_sql
+from queries.sql_loader import OWN_STATEMENT_MARK, load_sql
 
 ALLOWED_KINDS = "SELECT, VALUES, TABLE, INSERT, UPDATE, DELETE or MERGE"
 _WRITE_NODES = ("InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt")
@@ -223,8 +223,9 @@ def _check_write(check: StatementCheck, options: ExplainOptions) -> bool:
         return False
     if not options.analyze_writes:
         what = check.statement_kind if check.statement_kind != "SELECT" else "SELECT with a data-modifying WITH or FOR UPDATE"
-        raise ExplainRefused(f"{what} modifies data: EXPLAIN ANALYZE of writes is allowed only when "
-                             "the configuration allows it (analyze_writes); plain EXPLAIN (without ANALYZE) shows its plan")
+        raise ExplainRefused(f"{what} modifies data: EXPLAIN ANALYZE of writes is allowed only when the configuration "
+                             "allows it (setting allow_analyze_writes, or PGPULSE_ALLOW_ANALYZE_WRITES=true); "
+                             "plain EXPLAIN (without ANALYZE) shows its plan")
     return True
 
 
@@ -239,7 +240,9 @@ def explain(engine: sa.Engine, sql: str, options: ExplainOptions = ExplainOption
     commands = _commands(sql, options, check.parameter_count if generic_plan else 0, params or [])
     plan_json, suggestions = _run(engine, commands, options, writable, generic_plan)
     nodes = plan_nodes(plan_json)
-    nodes["index_suggestion"] = [suggestions.get(node_id) for node_id in nodes["node_id"]]
+    # object dtype keeps None for "no suggestion" (pandas would make it NaN next to strings)
+    nodes["index_suggestion"] = pd.Series([suggestions.get(node_id) for node_id in nodes["node_id"]], dtype=object)
+    nodes = without_passwords(nodes)  # a pasted filter can hold a connection string or a PASSWORD literal
     summary = plan_summary(plan_json, nodes)
     return ExplainResult(
         plan_json=plan_json, text_plan=plan_text(plan_json, nodes), planning_ms=summary.planning_ms,
@@ -256,11 +259,12 @@ def _commands(sql: str, options: ExplainOptions, generic_parameters: int,
     EXPLAIN (GENERIC_PLAN) exists only on 16+ and its $n cannot be left unbound in the extended
     protocol, while bound values would be folded into the plan as constants.
     """
-    explain = f"EXPLAIN ({_option_list(options)}) "
+    # marked as pgpulse's own (pg_stat_statements keeps a comment after the first keyword): the Queries page hides them
+    explain = f"EXPLAIN {OWN_STATEMENT_MARK} ({_option_list(options)}) "
     if not generic_parameters:
         return [(explain + sql, len(explain), params)]
-    prepare = "PREPARE pgpulse_explain AS "
-    execute = f"EXECUTE pgpulse_explain({', '.join(['NULL'] * generic_parameters)})"
+    prepare = f"PREPARE {OWN_STATEMENT_MARK} pgpulse_explain AS "
+    execute = f"EXECUTE {OWN_STATEMENT_MARK} pgpulse_explain({', '.join(['NULL'] * generic_parameters)})"
     return [(prepare + sql, len(prepare), []), (explain + execute, len(explain), [])]
 
 

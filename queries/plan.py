@@ -11,9 +11,13 @@ Time rules (so that exclusive_ms sums to the execution time):
   first reads its value: such a subplan is not subtracted from the node it hangs under but
   from the node(s) that ran it, so its time is counted once, in its own subtree.
 - The root also carries the time the executor spent outside every node (Execution Time minus
-  the root's inclusive time: startup, shutdown such as removing a sort's temp files, triggers).
+  the root's inclusive time: startup, shutdown such as removing a sort's temp files, triggers);
+  its inclusive time is then the Execution Time, so no node's own time exceeds its total.
 - Negative remainders (rounding, unmatched subplans) are clamped at 0.
 - Buffer counts are inclusive, as PostgreSQL reports them.
+
+Row estimates: a node below a Limit that got every row it asked for was stopped early (the
+Limit pulled no more), so its estimate for a full run is not compared with the rows it returned.
 """
 from __future__ import annotations
 
@@ -33,6 +37,8 @@ _EXPRESSION_KEYS = ("Filter", "Join Filter", "Index Cond", "Recheck Cond", "Hash
 _COUNT_COLUMNS = ("parent_id", "actual_loops", "shared_hit_blocks", "shared_read_blocks", "shared_dirtied_blocks",
                   "shared_written_blocks", "temp_read_blocks", "temp_written_blocks", "sort_space_kb", "hash_batches",
                   "original_hash_batches", "workers_planned", "workers_launched")
+# nodes that read their whole input before returning a row: a Limit above them does not stop their children
+_BLOCKING = {"Sort", "Hash", "Materialize", "BitmapAnd", "BitmapOr", "Bitmap Index Scan", "Bitmap Heap Scan"}
 _SLOW_WORDS = ("slowest", "very slow", "slow")
 _COST_WORDS = ("costliest", "very costly", "costly")
 COLUMNS = [
@@ -45,7 +51,7 @@ COLUMNS = [
     "temp_read_blocks", "temp_written_blocks", "io_read_ms", "io_write_ms", "rows_removed_by_filter",
     "rows_removed_by_join_filter", "rows_removed_by_index_recheck", "removed_percent", "heap_fetches",
     "sort_method", "sort_space_kb", "sort_space_type", "hash_batches", "original_hash_batches",
-    "workers_planned", "workers_launched", "filter", "index_cond", "index_columns", "flags",
+    "workers_planned", "workers_launched", "filter", "index_cond", "index_columns", "stopped_by_limit", "flags",
 ]
 
 
@@ -303,7 +309,8 @@ def _flags(row: dict, *, slow_percent: tuple[float, float, float], misestimate_f
             flags.append(f"{word}: {share:.0f}% of {'time' if timed else 'estimated cost'}")
             break
     factor = row["misestimate_factor"]
-    if factor is not None and factor > misestimate_factor:
+    stopped_early = row["stopped_by_limit"] and row["misestimate_direction"] == "over"
+    if factor is not None and factor > misestimate_factor and not stopped_early:
         flags.append(f"rows {row['misestimate_direction']}-estimated {factor:.0f}x")
     removed = row["removed_percent"]
     if removed is not None and removed > filter_removed_percent:
@@ -335,6 +342,27 @@ def _index_columns(row: dict, *, large_table_rows: float) -> list[str]:
     return filter_columns(row["filter"])
 
 
+def _blocks(node: dict) -> bool:
+    """Whether a node consumes all of its input before its parent gets a row (sorts, hashes, plain aggregates)."""
+    if node["Node Type"] in _BLOCKING:
+        return True
+    return node["Node Type"] in ("Aggregate", "SetOp") and node.get("Strategy") in ("Plain", "Hashed", "Mixed")
+
+
+def _stopped_by_limit(walked) -> list[bool]:
+    """Nodes a Limit stopped early: the Limit returned all it planned to, and every node between streams rows."""
+    stopped = [False] * len(walked)
+    for index, (node, parent, _) in enumerate(walked):
+        if parent is None:
+            continue
+        above = walked[parent][0]
+        if above["Node Type"] == "Limit":
+            stopped[index] = above.get("Actual Loops", 0) > 0 and above.get("Actual Rows", 0) >= above.get("Plan Rows", 0)
+        elif node.get("Parent Relationship") not in ("InitPlan", "SubPlan") and not _blocks(above):
+            stopped[index] = stopped[parent]
+    return stopped
+
+
 def plan_nodes(plan_json: Any, *, slow_percent: tuple[float, float, float] = (10.0, 40.0, 90.0), misestimate_factor: float = 10.0,
                filter_removed_percent: float = 50.0, large_table_rows: float = 10_000) -> pd.DataFrame:
     """One row per plan node, depth-first, with exclusive times and pev2-like flags."""
@@ -345,6 +373,8 @@ def plan_nodes(plan_json: Any, *, slow_percent: tuple[float, float, float] = (10
     exclusive = _exclusive(walked, inclusive)
     if exclusive[0] is not None and top.get("Execution Time"):
         exclusive[0] += max(top["Execution Time"] - inclusive[0], 0.0)
+        inclusive[0] = max(inclusive[0], top["Execution Time"])
+    stopped = _stopped_by_limit(walked)
     exclusive_cost = _exclusive_cost(walked)
     total_ms = top.get("Execution Time") or (inclusive[0] if inclusive[0] else None)
     total_cost = sum(exclusive_cost) or None
@@ -356,6 +386,7 @@ def plan_nodes(plan_json: Any, *, slow_percent: tuple[float, float, float] = (10
         row["percent_of_total"] = 100.0 * exclusive[index] / total_ms if total_ms and exclusive[index] is not None else None
         row["cost_percent"] = 100.0 * exclusive_cost[index] / total_cost if total_cost else None
         row["index_columns"] = _index_columns(row, large_table_rows=large_table_rows)
+        row["stopped_by_limit"] = stopped[index]
         row["flags"] = _flags(row, slow_percent=slow_percent, misestimate_factor=misestimate_factor,
                               filter_removed_percent=filter_removed_percent)
         rows.append(row)
@@ -411,18 +442,32 @@ def _pair(item: Any) -> tuple[PlanSummary, pd.DataFrame]:
 
 
 def compare_plans(a: Any, b: Any) -> pd.DataFrame:
-    """Before/after metrics of two plans (ExplainResults or (summary, nodes) pairs) and node changes."""
-    (summary_a, nodes_a), (summary_b, nodes_b) = _pair(a), _pair(b)
+    """Before/after figures of two plans (ExplainResults or (summary, nodes) pairs): one numeric row per figure."""
+    (summary_a, _), (summary_b, _) = _pair(a), _pair(b)
     rows = []
     for metric in _COMPARED:
         before, after = getattr(summary_a, metric), getattr(summary_b, metric)
         ratio = after / before if before and after is not None else None
         rows.append({"metric": metric, "before": before, "after": after, "change_ratio": ratio})
+    return pd.DataFrame(rows, columns=["metric", "before", "after", "change_ratio"]).astype(
+        {"before": "float64", "after": "float64", "change_ratio": "float64"})
+
+
+def node_changes(a: Any, b: Any) -> pd.DataFrame:
+    """Plan nodes (by label) only in the first plan ("removed") or more often in the second ("added")."""
+    (_, nodes_a), (_, nodes_b) = _pair(a), _pair(b)
     labels_a, labels_b = nodes_a["label"].value_counts(), nodes_b["label"].value_counts()
+    rows = []
     for label in sorted(set(labels_a.index) | set(labels_b.index)):
         count_a, count_b = int(labels_a.get(label, 0)), int(labels_b.get(label, 0))
-        if count_a > count_b:
-            rows.append({"metric": "node_removed", "before": label, "after": None, "change_ratio": None})
-        elif count_b > count_a:
-            rows.append({"metric": "node_added", "before": None, "after": label, "change_ratio": None})
-    return pd.DataFrame(rows, columns=["metric", "before", "after", "change_ratio"])
+        if count_a != count_b:
+            rows.append({"change": "removed" if count_a > count_b else "added", "label": label,
+                         "count_before": count_a, "count_after": count_b})
+    return pd.DataFrame(rows, columns=["change", "label", "count_before", "count_after"])
+
+
+def flagged_nodes(nodes: pd.DataFrame) -> pd.DataFrame:
+    """The flagged nodes, the one taking the most time (or estimated cost without ANALYZE) first."""
+    flagged = nodes[nodes["flags"].map(bool)]
+    size = "exclusive_ms" if nodes["exclusive_ms"].notna().any() else "exclusive_cost"
+    return flagged.sort_values(size, ascending=False, kind="stable")

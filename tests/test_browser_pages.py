@@ -22,15 +22,16 @@ import redis
 from demo.postgres import Cluster, embedded_bin_dir, free_port
 from queries.catalogue import health_checks_declared
 from tests.browser_support import (
+    _CONTENT_HEIGHT,
     CHROMIUM,
     ERROR_ALERT,
     EXCEPTION,
+    SCREENSHOTS,
     WARNING_ALERT,
     Dashboard,
     alert_texts,
     assert_clean,
     download_csv,
-    fill_and_commit,
     metric,
     metric_value,
     open_page,
@@ -106,7 +107,8 @@ def check_queries(page, db_name: str, redis_url: str) -> None:
 
 def check_explain(page, db_name: str, redis_url: str) -> None:
     page.locator("[data-testid='stTextArea'] textarea").wait_for()
-    assert page.get_by_role("button", name="Explain", exact=True).is_disabled()  # nothing pasted yet
+    page.get_by_role("button", name="Explain", exact=True).click()  # nothing pasted yet
+    page.get_by_text("Paste a statement first.").wait_for()
 
 
 def check_activity(page, db_name: str, redis_url: str) -> None:
@@ -164,28 +166,50 @@ def test_every_page_shows_its_content_without_errors(browser, main_dashboard, ma
         page.context.close()
 
 
+def type_and_click_explain(page, sql: str) -> None:
+    """Paste and click at once, as people do: no blur first, the first click must run it."""
+    text_area = page.locator("[data-testid='stTextArea'] textarea")
+    text_area.click()
+    text_area.fill(sql)
+    page.get_by_role("button", name="Explain", exact=True).click()
+
+
 @ON_PG18
-def test_explain_shows_the_plan_and_refuses_a_drop(browser, main_dashboard, main_db):
+def test_explain_runs_on_the_first_click_compares_and_refuses_a_drop(browser, main_dashboard, main_db):
     page = open_page(browser, f"{main_dashboard.url}/explain", "Explain")
     try:
-        text_area = page.locator("[data-testid='stTextArea'] textarea")
-        fill_and_commit(page, text_area, "SELECT * FROM browser_big WHERE v = 7")
-        page.get_by_role("button", name="Explain", exact=True).click()
-        page.get_by_text(re.compile(r"^Plan tree sized by")).first.wait_for(timeout=60_000)
+        type_and_click_explain(page, "SELECT * FROM browser_big WHERE v = 7")
         flag = page.locator(WARNING_ALERT).filter(has_text="CREATE INDEX")
-        flag.wait_for()
+        flag.wait_for(timeout=60_000)
         assert "Seq Scan on browser_big" in flag.inner_text()
         assert "CREATE INDEX ON browser_big (v)" in flag.inner_text()
         assert metric_value(page, "Rows") == f"{BIG_ROWS // 500}"
-        settle(page)
-        screenshot(page, "explain_plan")
+        assert page.get_by_text(re.compile(r"^Plan tree sized by")).count() == 0  # one node: no chart
         assert_clean(page)
 
-        fill_and_commit(page, text_area, "DROP TABLE browser_big")
-        page.get_by_role("button", name="Explain", exact=True).click()
-        refusal = page.locator(ERROR_ALERT).filter(has_text="DROP TABLE is not allowed")
+        type_and_click_explain(page, "SELECT v, count(*) FROM browser_big GROUP BY v ORDER BY 2 DESC LIMIT 20")
+        page.get_by_text(re.compile(r"^Plan tree sized by")).first.wait_for(timeout=60_000)
+        page.get_by_role("heading", name="Compare two runs").wait_for()
+        assert metric_value(page, "Rows") == "20"
+        comparison = {row["metric"]: row for row in download_csv(page, "plan_comparison.csv")}
+        assert float(comparison["root_rows"]["before"]) == BIG_ROWS // 500 and float(comparison["root_rows"]["after"]) == 20
+        assert "ArrowInvalid" not in main_dashboard.output()  # the comparison once mixed numbers and names in a column
+        settle(page)
+        assert_clean(page)
+        page.set_viewport_size({"width": 1440, "height": 900})
+        SCREENSHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=SCREENSHOTS / "explain_first_screen_1440.png")
+        height = min(int(page.evaluate(_CONTENT_HEIGHT)), 12_000)
+        page.set_viewport_size({"width": 1440, "height": max(height, 900)})
+        page.wait_for_timeout(800)
+        page.screenshot(path=SCREENSHOTS / "explain_plan_and_comparison_1440.png", full_page=True)
+        page.set_viewport_size({"width": 1440, "height": 900})
+
+        type_and_click_explain(page, "DROP TABLE browser_big")
+        refusal = page.locator(ERROR_ALERT).filter(has_text="Not run: DROP TABLE is not allowed")
         refusal.wait_for(timeout=30_000)
         assert page.locator(EXCEPTION).count() == 0
+        assert metric(page, "Rows").count() == 0  # the earlier plan is gone, not shown as the refused one's
         screenshot(page, "explain_refused")
     finally:
         page.context.close()

@@ -1,4 +1,5 @@
 """The report command end to end, as a subprocess, against a real database."""
+import re
 import subprocess
 import sys
 
@@ -105,6 +106,21 @@ def test_explain_text_lists_flagged_nodes(fresh_db):
     result = run_cli("explain", "--analyze", "--database-url", fresh_db, "SELECT * FROM cli_scan WHERE v = 3")
     assert result.returncode == 0, result.stderr
     assert "SELECT: planning" in result.stdout and "suggestion: CREATE INDEX ON cli_scan (v)" in result.stdout
+
+
+def test_explain_text_without_a_suggestion_prints_none_and_lists_the_slowest_first(fresh_db):
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute("CREATE TABLE cli_sum AS SELECT g AS id FROM generate_series(1, 20000) g")
+        conn.execute("ANALYZE cli_sum")
+    result = run_cli("explain", "--analyze", "--database-url", fresh_db, "SELECT sum(id) FROM cli_sum")
+    assert result.returncode == 0, result.stderr
+    flagged = [line for line in result.stdout.splitlines() if line.startswith("  #")]
+    shares = [int(re.search(r": (\d+)% of time", line)[1]) for line in flagged]
+    assert flagged and shares == sorted(shares, reverse=True), result.stdout  # times vary: 1 or 2 flagged
+    assert "suggestion" not in result.stdout and "nan" not in result.stdout
+    plain = run_cli("explain", "--database-url", fresh_db, "SELECT * FROM cli_sum WHERE id < $1")
+    assert plain.returncode == 0, plain.stderr
+    assert plain.stdout.startswith("SELECT: planning ") and "not executed" in plain.stdout
 
 
 # the catalogue declares the reports; these are the ones users and scripts already rely on, and every table of the

@@ -139,7 +139,7 @@ def database(cluster) -> str:
 
 
 def explain_select_one(app: AppTest) -> AppTest:
-    app.text_area(key="explain_sql").input("SELECT 1").run()
+    app.text_area(key="explain_sql").input("SELECT 1")  # in a form: sent with the click
     return app.button(key="e_run").click().run()
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from queries.connection import make_engine
 from queries.explain import ExplainOptions, explain
-from queries.plan import compare_plans, filter_columns, plan_nodes, plan_summary, plan_text
+from queries.plan import compare_plans, filter_columns, flagged_nodes, node_changes, plan_nodes, plan_summary, plan_text
 from tests.conftest import create_database
 
 SETUP = """
@@ -162,6 +162,12 @@ def test_selective_seq_scan_gets_an_index_suggestion(engine):
     assert any(flag.startswith("slowest: ") for flag in scan["flags"])
 
 
+def test_nodes_without_a_suggestion_hold_none_not_nan(engine):
+    """The CLI once printed "suggestion: nan": pandas turns None into NaN next to strings."""
+    result = run(engine, "SELECT count(*) FROM big2 WHERE s = md5('77')", max_parallel_workers_per_gather="0")
+    assert result.nodes["index_suggestion"].tolist() == [None, "CREATE INDEX ON big2 (s)"]
+
+
 def test_index_suggestion_quotes_identifiers_in_postgresql(engine):
     result = explain(engine, 'SELECT * FROM "Weird Table" WHERE "Val" = 5',
                      ExplainOptions(verbose=True, planner_settings={"max_parallel_workers_per_gather": "0"}))
@@ -200,15 +206,58 @@ def test_compare_plans_names_the_node_that_changed(engine):
     before = run(engine, "SELECT * FROM big WHERE v = 3", enable_indexscan="off", enable_bitmapscan="off",
                  max_parallel_workers_per_gather="0")
     after = run(engine, "SELECT * FROM big WHERE v = 3", enable_seqscan="off", enable_bitmapscan="off")
+    assert node_changes(before, after).to_dict("records") == [
+        {"change": "added", "label": "Index Scan using big_v on big", "count_before": 0, "count_after": 1},
+        {"change": "removed", "label": "Seq Scan on big", "count_before": 1, "count_after": 0}]
     frame = compare_plans(before, after)
-    changes = frame[frame["metric"].isin(["node_added", "node_removed"])]
-    assert changes[["metric", "before", "after"]].to_dict("records") == [
-        {"metric": "node_added", "before": None, "after": "Index Scan using big_v on big"},
-        {"metric": "node_removed", "before": "Seq Scan on big", "after": None}]
+    assert frame.dtypes.drop("metric").eq("float64").all()  # one type per column: Arrow shows it without a fallback
     rows = frame.set_index("metric")
     assert rows.loc["root_rows", "before"] == rows.loc["root_rows", "after"] == 600
     assert rows.loc["root_rows", "change_ratio"] == 1.0
     assert rows.loc["execution_ms", "change_ratio"] == pytest.approx(after.execution_ms / before.execution_ms)
+    assert node_changes(before, before).empty
+
+
+def test_nodes_a_limit_stopped_are_not_over_estimates(engine):
+    result = run(engine, "SELECT * FROM big2 ORDER BY s LIMIT 20", max_parallel_workers_per_gather="0")
+    sort = node(result, "Sort")
+    assert sort["actual_rows"] == 20 and sort["plan_rows"] == 60000 and sort["misestimate_direction"] == "over"
+    assert sort["stopped_by_limit"]
+    assert not any("estimated" in flag for flag in sort["flags"]), sort["flags"]
+    scan = node(result, "Seq Scan")  # the Sort read all of it: not stopped, and its estimate was right
+    assert not scan["stopped_by_limit"] and scan["actual_rows"] == 60000
+    index = run(engine, "SELECT * FROM big WHERE v > 0 ORDER BY id LIMIT 20")
+    scan = node(index, "Index Scan", index_name="big_id")
+    assert scan["stopped_by_limit"] and scan["misestimate_factor"] > 100
+    assert not any("estimated" in flag for flag in scan["flags"]), scan["flags"]
+
+
+def test_a_limit_that_ran_out_of_rows_keeps_the_over_estimate():
+    scan = leaf("Seq Scan", 1.0, rows=3, **{"Plan Rows": 5000, "Parent Relationship": "Outer"})
+    limit = leaf("Limit", 1.0, rows=3, **{"Plan Rows": 20, "Plans": [scan]})
+    nodes = plan_nodes({"Plan": limit, "Execution Time": 1.0})
+    assert not nodes.loc[1, "stopped_by_limit"]
+    assert "rows over-estimated 1667x" in nodes.loc[1, "flags"]
+
+
+def test_flagged_nodes_slowest_first():
+    fast = leaf("Seq Scan", 1.0, rows=5000, **{"Parent Relationship": "Outer"})
+    slow = leaf("Seq Scan", 6.0, rows=5000, **{"Parent Relationship": "Inner"})
+    nodes = plan_nodes({"Plan": leaf("Nested Loop", 8.0, Plans=[fast, slow]), "Execution Time": 8.0})
+    assert nodes["flags"].map(bool).all()
+    assert list(flagged_nodes(nodes)["node_id"]) == [2, 0, 1]
+
+
+def test_own_time_never_exceeds_total_time():
+    """A one-node plan: the executor's time outside the node is the root's, and so is its total."""
+    nodes = plan_nodes({"Plan": leaf("Seq Scan", 0.012), "Execution Time": 0.013})
+    assert nodes.loc[0, "exclusive_ms"] == pytest.approx(0.013) == nodes.loc[0, "inclusive_ms"]
+
+
+def test_own_time_never_exceeds_total_time_in_real_plans(engine):
+    for sql in ("SELECT * FROM small", "SELECT count(*) FROM big JOIN big2 USING (id)", "SELECT * FROM big2 ORDER BY s LIMIT 5"):
+        nodes = run(engine, sql).nodes
+        assert (nodes["exclusive_ms"] <= nodes["inclusive_ms"] + 1e-9).all(), nodes[["label", "exclusive_ms", "inclusive_ms"]]
 
 
 # ---- hand-made JSON: rules that do not need a server -------------------------------------------------

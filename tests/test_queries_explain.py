@@ -241,3 +241,28 @@ def test_fuzz_only_pgpulse_errors_and_no_change(fuzz_db, sql, analyze_writes, an
     except PgPulseError:
         pass
     assert state(url) == before
+
+
+def test_own_explain_statements_are_marked_and_hidden_on_the_queries_page(fresh_db):
+    from queries.statements import statements
+
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute("CREATE TABLE mark_probe AS SELECT g AS id FROM generate_series(1, 100) g")
+    engine = make_engine(fresh_db)
+    try:
+        explain(engine, "SELECT count(*) FROM mark_probe WHERE id < $1", ExplainOptions(analyze=False))  # PREPARE + EXECUTE
+        explain(engine, "SELECT count(*) FROM mark_probe WHERE id < $1", params=["5"])
+        own = statements(engine, include_own=True, include_nested=True, text="mark_probe")["query"]
+        shown = statements(engine, include_nested=True, text="mark_probe")["query"]
+    finally:
+        engine.dispose()
+    assert any(query.startswith("PREPARE /* pgpulse */ pgpulse_explain AS SELECT count(*)") for query in own), list(own)
+    assert any(query.startswith("EXPLAIN /* pgpulse */ (FORMAT JSON") for query in own), list(own)
+    assert set(shown) == {query for query in own if "/* pgpulse */" not in query}
+    assert not any("EXPLAIN" in query or "pgpulse_explain" in query for query in shown), list(shown)
+
+
+def test_a_password_in_a_pasted_filter_is_masked_in_the_nodes(engine):
+    result = explain(engine, "SELECT * FROM t WHERE v::text = 'postgresql://app:s3cret-pw@db.internal/prod'")
+    filters = " ".join(result.nodes["filter"].dropna())
+    assert "postgresql://" in filters and "s3cret-pw" not in filters and "s3cret-pw" not in result.text_plan

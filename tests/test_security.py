@@ -225,7 +225,7 @@ def every_page_logged_in(login_password: str) -> dict[str, AppTest]:
         if page != "views/overview.py":
             app.switch_page(page).run()
         if page == "views/explain.py":
-            app.text_area(key="explain_sql").input("SELECT relname FROM pg_class WHERE relkind = 'r'").run()
+            app.text_area(key="explain_sql").input("SELECT relname FROM pg_class WHERE relkind = 'r'")  # sent with the click
             app.button(key="e_run").click().run()
         assert not app.exception, (page, [str(exc.value) for exc in app.exception])
         apps[page] = app
