@@ -32,6 +32,8 @@ from queries.history.deltas import Batch, MetricState, next_batch
 log = logging.getLogger("pgpulse.collector")
 MAX_PENDING_BATCHES = 20_000  # per target: about 2 days of statements and database counters at the default paces
 MAINTENANCE_EVERY_S = 3600
+# Alembic keeps its running migration in module globals: collectors sharing a process migrate one at a time
+_MIGRATING = asyncio.Lock()
 
 
 @dataclass
@@ -89,7 +91,8 @@ class Collector:
         """Migrate once and hold a live lock session; False (logged once) while the store is unreachable."""
         try:
             if not self._migrated:
-                await self._store_call(schema.migrate)
+                async with _MIGRATING:
+                    await self._store_call(schema.migrate)
                 await self._store_call(store.partitions_ahead)
                 self._migrated = True
             if self._lock_session is not None:

@@ -206,6 +206,8 @@ def test_two_collectors_on_one_store_store_every_delta_once(store, target):
         second = Collector([TargetConfig("app", target)], store, paces=FAST_PACES)
         stop_first, stop_second = asyncio.Event(), asyncio.Event()
         tasks = [asyncio.create_task(first.run(stop_first)), asyncio.create_task(second.run(stop_second))]
+        while not any(held.states.get("statements") for c in (first, second) for held in c.held.values()):
+            await asyncio.sleep(0.1)  # the base snapshot is read: every probe from now on is a delta
         for _ in range(4):
             await asyncio.to_thread(run_probe, target, 3)
             await asyncio.sleep(0.7)
