@@ -1,5 +1,5 @@
-"""Headless pgpulse: `python -m dashboard report --out DIR [--database-url URL]` and
-`python -m dashboard explain [--analyze] [--json] "SQL"`.
+"""Headless pgpulse: `python -m dashboard report --out DIR [--database-url URL]`,
+`python -m dashboard explain [--analyze] [--json] "SQL"` and `python -m dashboard collect [--once]` (history).
 
 Writes one CSV per report from the same queries functions the pages use.  A report that
 can't be had is named on stderr with its reason; the others are still written.
@@ -136,6 +136,36 @@ def explain_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _collect_targets(args: argparse.Namespace, settings) -> list:
+    from collector import TargetConfig
+
+    if args.database_url:
+        return [TargetConfig(args.target or "default", args.database_url)]
+    targets = [t for t in settings.targets if args.target in (None, t.name)]
+    if not targets:
+        raise CliError(f"no target named {args.target!r} in the configuration" if args.target else
+                       "no database to collect from: pass --database-url URL or set DATABASE_URL")
+    return [TargetConfig(t.name, t.database_url) for t in targets]
+
+
+def collect_command(args: argparse.Namespace) -> int:
+    """Run the history collector (collector/) until SIGTERM / Ctrl-C, or once with --once."""
+    import collector
+
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        raise CliError(f"configuration: {exc}") from None
+    history_url = args.history_url or settings.history_url
+    if not history_url:
+        raise CliError("no history store: pass --history-url URL or set PGPULSE_HISTORY_URL (make run uses the embedded one)")
+    paces = {"history_statements_seconds": settings.history_statements_seconds,
+             "history_database_seconds": settings.history_database_seconds}
+    return collector.run(_collect_targets(args, settings), history_url, once=args.once, paces=paces,
+                         retention_days=settings.history_retention_days, statement_timeout_ms=settings.statement_timeout_ms,
+                         lock_timeout_ms=settings.lock_timeout_ms)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m dashboard", description="pgpulse from the command line")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -156,6 +186,12 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--database-url", help="PostgreSQL URL (default: DATABASE_URL or secrets.toml)")
     exp.add_argument("--target", help="target name from secrets.toml")
     exp.set_defaults(handler=explain_command, redis_url=None)
+    col = commands.add_parser("collect", help="keep history: poll every target into the history store until stopped")
+    col.add_argument("--once", action="store_true", help="one collection of every stored metric of every target, then exit")
+    col.add_argument("--database-url", help="collect this database only (default: every configured target)")
+    col.add_argument("--target", help="collect this configured target only (with --database-url: the name to store it by)")
+    col.add_argument("--history-url", help="the history store, a PostgreSQL URL (default: PGPULSE_HISTORY_URL or secrets.toml)")
+    col.set_defaults(handler=collect_command)
     return parser
 
 

@@ -19,6 +19,9 @@ REFRESH_CHOICES_S = (2, 5, 10, 30, 60, 300)
 # file, every SIZES. Slow panels cost seconds of server time on big catalogs: at these defaults the dashboard
 # stays under 1 % of a busy server (bench/README.md).
 DEFAULT_REFRESH_S, DEFAULT_STATS_REFRESH_S, DEFAULT_SIZE_REFRESH_S = 10, 300, 600
+# History (README: History): the collector's paces and how long the store keeps what it wrote
+DEFAULT_HISTORY_STATEMENTS_S, MIN_HISTORY_STATEMENTS_S = 60, 10
+DEFAULT_HISTORY_DATABASE_S, DEFAULT_HISTORY_RETENTION_DAYS = 10, 14
 
 
 class ConfigError(ValueError):
@@ -48,6 +51,10 @@ class Settings:
     password: str | None = field(default=None, repr=False)  # login required when set
     allow_analyze_writes: bool = False  # EXPLAIN ANALYZE of INSERT/UPDATE/DELETE/MERGE (always rolled back)
     cache_redis_url: str | None = field(default=None, repr=False)  # results shared by several dashboard processes
+    history_url: str | None = field(default=None, repr=False)  # the history store (PostgreSQL); None: the embedded one
+    history_statements_seconds: int = DEFAULT_HISTORY_STATEMENTS_S
+    history_database_seconds: int = DEFAULT_HISTORY_DATABASE_S
+    history_retention_days: int = DEFAULT_HISTORY_RETENTION_DAYS
 
     def target(self, name: str | None) -> Target | None:
         by_name = {target.name: target for target in self.targets}
@@ -104,6 +111,20 @@ def _targets_from_json(raw: str) -> tuple[Target, ...]:
     return _targets_from_secrets({"targets": tables})
 
 
+def _history_settings(env, options: dict) -> dict:
+    def setting(key: str, default: int) -> int:
+        return _int_setting(env.get(f"PGPULSE_{key.upper()}", options.get(key)), key, default)
+
+    statements_s = setting("history_statements_seconds", DEFAULT_HISTORY_STATEMENTS_S)
+    if statements_s < MIN_HISTORY_STATEMENTS_S:
+        raise ConfigError(f"history_statements_seconds must be at least {MIN_HISTORY_STATEMENTS_S} (reading every "
+                          f"statement's counters more often costs the server more than it tells), not {statements_s}")
+    return {"history_url": env.get("PGPULSE_HISTORY_URL") or options.get("history_url") or None,
+            "history_statements_seconds": statements_s,
+            "history_database_seconds": setting("history_database_seconds", DEFAULT_HISTORY_DATABASE_S),
+            "history_retention_days": setting("history_retention_days", DEFAULT_HISTORY_RETENTION_DAYS)}
+
+
 def read_secrets(path: Path) -> dict:
     if not path.exists():
         return {}
@@ -135,6 +156,7 @@ def load_settings(environ: dict | None = None, secrets_path: Path | None = None)
         "password": env.get("PGPULSE_PASSWORD") or options.get("password") or None,
         "allow_analyze_writes": _bool_setting(env.get("PGPULSE_ALLOW_ANALYZE_WRITES", options.get("allow_analyze_writes")),
                                               "allow_analyze_writes"),
+        **_history_settings(env, options),
     }
     if env.get("PGPULSE_TARGETS"):
         return Settings(_targets_from_json(env["PGPULSE_TARGETS"]), "environment", **common)

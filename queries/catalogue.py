@@ -37,6 +37,9 @@ class Stored:
     values: tuple[str, ...]
     every_setting: str  # a Settings attribute, e.g. "history_statements_seconds"
     texts: tuple[str, ...] = ()  # stored once per key (a statement's text), masked
+    # a column that changes when the entry's counters started again (an evicted statement's stats_since on 17+,
+    # a database's stats_reset): the current value is then the delta
+    since: str | None = None
 
 
 @dataclass(frozen=True)
@@ -131,10 +134,11 @@ _declare("statements", statements.statements, "live", "queries",
          checks=(HealthCheck("Slow statements", health.slow_statements, pace="stats"),
                  HealthCheck("Statement dominating the time", health.dominant_statement, pace="stats")),
          stored=Stored("select_statement_counters", "counter", keys=("dbid", "userid", "queryid", "toplevel"),
-                       values=statements.COUNTER_COLUMNS, every_setting="history_statements_seconds", texts=("query",)))
+                       values=statements.COUNTER_COLUMNS, every_setting="history_statements_seconds", texts=("query",),
+                       since="stats_since"))
 _declare("database_counters", overview.database_counters, "live", "overview", report={}, painted="no",
          stored=Stored("select_database_counters", "counter", keys=("datid",), values=overview.DATABASE_COUNTER_COLUMNS,
-                       every_setting="history_database_seconds"))
+                       every_setting="history_database_seconds", since="stats_reset"))
 _declare("connection_states", activity.connection_states, "live", "activity", report={}, painted="no",
          stored=Stored("select_connection_states", "gauge", keys=("datid", "state"), values=("connections",),
                        every_setting="history_database_seconds"))

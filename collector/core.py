@@ -1,0 +1,287 @@
+"""The collector: polls every target concurrently, each stored metric at its pace, and writes deltas to the store.
+
+- Each target is polled by one collector at a time: a PostgreSQL advisory lock per target, taken on this collector's
+  own store session (its "lock session"). When a collector dies its session ends, its locks go, and another collector
+  takes the target at its next claim (every `claim_every_s`, at most the database pace).
+- A target's last snapshot lives in the store (collector_state / counter_state), so a restarted collector continues
+  from it. Every batch is written in one transaction that first checks the store's last snapshot is the one the
+  batch follows: a delta is never stored twice, even by two collectors that both believe they hold a target.
+- Store down: the collector keeps polling, keeps what it read in memory (in order), logs once, and writes it all
+  when the store is back. Target down: no snapshot (a gap), the other targets go on; logged once per problem and
+  once when it is back.
+- pg_stat_statements is never reset: every read is a READ ONLY transaction.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from collector.reader import TargetReader, store_engine
+from queries import catalogue
+from queries.connection import describe_target
+from queries.errors import PgPulseError, translate
+from queries.history import schema, store
+from queries.history._sql import store_sql
+from queries.history.deltas import Batch, MetricState, next_batch
+
+log = logging.getLogger("pgpulse.collector")
+MAX_PENDING_BATCHES = 20_000  # per target: about 2 days of statements and database counters at the default paces
+MAINTENANCE_EVERY_S = 3600
+# Alembic keeps its running migration in module globals: collectors sharing a process migrate one at a time
+_MIGRATING = asyncio.Lock()
+
+
+@dataclass
+class TargetConfig:
+    name: str
+    database_url: str = field(repr=False)
+
+
+@dataclass
+class _Held:
+    """A target this collector polls: its reader, store id, last snapshots and the batches not yet written."""
+
+    reader: TargetReader
+    target_id: int
+    states: dict[str, MetricState | None] = field(default_factory=dict)
+    known_queryids: set[int] = field(default_factory=set)
+    pending: deque[Batch] = field(default_factory=deque)
+    next_due: dict[str, float] = field(default_factory=dict)
+
+
+class Collector:
+    def __init__(self, targets: list[TargetConfig], history_url: str, *, paces: dict[str, int] | None = None,
+                 retention_days: int = store.DEFAULT_RETENTION_DAYS, statement_timeout_ms: int = 5000,
+                 lock_timeout_ms: int = 1000):
+        self.targets = {target.name: target for target in targets}
+        self.metrics = catalogue.stored_metrics()
+        self.paces = {"history_statements_seconds": 60, "history_database_seconds": 10, **(paces or {})}
+        self.retention_days = retention_days
+        self.timeouts = {"statement_timeout_ms": statement_timeout_ms, "lock_timeout_ms": lock_timeout_ms}
+        self.store = store_engine(history_url)
+        self.store_location = describe_target(history_url)
+        self.held: dict[str, _Held] = {}
+        self._lock_session: AsyncConnection | None = None
+        self._migrated = False
+        self._problems: dict[str, str] = {}
+        self._last_maintenance = 0.0
+
+    # ---- logging once per problem ---------------------------------------------------------------------------------
+    def _problem(self, key: str, what: str, exc: BaseException) -> None:
+        error = translate(exc)
+        if self._problems.get(key) != error.kind:
+            log.warning("%s: %s", what, error)
+            self._problems[key] = error.kind
+
+    def _fine(self, key: str, what: str) -> None:
+        if self._problems.pop(key, None) is not None:
+            log.info("%s: reachable again", what)
+
+    # ---- the store ------------------------------------------------------------------------------------------------
+    async def _store_call(self, function, *args):
+        async with self.store.connect() as conn:
+            return await conn.run_sync(function, *args)
+
+    async def ensure_store(self) -> bool:
+        """Migrate once and hold a live lock session; False (logged once) while the store is unreachable."""
+        try:
+            if not self._migrated:
+                async with _MIGRATING:
+                    await self._store_call(schema.migrate)
+                await self._store_call(store.partitions_ahead)
+                self._migrated = True
+            if self._lock_session is not None:
+                try:
+                    await self._lock_session.exec_driver_sql("SELECT 1")
+                except Exception:
+                    await self._drop_lock_session()
+            if self._lock_session is None:
+                self._lock_session = await self.store.connect()
+                self._lock_session = await self._lock_session.execution_options(isolation_level="AUTOCOMMIT")
+                await self._reclaim_after_reconnect()
+        except Exception as exc:
+            self._problem("store", f"history store {self.store_location}", exc)
+            await self._drop_lock_session()
+            return False
+        self._fine("store", f"history store {self.store_location}")
+        return True
+
+    async def _drop_lock_session(self) -> None:
+        session, self._lock_session = self._lock_session, None
+        if session is not None:
+            try:
+                await session.invalidate()
+                await session.close()
+            except Exception:  # the session is gone already: its locks went with it
+                pass
+
+    async def _try_lock(self, name: str) -> bool:
+        return bool((await self._lock_session.execute(store_sql("select_try_target_lock"), {"name": name})).scalar())
+
+    async def _reclaim_after_reconnect(self) -> None:
+        """A new lock session holds nothing: take back the targets polled so far, give up those another collector took."""
+        for name in list(self.held):
+            if not await self._try_lock(name):
+                log.info("target %s: polled by another collector now", name)
+                await self._forget(name)
+
+    async def claim_targets(self) -> None:
+        """Take the lock of every configured target not polled yet; load its last stored snapshots."""
+        for name, target in self.targets.items():
+            if name in self.held or self._lock_session is None:
+                continue
+            if not await self._try_lock(name):
+                continue
+            try:
+                self.held[name] = await self._load(target)
+            except Exception as exc:
+                await self._lock_session.execute(store_sql("select_release_target_lock"), {"name": name})
+                raise translate(exc) from None
+            log.info("target %s (%s): collecting", name, describe_target(target.database_url))
+
+    async def _load(self, target: TargetConfig) -> _Held:
+        target_id = await self._store_call(store.target_id, target.name, target.database_url)
+        held = _Held(TargetReader(target.database_url, **self.timeouts), target_id)
+        for metric in self.metrics:
+            held.states[metric.name] = await self._store_call(store.load_state, target_id, metric.name, metric.stored.values)
+        held.known_queryids = await self._store_call(store.known_queryids, target_id)
+        return held
+
+    async def _forget(self, name: str) -> None:
+        held = self.held.pop(name, None)
+        if held is not None:
+            await held.reader.close()
+
+    # ---- reading the targets --------------------------------------------------------------------------------------
+    async def collect(self, name: str, metric: catalogue.Metric) -> bool:
+        """One snapshot of one metric of a held target, its batch queued for the store. False when the target failed."""
+        held = self.held.get(name)
+        if held is None:  # given up meanwhile (another collector polls it)
+            return False
+        try:
+            snapshot = await held.reader.read(metric)
+        except PgPulseError as exc:
+            self._problem(f"target:{name}", f"target {name}", exc)
+            return False
+        self._fine(f"target:{name}", f"target {name}")
+        batch, held.states[metric.name] = next_batch(metric, held.states.get(metric.name), snapshot, held.known_queryids)
+        held.pending.append(batch)
+        if len(held.pending) > MAX_PENDING_BATCHES:  # the store has been down for days: start this target afresh
+            log.warning("target %s: %d snapshots waiting for the store; the oldest are dropped", name, len(held.pending))
+            held.pending.clear()
+            held.states.clear()
+        return True
+
+    async def collect_target(self, name: str) -> bool:
+        """Every stored metric of one target, once (they share the target's one connection); False if it failed."""
+        for metric in self.metrics:
+            if not await self.collect(name, metric):
+                return False
+        return True
+
+    # ---- writing --------------------------------------------------------------------------------------------------
+    async def flush(self) -> bool:
+        """Write every queued batch, oldest first. False when the store failed (the batches stay queued)."""
+        for name in list(self.held):
+            held = self.held[name]
+            while held.pending:
+                batch = held.pending[0]
+                try:
+                    written = await self._store_call(store.write_batch, held.target_id, batch)
+                except Exception as exc:
+                    self._problem("store", f"history store {self.store_location}", exc)
+                    await self._drop_lock_session()
+                    return False
+                if not written:  # another collector stored this metric meanwhile: its delta covers ours
+                    log.info("target %s: %s stored by another collector; giving the target up", name, batch.metric)
+                    if self._lock_session is not None:
+                        await self._lock_session.execute(store_sql("select_release_target_lock"), {"name": name})
+                    await self._forget(name)
+                    break
+                held.pending.popleft()
+                held.known_queryids.update(text["queryid"] for text in batch.texts)
+        return True
+
+    async def maintain(self, force: bool = False) -> None:
+        """Partitions ahead, retention and the hourly roll-up, at most hourly."""
+        if not force and time.monotonic() - self._last_maintenance < MAINTENANCE_EVERY_S:
+            return
+        try:
+            await self._store_call(store.partitions_ahead)
+            dropped = await self._store_call(store.drop_old_partitions, self.retention_days)
+            rolled = await self._store_call(store.roll_up)
+        except Exception as exc:
+            self._problem("store", f"history store {self.store_location}", exc)
+            return
+        self._last_maintenance = time.monotonic()
+        if dropped or rolled:
+            log.info("history store: %d partitions past retention dropped, %d days rolled up to hours", len(dropped),
+                     len(rolled))
+
+    # ---- the two ways to run ----------------------------------------------------------------------------------------
+    async def collect_once(self) -> bool:
+        """One collection of every stored metric of every target this collector can hold, written. False when the
+        store could not be reached (nothing collected), a target failed or is held by another collector, or a write
+        failed (it is kept for the next flush)."""
+        if not await self.ensure_store():
+            return False
+        try:
+            await self.claim_targets()
+        except PgPulseError as exc:
+            self._problem("store", f"history store {self.store_location}", exc)
+            return False
+        collected = await asyncio.gather(*(self.collect_target(name) for name in list(self.held)))
+        return await self.flush() and all(collected) and len(self.held) == len(self.targets)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Poll until `stop` is set: each target in its own task at each metric's pace; claims, writes and upkeep in
+        this one."""
+        tasks: dict[str, asyncio.Task] = {}
+        claim_every_s = min(self.paces.values())
+        try:
+            while not stop.is_set():
+                if await self.ensure_store():
+                    try:
+                        await self.claim_targets()
+                    except PgPulseError as exc:
+                        self._problem("store", f"history store {self.store_location}", exc)
+                    await self.maintain()
+                for name in self.held:
+                    if name not in tasks or tasks[name].done():
+                        tasks[name] = asyncio.create_task(self._poll(name, stop))
+                await self.flush()
+                await _wait(stop, min(claim_every_s, 2))
+        finally:
+            for task in tasks.values():
+                task.cancel()
+            await asyncio.gather(*tasks.values(), return_exceptions=True)
+            await self.flush()
+            await self.close()
+
+    async def _poll(self, name: str, stop: asyncio.Event) -> None:
+        while not stop.is_set() and name in self.held:
+            held, now = self.held[name], time.monotonic()
+            for metric in self.metrics:
+                if held.next_due.get(metric.name, 0.0) <= now:
+                    held.next_due[metric.name] = now + self.paces[metric.stored.every_setting]
+                    if not await self.collect(name, metric):
+                        break
+            await _wait(stop, max(0.05, min(held.next_due.values()) - time.monotonic()))
+
+    async def close(self) -> None:
+        for name in list(self.held):
+            await self._forget(name)
+        await self._drop_lock_session()
+        await self.store.dispose()
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    except TimeoutError:
+        pass

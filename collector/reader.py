@@ -1,0 +1,69 @@
+"""Reads of one monitored target for the collector: asyncpg through SQLAlchemy's async engine, over the same .sql files
+as the dashboard, each in a READ ONLY transaction with statement and lock timeouts."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+
+from queries.catalogue import Metric
+from queries.connection import check_supported, fetch_rows_in, normalize_url
+from queries.errors import translate
+from queries.history.deltas import Snapshot
+from queries.sql_loader import load_sql
+
+APPLICATION_NAME = "pgpulse-collector"
+
+
+class TargetReader:
+    """One target's engine (one connection: the collector reads a target's metrics one after the other)."""
+
+    def __init__(self, database_url: str, *, statement_timeout_ms: int = 5000, lock_timeout_ms: int = 1000,
+                 connect_timeout_s: int = 5):
+        self.engine = create_async_engine(
+            normalize_url(database_url, "asyncpg"), pool_size=1, max_overflow=0, pool_pre_ping=True, pool_recycle=600,
+            connect_args={"server_settings": {"application_name": APPLICATION_NAME}, "timeout": connect_timeout_s})
+        self.statement_timeout_ms, self.lock_timeout_ms = int(statement_timeout_ms), int(lock_timeout_ms)
+        self._version: int | None = None
+
+    async def _begin_read_only(self, conn: AsyncConnection) -> None:
+        # one round trip; the values are ints. UTC: the store's times compare equal whatever the server's TimeZone
+        await conn.exec_driver_sql(
+            "SELECT /* pgpulse */ set_config('transaction_read_only', 'on', true), "
+            f"set_config('statement_timeout', '{self.statement_timeout_ms}ms', true), "
+            f"set_config('lock_timeout', '{self.lock_timeout_ms}ms', true), set_config('jit', 'off', true), "
+            "set_config('TimeZone', 'UTC', true)")
+
+    async def _rows(self, conn: AsyncConnection, name: str) -> list[dict]:
+        rows, columns = await conn.run_sync(fetch_rows_in, load_sql(name, self._version))  # masked like the pages' rows
+        return [dict(zip(columns, row, strict=True)) for row in rows]
+
+    async def read(self, metric: Metric) -> Snapshot:
+        """One snapshot of a stored metric (statements: with pg_stat_statements_info's markers, same transaction)."""
+        try:
+            async with self.engine.connect() as conn:
+                transaction = await conn.begin()
+                try:
+                    if self._version is None:
+                        self._version = check_supported(int((await conn.exec_driver_sql("SHOW server_version_num")).scalar()))
+                    await self._begin_read_only(conn)
+                    markers = (await self._rows(conn, "select_statements_info"))[0] if metric.name == "statements" else {}
+                    rows = await self._rows(conn, metric.stored.sql)
+                finally:
+                    await transaction.rollback()
+        except Exception as exc:
+            self._version = None  # a restarted server may be another version
+            raise translate(exc) from None
+        started = markers.get("server_started_at") or (rows[0].get("server_started_at") if rows else None)
+        return Snapshot(metric.name, datetime.now(UTC), rows, stats_reset=markers.get("stats_reset"),
+                        server_started_at=started, dealloc=markers.get("dealloc"))
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def store_engine(history_url: str):
+    """The collector's async engine on the history store."""
+    return create_async_engine(normalize_url(history_url, "asyncpg"), pool_size=2, max_overflow=0, pool_pre_ping=True,
+                               connect_args={"server_settings": {"application_name": APPLICATION_NAME}, "timeout": 5})
+

@@ -1,0 +1,151 @@
+"""From one snapshot of a stored metric to what the store keeps: deltas between consecutive snapshots of the same entry.
+
+Pure functions (no I/O), so the rules are tested alone and the collector only reads and writes:
+- the first snapshot of a metric is the base: no delta (nobody knows over what interval its counters grew);
+- an entry in both snapshots: the difference, unless its counters started again, in which case its current value
+  is the delta: pg_stat_statements_info.stats_reset changed (a reset), the entry's `since` column changed (an
+  eviction that came back on 17+, a database's stats_reset), or a counter went down (a reset or a crash restart
+  that lost the counters). Never negative, never counted twice;
+- an entry that is new since the last snapshot: its whole value is the delta (it was created in the interval);
+- an entry gone from the view is forgotten, so its return counts from zero;
+- entries whose counters did not move write no row (most statements are idle in a minute);
+- a clean restart keeps pg_stat_statements' and pg_stat_database's counters (saved at shutdown): the difference
+  is right and is what is kept; the collection notes the restart.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from queries.catalogue import Metric
+
+# counters stored as float8; the others are whole numbers (bigint in the store)
+FLOAT_COUNTERS = frozenset({"total_exec_time_ms", "total_plan_time_ms", "io_read_time_ms", "io_write_time_ms", "wal_bytes"})
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One read of a stored metric: its rows as read, and (statements) the markers of pg_stat_statements_info."""
+
+    metric: str
+    sampled_at: datetime
+    rows: list[dict[str, Any]]
+    stats_reset: datetime | None = None
+    server_started_at: datetime | None = None
+    dealloc: int | None = None
+
+
+@dataclass
+class MetricState:
+    """The last snapshot the store holds of one metric of one target: its markers and each entry's counters."""
+
+    sampled_at: datetime | None = None
+    stats_reset: datetime | None = None
+    server_started_at: datetime | None = None
+    dealloc: int | None = None
+    entries: dict[str, tuple[tuple, datetime | None]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What one snapshot adds to the store, written in one transaction (store.write_batch); refused if the store's
+    last snapshot of the metric is no longer `previous_sampled_at` (another collector wrote in between)."""
+
+    metric: str
+    sampled_at: datetime
+    previous_sampled_at: datetime | None
+    interval_s: float | None
+    markers: dict[str, Any]
+    rows: list[dict[str, Any]]  # the metric's table rows (deltas or gauge values), without target and time
+    collection: dict[str, Any] | None = None  # statements: the statement_collection row
+    texts: list[dict[str, Any]] = field(default_factory=list)  # {queryid, query} not yet stored
+    changed: list[dict[str, Any]] = field(default_factory=list)  # {entry, counters, stats_since}
+    gone: list[str] = field(default_factory=list)
+
+
+def entry_name(row: dict[str, Any], keys: tuple[str, ...]) -> str:
+    return "/".join(str(row[key]) for key in keys)
+
+
+def counters_of(row: dict[str, Any], values: tuple[str, ...]) -> tuple:
+    return tuple(row[name] or 0 for name in values)
+
+
+def typed_counters(stored: tuple[float, ...], values: tuple[str, ...]) -> tuple:
+    """Counters read back from the store's float8[] with whole numbers as int again."""
+    return tuple(value if name in FLOAT_COUNTERS else int(value) for name, value in zip(values, stored, strict=True))
+
+
+def _started_again(previous: tuple[tuple, datetime | None], current: tuple, since: datetime | None) -> bool:
+    old_counters, old_since = previous
+    if since is not None and old_since is not None and since != old_since:
+        return True
+    return any(new < old for new, old in zip(current, old_counters, strict=True))
+
+
+def entry_delta(previous: tuple[tuple, datetime | None] | None, current: tuple, since: datetime | None,
+                reset: bool) -> tuple:
+    """The delta of one entry: see the module's rules."""
+    if previous is None or reset or _started_again(previous, current, since):
+        return current
+    return tuple(new - old for new, old in zip(current, previous[0], strict=True))
+
+
+def _evictions(state: MetricState, snapshot: Snapshot, reset: bool) -> int | None:
+    if snapshot.dealloc is None or state.dealloc is None:
+        return None
+    grown = snapshot.dealloc - state.dealloc
+    return snapshot.dealloc if reset or grown < 0 else grown
+
+
+def next_batch(metric: Metric, state: MetricState | None, snapshot: Snapshot, known_queryids: set[int] | None = None
+               ) -> tuple[Batch, MetricState]:
+    """The batch one snapshot adds, and the state after it. `known_queryids`: texts the store already has."""
+    stored = metric.stored
+    state = state or MetricState()
+    base = state.sampled_at is None
+    interval_s = None if base else (snapshot.sampled_at - state.sampled_at).total_seconds()
+    markers = {"stats_reset": snapshot.stats_reset, "server_started_at": snapshot.server_started_at,
+               "dealloc": snapshot.dealloc}
+    texts = _new_texts(snapshot.rows, stored.texts, known_queryids)
+    if stored.kind == "gauge":
+        rows = [{name: row[name] for name in (*stored.keys, *stored.values)} for row in snapshot.rows]
+        batch = Batch(metric.name, snapshot.sampled_at, state.sampled_at, interval_s, markers, rows, texts=texts)
+        return batch, MetricState(snapshot.sampled_at, **markers)
+    reset = (not base and snapshot.stats_reset is not None and state.stats_reset is not None
+             and snapshot.stats_reset != state.stats_reset)
+    rows, changed, entries = [], [], {}
+    for row in snapshot.rows:
+        name, current = entry_name(row, stored.keys), counters_of(row, stored.values)
+        since = row.get(stored.since) if stored.since else None
+        previous = state.entries.get(name)
+        entries[name] = (current, since)
+        if previous is not None and previous[0] == current and previous[1] == since:
+            continue  # idle: no row, no state write
+        changed.append({"entry": name, "counters": [float(value) for value in current], "stats_since": since})
+        if base:
+            continue
+        delta = entry_delta(previous, current, since, reset)
+        if any(delta):
+            rows.append({**{key: row[key] for key in stored.keys}, **dict(zip(stored.values, delta, strict=True))})
+    gone = [name for name in state.entries if name not in entries]
+    collection = None
+    if metric.name == "statements" and not base:
+        restarted = state.server_started_at is not None and snapshot.server_started_at != state.server_started_at
+        collection = {"interval_s": interval_s, "entries": len(snapshot.rows), "evictions": _evictions(state, snapshot, reset),
+                      "stats_reset": reset, "server_restarted": restarted}
+    batch = Batch(metric.name, snapshot.sampled_at, state.sampled_at, interval_s, markers, rows, collection, texts,
+                  changed, gone)
+    return batch, MetricState(snapshot.sampled_at, **markers, entries=entries)
+
+
+def _new_texts(rows: list[dict], text_columns: tuple[str, ...], known: set[int] | None) -> list[dict]:
+    if not text_columns:
+        return []
+    texts, seen = [], set(known or ())
+    for row in rows:
+        if row["queryid"] not in seen and row.get("query") is not None:
+            seen.add(row["queryid"])
+            texts.append({"queryid": row["queryid"], "query": row["query"]})
+    return texts

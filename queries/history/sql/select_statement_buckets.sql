@@ -1,0 +1,22 @@
+-- Per time bucket and statement, the stored deltas summed (pgpulse.statement_delta and its hourly roll-up); queryids NULL: all.
+WITH deltas AS (
+    SELECT * FROM pgpulse.statement_delta
+    WHERE target_id = :target_id AND sampled_at >= :start AND sampled_at < :end AND (toplevel OR :include_nested)
+    UNION ALL
+    SELECT * FROM pgpulse.statement_delta_hourly
+    WHERE target_id = :target_id AND sampled_at >= :start AND sampled_at < :end AND (toplevel OR :include_nested)
+)
+SELECT date_bin(:bucket, sampled_at, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS bucket_start,
+       queryid,
+       sum(calls)::bigint AS calls,
+       sum(total_exec_time_ms) AS total_exec_time_ms,
+       sum(rows)::bigint AS rows,
+       sum(shared_blks_hit)::bigint AS shared_blks_hit,
+       sum(shared_blks_read)::bigint AS shared_blks_read,
+       sum(temp_blks_read)::bigint AS temp_blks_read,
+       sum(temp_blks_written)::bigint AS temp_blks_written,
+       sum(wal_bytes) AS wal_bytes
+FROM deltas
+WHERE CAST(:queryids AS bigint[]) IS NULL OR queryid = ANY(CAST(:queryids AS bigint[]))
+GROUP BY 1, 2
+ORDER BY 1, 2

@@ -1,0 +1,125 @@
+"""Writes to the history store, and its upkeep: day partitions ahead, retention, the hourly roll-up.
+
+Every function takes a sync SQLAlchemy connection: the dashboard's psycopg one, or the collector's asyncpg one through
+AsyncConnection.run_sync, so there is one implementation of each write.
+"""
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import sqlalchemy as sa
+
+from queries.connection import describe_target
+from queries.history._sql import store_sql
+from queries.history.deltas import Batch, MetricState, typed_counters
+
+TIME_SERIES_TABLES = ("statement_delta", "statement_collection", "database_delta", "connection_sample",
+                      "statement_delta_hourly")
+ROW_INSERTS = {"statements": "insert_statement_delta", "database_counters": "insert_database_delta",
+               "connection_states": "insert_connection_sample"}
+DEFAULT_RETENTION_DAYS = 14
+ROLL_UP_AFTER_DAYS = 2  # per-collection statement deltas older than this are kept per hour
+
+
+def target_id(conn: sa.Connection, name: str, database_url: str) -> int:
+    """The store's id of a target, created on first use; stored by name and host:port/dbname only."""
+    found = conn.execute(store_sql("upsert_target"), {"name": name, "location": describe_target(database_url)}).scalar_one()
+    conn.commit()
+    return found
+
+
+def find_target_id(conn: sa.Connection, name: str) -> int | None:
+    """The store's id of a target by name, or None if it was never collected."""
+    return conn.execute(store_sql("select_target_id"), {"name": name}).scalar_one_or_none()
+
+
+def load_state(conn: sa.Connection, target: int, metric: str, values: tuple[str, ...]) -> MetricState | None:
+    """The last stored snapshot of one metric (markers and each entry's counters), or None before the first."""
+    marker = conn.execute(store_sql("select_collector_state"), {"target_id": target, "metric": metric}).mappings().one_or_none()
+    if marker is None:
+        conn.rollback()
+        return None
+    state = MetricState(**dict(marker))
+    for entry, counters, since in conn.execute(store_sql("select_counter_state"), {"target_id": target, "metric": metric}):
+        state.entries[entry] = (typed_counters(tuple(counters), values), since)
+    conn.rollback()
+    return state
+
+
+def known_queryids(conn: sa.Connection, target: int) -> set[int]:
+    """The queryids whose text the store holds for a target."""
+    found = set(conn.execute(store_sql("select_statement_queryids"), {"target_id": target}).scalars())
+    conn.rollback()
+    return found
+
+
+def ensure_partitions(conn: sa.Connection, days: list[date]) -> None:
+    """Create the day partitions of every time-series table for these days (if missing), and commit."""
+    for day in sorted(set(days)):
+        for parent in TIME_SERIES_TABLES:
+            conn.execute(store_sql("select_ensure_partition"), {"parent": parent, "day": day})
+    conn.commit()
+
+
+def partitions_ahead(conn: sa.Connection, now: datetime | None = None, days_ahead: int = 2) -> None:
+    """Today's partitions and the next days', so a write never waits on DDL at midnight."""
+    today = (now or datetime.now(UTC)).astimezone(UTC).date()
+    ensure_partitions(conn, [today + timedelta(days=offset) for offset in range(days_ahead + 1)])
+
+
+def write_batch(conn: sa.Connection, target: int, batch: Batch) -> bool:
+    """Store one snapshot's batch in one transaction. False (nothing written) when the store's last snapshot of the
+    metric is not the one the batch follows: another collector stored it meanwhile, and its delta covers ours."""
+    ensure_partitions(conn, [batch.sampled_at.astimezone(UTC).date()])
+    ids = {"target_id": target, "metric": batch.metric}
+    stored = conn.execute(store_sql("select_collector_state"), ids).mappings().one_or_none()
+    if (stored["sampled_at"] if stored else None) != batch.previous_sampled_at:
+        conn.rollback()
+        return False
+    timing = {"target_id": target, "sampled_at": batch.sampled_at}
+    if batch.texts:
+        conn.execute(store_sql("insert_statement_text"), [{**timing, **text} for text in batch.texts])
+    if batch.rows:
+        interval = {} if batch.metric == "connection_states" else {"interval_s": batch.interval_s}
+        conn.execute(store_sql(ROW_INSERTS[batch.metric]), [{**timing, **interval, **row} for row in batch.rows])
+    if batch.collection:
+        conn.execute(store_sql("insert_statement_collection"), {**timing, **batch.collection})
+    if batch.changed:
+        conn.execute(store_sql("upsert_counter_state"), [{**ids, **change} for change in batch.changed])
+    if batch.gone:
+        conn.execute(store_sql("delete_counter_state"), {**ids, "entries": batch.gone})
+    conn.execute(store_sql("upsert_collector_state"), {**ids, "sampled_at": batch.sampled_at, **batch.markers})
+    conn.commit()
+    return True
+
+
+def partitions(conn: sa.Connection) -> list[tuple[str, str, date]]:
+    """(table, partition, day) of every day partition in the store."""
+    found = [tuple(row) for row in conn.execute(store_sql("select_partitions"))]
+    conn.rollback()
+    return found
+
+
+def drop_old_partitions(conn: sa.Connection, retention_days: int = DEFAULT_RETENTION_DAYS,
+                        now: datetime | None = None) -> list[str]:
+    """Drop every day partition wholly older than the retention; return their names."""
+    oldest_kept = (now or datetime.now(UTC)).astimezone(UTC).date() - timedelta(days=retention_days)
+    dropped = [name for _, name, day in partitions(conn) if day < oldest_kept]
+    for name in dropped:
+        conn.execute(store_sql("select_drop_partition"), {"partition_name": name})
+    conn.commit()
+    return dropped
+
+
+def roll_up(conn: sa.Connection, after_days: int = ROLL_UP_AFTER_DAYS, now: datetime | None = None) -> list[date]:
+    """Replace each day of per-collection statement deltas older than `after_days` by its hourly sums (one transaction
+    per day: a day is read either per collection or per hour, never both); return the days rolled up."""
+    limit = (now or datetime.now(UTC)).astimezone(UTC).date() - timedelta(days=after_days)
+    days = [(name, day) for table, name, day in partitions(conn) if table == "statement_delta" and day < limit]
+    for name, day in days:
+        start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        conn.execute(store_sql("select_ensure_partition"), {"parent": "statement_delta_hourly", "day": day})
+        conn.execute(store_sql("insert_statement_rollup"), {"day_start": start, "day_end": start + timedelta(days=1)})
+        conn.execute(store_sql("select_drop_partition"), {"partition_name": name})
+        conn.commit()
+    return [day for _, day in days]

@@ -1,0 +1,206 @@
+"""The history store on a real PostgreSQL: migrations, partitions and retention, the hourly roll-up, and the range reads
+over a history written through the same delta rules and writes as the collector's (with times we choose)."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+import pytest
+
+from queries import catalogue
+from queries.connection import make_engine
+from queries.history import (
+    HistoryRangeError,
+    database_series,
+    has_history,
+    history_extent,
+    schema,
+    statement_series,
+    statements_over_range,
+    store,
+    what_changed,
+)
+from queries.history.deltas import Snapshot, next_batch
+from tests.history_support import new_store, rows
+
+GAP = {8, 9}  # minutes without a collection (collector or target down)
+Q_SLOWER, Q_NEW, Q_IDLE = 11, 22, 33
+
+
+@pytest.fixture
+def store_engine(pg_admin_url):
+    url = new_store(pg_admin_url)
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        schema.migrate(conn)
+    yield engine
+    engine.dispose()
+
+
+def _statement(queryid: int, calls: int, time_ms: float) -> dict:
+    counters = dict.fromkeys(catalogue.metric("statements").stored.values, 0)
+    counters.update(calls=calls, total_exec_time_ms=float(time_ms), rows=calls, shared_blks_hit=3 * calls,
+                    shared_blks_read=calls, io_read_time_ms=0.0, io_write_time_ms=0.0, total_plan_time_ms=0.0, wal_bytes=0.0)
+    return {"dbid": 5, "userid": 10, "queryid": queryid, "toplevel": True, "query": f"SELECT {queryid} /* q */",
+            "stats_since": None, **counters}
+
+
+def _statements_at(minute: int) -> list[dict]:
+    """Q_SLOWER: 10 calls a minute, 1 ms each for 10 minutes, then 3 ms; Q_NEW from minute 15, 4 calls of 2 ms a
+    minute; Q_IDLE never runs."""
+    slow_time = 10 * min(minute, 10) + 30 * max(0, minute - 10)
+    found = [_statement(Q_SLOWER, 10 * minute, slow_time), _statement(Q_IDLE, 5, 50.0)]
+    if minute >= 15:
+        found.append(_statement(Q_NEW, 4 * (minute - 14), 8.0 * (minute - 14)))
+    return found
+
+
+def _database_at(minute: int) -> list[dict]:
+    counters = dict.fromkeys(catalogue.metric("database_counters").stored.values, 0)
+    counters.update(xact_commit=60 * minute, blks_hit=90 * minute, blks_read=10 * minute)
+    return [{"datid": 5, "stats_reset": None, **counters}]
+
+
+def write_history(engine, target: str, t0: datetime, minutes: int = 20) -> None:
+    """A snapshot of every stored metric each minute from t0 (the first one the base), none in GAP minutes."""
+    reads = {"statements": _statements_at, "database_counters": _database_at,
+             "connection_states": lambda minute: [{"datid": 5, "state": "active", "connections": 2},
+                                                  {"datid": 5, "state": "idle", "connections": 3}]}
+    with engine.connect() as conn:
+        target_id = store.target_id(conn, target, "postgresql://app:secret@db.example:5432/app")
+        states = {}
+        for minute in range(minutes + 1):
+            if minute in GAP:
+                continue
+            for name, read in reads.items():
+                snapshot = Snapshot(name, t0 + timedelta(minutes=minute, seconds=1), read(minute),
+                                    stats_reset=t0 - timedelta(days=1) if name == "statements" else None, dealloc=0)
+                batch, states[name] = next_batch(catalogue.metric(name), states.get(name), snapshot, set())
+                assert store.write_batch(conn, target_id, batch)
+
+
+@pytest.fixture
+def history(store_engine):
+    t0 = (datetime.now(UTC) - timedelta(minutes=30)).replace(second=0, microsecond=0)
+    write_history(store_engine, "synthetic", t0)
+    return store_engine, t0
+
+
+def at(t0: datetime, minute: float) -> datetime:
+    return t0 + timedelta(minutes=minute)
+
+
+def test_statements_over_a_range_are_the_sums_of_their_deltas(history):
+    engine, t0 = history
+    frame = statements_over_range(engine, "synthetic", t0, at(t0, 21))
+    assert frame["queryid"].tolist() == [Q_SLOWER, Q_NEW]  # by total time; the idle statement has no delta
+    slower, new = frame.iloc[0], frame.iloc[1]
+    assert (slower["calls"], slower["total_exec_time_ms"], slower["rows"]) == (200, 400.0, 200)
+    assert slower["mean_exec_time_ms"] == pytest.approx(2.0) and slower["hit_ratio"] == pytest.approx(0.75)
+    assert (new["calls"], new["total_exec_time_ms"]) == (24, 48.0)
+    assert slower["time_share_ratio"] == pytest.approx(400 / 448) and slower["query"] == f"SELECT {Q_SLOWER} /* q */"
+    trend = slower["calls_per_s_trend"]
+    assert len(trend) == 21 and trend[0] is None and trend[8] is None and trend[9] is None  # gaps, never zeros
+    assert trend[1] == pytest.approx(10 / 60) and trend[10] == pytest.approx(30 / 180)
+    assert statements_over_range(engine, "synthetic", t0, at(t0, 21), sort_by="calls", limit=1)["queryid"].tolist() == [
+        Q_SLOWER]
+
+
+def test_a_statement_series_has_no_row_where_nothing_was_collected(history):
+    engine, t0 = history
+    series = statement_series(engine, "synthetic", Q_SLOWER, t0, at(t0, 21), bucket_s=60)
+    minutes = [int((bucket - t0).total_seconds() // 60) for bucket in series["bucket_start"]]
+    assert minutes == [m for m in range(1, 21) if m not in GAP]
+    by_minute = series.set_index(pd.Index(minutes))
+    assert by_minute.loc[1, "calls_per_s"] == pytest.approx(10 / 60) and by_minute.loc[1, "mean_exec_time_ms"] == 1.0
+    assert by_minute.loc[10, "calls"] == 30 and by_minute.loc[10, "covered_s"] == 180  # one delta over the outage
+    assert by_minute.loc[15, "mean_exec_time_ms"] == 3.0 and by_minute.loc[15, "rows_per_call"] == 1.0
+    idle = statement_series(engine, "synthetic", Q_IDLE, t0, at(t0, 21), bucket_s=60)
+    assert len(idle) == len(minutes) and (idle["calls"] == 0).all() and idle["mean_exec_time_ms"].isna().all()
+
+
+def test_database_series_rates_and_connections(history):
+    engine, t0 = history
+    series = database_series(engine, "synthetic", t0, at(t0, 21), bucket_s=60)
+    minutes = [int((bucket - t0).total_seconds() // 60) for bucket in series["bucket_start"]]
+    assert minutes == [m for m in range(0, 21) if m not in GAP]  # connections are sampled from the first minute
+    collected = series[series["covered_s"].notna()]
+    assert (collected["transactions_per_s"] == 1.0).all() and (collected["hit_ratio"] == 0.9).all()
+    assert (series["connections_active"] == 2).all() and (series["connections_idle"] == 3).all()
+    assert series["transactions_per_s"].isna().tolist() == [True] + [False] * (len(series) - 1)  # the base: no delta
+
+
+def test_what_changed_names_the_slower_and_the_new(history):
+    engine, t0 = history
+    changed = what_changed(engine, "synthetic", at(t0, 10.5), at(t0, 20.5))
+    assert changed[["queryid", "change"]].values.tolist() == [[Q_SLOWER, "slower"], [Q_NEW, "new"]]
+    assert changed.iloc[0]["mean_time_ratio"] == pytest.approx(3.0)
+    assert what_changed(engine, "synthetic", at(t0, 10.5), at(t0, 20.5), min_ratio=3.5)["change"].tolist() == ["new"]
+
+
+def test_history_extent_and_bad_ranges(history):
+    engine, t0 = history
+    first, last = history_extent(engine, "synthetic")
+    assert (first, last) == (at(t0, 0) + timedelta(seconds=1), at(t0, 20) + timedelta(seconds=1))
+    assert has_history(engine, "synthetic") and not has_history(engine, "never-collected")
+    assert statements_over_range(engine, "never-collected", t0, at(t0, 5)).empty
+    with pytest.raises(HistoryRangeError, match="before it starts"):
+        statements_over_range(engine, "synthetic", at(t0, 5), t0)
+    with pytest.raises(HistoryRangeError, match="timezone-aware"):
+        statement_series(engine, "synthetic", Q_SLOWER, t0.replace(tzinfo=None), at(t0, 5).replace(tzinfo=None))
+    with pytest.raises(HistoryRangeError, match="cannot sort statements by 'query'"):
+        statements_over_range(engine, "synthetic", t0, at(t0, 5), sort_by="query")
+
+
+def test_the_target_is_stored_by_name_and_location_only(history):
+    engine, _ = history
+    assert rows(engine.url.render_as_string(hide_password=False).replace("+psycopg", ""),
+                "SELECT name, location FROM pgpulse.target") == [("synthetic", "db.example:5432/app")]
+
+
+def test_retention_drops_whole_old_partitions(store_engine):
+    today = datetime.now(UTC).date()
+    with store_engine.connect() as conn:
+        store.ensure_partitions(conn, [today - timedelta(days=20), today - timedelta(days=15), today - timedelta(days=3)])
+        store.partitions_ahead(conn)
+        dropped = store.drop_old_partitions(conn, retention_days=14)
+        kept_days = {day for _, _, day in store.partitions(conn)}
+    assert sorted(dropped) == sorted(f"{table}_p{(today - timedelta(days=ago)):%Y%m%d}"
+                                     for table in store.TIME_SERIES_TABLES for ago in (20, 15))
+    assert kept_days == {today - timedelta(days=3), today, today + timedelta(days=1), today + timedelta(days=2)}
+
+
+def test_old_statement_deltas_roll_up_to_hours_and_keep_their_sums(store_engine):
+    t0 = (datetime.now(UTC) - timedelta(days=3)).replace(hour=10, minute=0, second=0, microsecond=0)
+    write_history(store_engine, "old", t0)
+    before = statements_over_range(store_engine, "old", t0, at(t0, 60)).drop(columns="calls_per_s_trend")
+    with store_engine.connect() as conn:
+        assert store.roll_up(conn) == [t0.date()]
+        remaining = [name for table, name, _ in store.partitions(conn) if table == "statement_delta"]
+    after = statements_over_range(store_engine, "old", t0, at(t0, 60)).drop(columns="calls_per_s_trend")
+    pd.testing.assert_frame_equal(before, after)
+    assert f"statement_delta_p{t0:%Y%m%d}" not in remaining
+    url = store_engine.url.render_as_string(hide_password=False).replace("+psycopg", "")
+    assert rows(url, "SELECT count(*) FROM pgpulse.statement_delta_hourly") == [(2,)]  # one row per statement and hour
+
+
+def test_migrations_from_empty_and_from_the_previous_version(pg_admin_url):
+    url = new_store(pg_admin_url)
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            assert schema.current_revision(conn) is None
+            schema.migrate(conn, "0001")  # the previous schema version, with history in it
+            assert schema.current_revision(conn) == "0001"
+            target_id = store.target_id(conn, "kept", "postgresql://u@h:5432/d")
+            schema.migrate(conn)
+            assert schema.current_revision(conn) == schema.head_revision() == "0002"
+            assert rows(url, "SELECT target_id, name FROM pgpulse.target") == [(target_id, "kept")]
+            schema.downgrade(conn, "0001")
+            assert rows(url, "SELECT to_regclass('pgpulse.statement_delta_hourly')") == [(None,)]
+            schema.downgrade(conn, "base")
+            assert rows(url, "SELECT count(*) FROM pg_tables WHERE schemaname = 'pgpulse'") == [(1,)]  # alembic_version
+            schema.migrate(conn)
+            assert schema.current_revision(conn) == "0002"
+    finally:
+        engine.dispose()
