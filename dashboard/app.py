@@ -13,7 +13,9 @@ from dashboard.data import settings  # noqa: E402
 from dashboard.navigation import pages  # noqa: E402
 from dashboard.sidebar import render_sidebar  # noqa: E402
 
-st.set_page_config(page_title="pgpulse", page_icon=":material/monitor_heart:", layout="wide")
+# a local file: a ":material/..." page icon makes the browser fetch the favicon from Google's font service
+FAVICON = Path(__file__).resolve().parent / "assets" / "favicon.png"
+st.set_page_config(page_title="pgpulse", page_icon=str(FAVICON), layout="wide")
 try:
     require_login(settings())
     page = st.navigation(pages())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +17,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from dashboard.config import ConfigError, load_settings
+from demo.state import running_demo_urls
 from queries import catalogue, redis_stats
 from queries.connection import describe_target, make_engine, server_version_num
 from queries.errors import PgPulseError
@@ -29,16 +31,21 @@ class CliError(Exception):
 
 
 def _urls(args: argparse.Namespace) -> tuple[str, str | None]:
-    """The database URL and the Redis URL (or None) from the flags, else the configuration."""
+    """The database URL and the Redis URL (or None) from the flags, else the configuration, else the running
+    `make run` demo; --redis-url, else REDIS_URL, names Redis whichever way the database was named."""
+    redis_url = getattr(args, "redis_url", None) or os.environ.get("REDIS_URL") or None
     if args.database_url:
-        return args.database_url, args.redis_url
+        return args.database_url, redis_url
     try:
         target = load_settings().target(args.target)
     except ConfigError as exc:
         raise CliError(f"configuration: {exc}") from None
-    if target is None:
-        raise CliError("no database to report on: pass --database-url URL or set DATABASE_URL")
-    return target.database_url, args.redis_url or target.redis_url
+    if target is not None:
+        return target.database_url, redis_url or target.redis_url
+    demo = running_demo_urls()
+    if demo is None:
+        raise CliError("no database to report on: pass --database-url URL, set DATABASE_URL, or start the demo with `make run`")
+    return demo[0], redis_url or demo[1]
 
 
 def _write(name: str, produce: Callable[[], pd.DataFrame], out_dir: Path, written: list, failed: dict) -> None:

@@ -22,6 +22,15 @@ def page_file(url_path: str) -> Path:
     return VIEWS / PAGES[url_path][0]
 
 
+DEFAULT_PAGE = "overview"
+# Streamlit serves the default page at "/" only (its own url_path then answers "Page not found"), so the Overview
+# is listed under an internal path and answers /overview as an unlisted copy too (bookmarks, typed links)
+_DEFAULT_PAGE_INTERNAL_PATH = "overview-home"
+
+
 def pages() -> list:
-    return [st.Page(VIEWS / file, title=title, icon=icon, url_path=url_path, default=url_path == "overview")
-            for url_path, (file, title, icon) in PAGES.items()]
+    listed = [st.Page(VIEWS / file, title=title, icon=icon, default=url_path == DEFAULT_PAGE,
+                      url_path=_DEFAULT_PAGE_INTERNAL_PATH if url_path == DEFAULT_PAGE else url_path)
+              for url_path, (file, title, icon) in PAGES.items()]
+    file, title, icon = PAGES[DEFAULT_PAGE]
+    return [*listed, st.Page(VIEWS / file, title=title, icon=icon, url_path=DEFAULT_PAGE, visibility="hidden")]

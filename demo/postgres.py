@@ -24,6 +24,7 @@ SERVER_USER = "pgpulse_server"
 DEMO_SETTINGS = {
     "shared_preload_libraries": "'pg_stat_statements'",
     "pg_stat_statements.track": "all",
+    "pg_stat_statements.track_planning": "on",  # else every statement's planning time reads 0
     "pg_stat_statements.max": "10000",
     "track_io_timing": "on",
     "compute_query_id": "on",

@@ -28,6 +28,7 @@ class StatementsStatus:
     database_name: str
     can_read_all_stats: bool
     statement_count: int | None
+    tracks_planning: bool | None = None  # pg_stat_statements.track_planning; None: the library is not loaded
 
     @property
     def ready(self) -> bool:
@@ -48,6 +49,14 @@ class StatementsStatus:
         return None
 
     @property
+    def planning_note(self) -> str | None:
+        """Why planning times read 0, and the fix, when pg_stat_statements does not time planning."""
+        if self.tracks_planning is not False:
+            return None
+        return ("Planning times read 0: pg_stat_statements.track_planning is off. ALTER SYSTEM SET "
+                "pg_stat_statements.track_planning = on; SELECT pg_reload_conf(); (as a superuser) times planning too.")
+
+    @property
     def privilege_note(self) -> str | None:
         if self.can_read_all_stats:
             return None
@@ -62,7 +71,8 @@ def statements_status(engine: sa.Engine) -> StatementsStatus:
     return StatementsStatus(
         available=bool(row["available"]), installed_version=row["installed_version"],
         preloaded=preloaded, role_name=row["role_name"], database_name=row["database_name"],
-        can_read_all_stats=bool(row["is_superuser"] or row["can_read_all_stats"]), statement_count=count)
+        can_read_all_stats=bool(row["is_superuser"] or row["can_read_all_stats"]), statement_count=count,
+        tracks_planning=None if row["track_planning"] is None else row["track_planning"] == "on")
 
 
 def _probe_preload(engine: sa.Engine, status_row: dict) -> tuple[bool | None, int | None]:

@@ -11,6 +11,7 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dashboard.config import REPO_ROOT
 from demo.postgres import free_port
@@ -70,13 +71,21 @@ class Dashboard:
                 self.process.wait(10)
 
 
-def open_page(browser, url: str, title: str):
-    """A new tab at url, once its h1 title is shown."""
+def open_page(browser, url: str, title: str, requested: list[str] | None = None):
+    """A new tab at url, once its h1 title is shown; every URL the tab requests is appended to `requested`."""
     context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+    if requested is not None:
+        context.on("request", lambda request: requested.append(request.url))
     page = context.new_page()
     page.goto(url)
     wait_title(page, title)
     return page
+
+
+def outside_requests(requested: list[str]) -> list[str]:
+    """The requests that left the machine: a dashboard served on loopback must fetch nothing from outside."""
+    return [url for url in requested
+            if urlsplit(url).scheme not in ("data", "blob") and urlsplit(url).hostname != "127.0.0.1"]
 
 
 def wait_title(page, title: str, timeout: float = 60_000) -> None:

@@ -35,6 +35,7 @@ from tests.browser_support import (
     metric,
     metric_value,
     open_page,
+    outside_requests,
     screenshot,
     settle,
     wait_title,
@@ -156,11 +157,25 @@ PAGES = [("", "Overview", check_overview), ("queries", "Queries", check_queries)
 @ON_PG18
 @pytest.mark.parametrize("path, title, check", PAGES, ids=[title.lower() for _, title, _ in PAGES])
 def test_every_page_shows_its_content_without_errors(browser, main_dashboard, main_db, redis_url, path, title, check):
-    page = open_page(browser, f"{main_dashboard.url}/{path}", title)
+    requested = []
+    page = open_page(browser, f"{main_dashboard.url}/{path}", title, requested)
     try:
         check(page, main_db[0], redis_url)
         settle(page)
         screenshot(page, title.lower())
+        assert_clean(page)
+        assert outside_requests(requested) == []  # favicon and icons included: nothing fetched from outside
+        assert any(url.startswith(main_dashboard.url) for url in requested)  # the listener did record the page
+    finally:
+        page.context.close()
+
+
+@ON_PG18
+def test_overview_also_answers_at_its_own_path(browser, main_dashboard, main_db, redis_url):
+    page = open_page(browser, f"{main_dashboard.url}/overview", "Overview")
+    try:
+        check_overview(page, main_db[0], redis_url)
+        assert page.get_by_text("Page not found").count() == 0
         assert_clean(page)
     finally:
         page.context.close()

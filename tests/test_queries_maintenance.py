@@ -287,3 +287,28 @@ def test_unused_and_unreadable_sequences(sequences_db):
     quiet = row_of(sequence_overflow(make_engine(sequences_db), limit=1000), "sequence_name", "quiet_id_seq")
     assert quiet["reason"] == "never used: nextval() has not been called yet"
     assert list(frame["sequence_name"])[-1] != "counter"  # unknown ratios sort last
+
+
+def test_used_bigint_sequences_report_their_exact_remaining_values(fresh_db):
+    # a float8 near 9.2e18 rounds up past the bigint limit: used bigserial sequences once failed with SQLSTATE 22003
+    run(fresh_db,
+        "CREATE TABLE events (id bigserial PRIMARY KEY)", "SELECT nextval('events_id_seq')",
+        "CREATE TABLE audit (id bigint GENERATED ALWAYS AS IDENTITY)",
+        "SELECT setval(pg_get_serial_sequence('audit', 'id'), 9223372036854775000)",
+        "CREATE SEQUENCE falling AS bigint INCREMENT -1", "SELECT nextval('falling')",
+        "CREATE SEQUENCE everything MINVALUE -9223372036854775808 START -9223372036854775808",
+        "SELECT nextval('everything')")
+    frame = sequence_overflow(make_engine(fresh_db), limit=1000)
+    rows = {row["sequence_name"]: row for row in frame.to_dict("records")}
+    assert set(rows) == {"events_id_seq", "audit_id_seq", "falling", "everything"}
+    assert list(frame["sequence_name"])[0] == "audit_id_seq"  # the one near its end first
+    events, audit = rows["events_id_seq"], rows["audit_id_seq"]
+    assert (events["data_type"], events["last_value"], events["max_value"], events["values_remaining"]) == (
+        "bigint", 1, 9223372036854775807, 9223372036854775806)
+    assert events["used_ratio"] == 0 and events["owned_by"] == "public.events.id"
+    assert (audit["last_value"], audit["values_remaining"], audit["owned_by"]) == (
+        9223372036854775000, 807, "public.audit.id")
+    assert audit["used_ratio"] == pytest.approx(1.0)
+    assert (rows["falling"]["last_value"], rows["falling"]["values_remaining"]) == (-1, 9223372036854775807)
+    assert rows["everything"]["values_remaining"] == 9223372036854775807  # 2^64 - 1 left: capped at the bigint limit
+    assert list(sequence_overflow(make_engine(fresh_db), min_ratio=0.9)["sequence_name"]) == ["audit_id_seq"]

@@ -5,6 +5,7 @@ from dashboard.charts import horizontal_bar
 from dashboard.components import panel, read_age_caption, refresh_now_button, table_with_csv
 from dashboard.data import load
 from dashboard.sidebar import current
+from queries.catalogue import metric_of
 from queries.maintenance import (
     database_wraparound,
     integer_column_overflow,
@@ -17,7 +18,12 @@ from queries.maintenance import (
 context = current()
 st.title("Maintenance")
 refresh_now_button(context.target, "m_refresh")
-min_ratio = st.slider("Show sequences and integer columns at least this full", 0.0, 1.0, 0.0, 0.05, key="m_ratio")
+# from the catalogue: the health check's threshold, so the page lists what the check counts
+DEFAULT_MIN_RATIO = metric_of(sequence_overflow).defaults["min_ratio"]
+min_percent = st.slider("Show sequences and integer columns at least this full", 0, 100, round(DEFAULT_MIN_RATIO * 100), 5,
+                        format="%d %%", key="m_ratio", help="Share of the range already used; the health check warns from "
+                        f"{DEFAULT_MIN_RATIO:.0%}. Move it to 0 % to list every sequence.")
+min_ratio = min_percent / 100
 RATIOS = {name: st.column_config.ProgressColumn(name.replace("_", " "), min_value=0.0, max_value=1.0, format="percent")
           for name in ("dead_row_ratio", "used_ratio")}
 

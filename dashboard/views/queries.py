@@ -59,6 +59,8 @@ def queries_page() -> None:
         st.plotly_chart(top_statements_bar(frame, sort_by, top_n), key="q_bar")
         st.plotly_chart(calls_vs_mean_scatter(frame), key="q_scatter")
         st.caption(f"{len(frame)} statements, sorted by {METRIC_LABELS[sort_by].lower()}")
+        if planning_note := load(statements_status, context).planning_note:
+            st.caption(f"Plan ms: {planning_note}")
         # relative link: opens the Explain page (also behind a reverse proxy's base path) with the text filled in
         explain_links = ["explain?" + urlencode({"sql": query}) for query in frame["query"]]
         table_with_csv(frame, "statements", column_config=COLUMNS, column_order=TABLE_ORDER,

@@ -27,9 +27,12 @@ SELECT u.nspname AS schema_name,
        u.seqincrement AS increment_by,
        u.seqcycle AS cycles,
        u.used_ratio,
+       -- exact numeric, not float8: a float near 9.2e18 rounds up past the bigint limit and the cast fails; a range
+       -- wider than bigint (min -2^63 to max 2^63-1, increment 1) is reported as the bigint limit
        CASE WHEN u.last_value IS NULL THEN NULL
-            WHEN u.seqincrement > 0 THEN floor((u.seqmax::float8 - u.last_value) / u.seqincrement)::bigint
-            ELSE floor((u.last_value::float8 - u.seqmin) / -u.seqincrement)::bigint END AS values_remaining,
+            ELSE least(div(CASE WHEN u.seqincrement > 0 THEN u.seqmax::numeric - u.last_value
+                                ELSE u.last_value::numeric - u.seqmin END,
+                           abs(u.seqincrement::numeric)), 9223372036854775807)::bigint END AS values_remaining,
        CASE WHEN t.oid IS NOT NULL THEN format('%I.%I.%I', tn.nspname, t.relname, a.attname) END AS owned_by,
        CASE WHEN NOT u.can_read THEN 'unknown: this role needs SELECT or USAGE on the sequence to read last_value'
             WHEN u.last_value IS NULL THEN 'never used: nextval() has not been called yet'
