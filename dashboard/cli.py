@@ -9,8 +9,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -23,6 +25,7 @@ from queries.connection import describe_target, make_engine, server_version_num
 from queries.errors import PgPulseError
 from queries.explain import ExplainOptions, explain
 from queries.health import health_checks
+from queries.history import reads as history_reads
 from queries.plan import flagged_nodes
 
 
@@ -95,7 +98,102 @@ def _redis_client(redis_url: str | None):
         raise CliError(f"Redis: {exc}") from None
 
 
+_SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|min|m|h|d|w)\s*$", re.IGNORECASE)
+_SPAN_SECONDS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_span(text: str) -> timedelta:
+    """'15min', '1h', '7d', '90s' as a timedelta."""
+    match = _SPAN.match(text)
+    if not match:
+        raise CliError(f"--since {text!r}: write a number and a unit, e.g. 15min, 1h, 24h, 7d")
+    return timedelta(seconds=float(match[1]) * _SPAN_SECONDS[match[2].lower()])
+
+
+def parse_time(text: str, flag: str) -> datetime:
+    """An ISO time; without a zone it is UTC."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise CliError(f"{flag} {text!r} is not an ISO time, e.g. 2026-12-01T14:05 or 2026-12-01T14:05+01:00") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def report_range(args: argparse.Namespace) -> tuple[datetime, datetime] | None:
+    """The range of --since or --from / --to (to: now when left out), or None for "since the last reset"."""
+    if args.since and (args.from_time or args.to_time):
+        raise CliError("give either --since or --from / --to, not both")
+    now = datetime.now(UTC)
+    if args.since:
+        return now - parse_span(args.since), now
+    if not (args.from_time or args.to_time):
+        return None
+    if not args.from_time:
+        raise CliError("--to needs --from")
+    start, end = parse_time(args.from_time, "--from"), parse_time(args.to_time, "--to") if args.to_time else now
+    if end <= start:
+        raise CliError(f"--to ({end.isoformat()}) is not after --from ({start.isoformat()})")
+    return start, end
+
+
+# the reports with history: name -> the store's range read (store, target, start, end)
+RANGE_REPORTS = {
+    "statements": lambda store, target, start, end: history_reads.statements_over_range(
+        store, target, start, end, limit=catalogue.UNLIMITED, include_nested=True),
+    "database_counters": history_reads.database_series,
+}
+
+
+def range_report(args: argparse.Namespace, start: datetime, end: datetime) -> int:
+    """statements.csv and database_counters.csv over [start, end) from the history store, never the server."""
+    history_url = args.history_url or _configured(lambda settings: settings.history_url)
+    if not history_url:
+        raise CliError("--since / --from need the history store: pass --history-url URL or set PGPULSE_HISTORY_URL")
+    unknown = sorted(set(args.only or ()) - set(RANGE_REPORTS))
+    if unknown:
+        raise CliError(f"over a time range only {', '.join(RANGE_REPORTS)} can be written, not {', '.join(unknown)}")
+    target = _target_name(args)
+    try:
+        store = make_engine(history_url, pool_size=1)
+        server_version_num(store)  # an unreachable store is one clear line, not one per report
+    except PgPulseError as exc:
+        raise CliError(f"history store: {exc}") from None
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written, failed = [], {}
+    for name in args.only or RANGE_REPORTS:
+        _write(name, lambda name=name: RANGE_REPORTS[name](store, target, start, end), out_dir, written, failed)
+    return _summary(written, failed, f"{target} in the history store, {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC")
+
+
+def _configured(pick: Callable):
+    try:
+        return pick(load_settings())
+    except ConfigError as exc:
+        raise CliError(f"configuration: {exc}") from None
+
+
+def _target_name(args: argparse.Namespace) -> str:
+    """The name history is stored under: --target, else the configured target's, else "default" (the collector's)."""
+    if args.target or args.database_url:
+        return args.target or "default"
+    target = _configured(lambda settings: settings.target(None))
+    return target.name if target else "default"
+
+
+def _summary(written: list[Path], failed: dict[str, str], source: str) -> int:
+    for path in written:
+        print(f"wrote {path}")
+    for name, reason in failed.items():
+        print(f"{name}: not written: {reason}", file=sys.stderr)
+    print(f"{len(written)} of {len(written) + len(failed)} reports from {source}")
+    return 1 if failed else 0
+
+
 def report(args: argparse.Namespace) -> int:
+    span = report_range(args)
+    if span:
+        return range_report(args, *span)
     url, redis_url = _urls(args)
     try:
         engine = make_engine(url, pool_size=1)
@@ -104,12 +202,7 @@ def report(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     names = args.only or report_names(with_redis=bool(redis_url))
     written, failed = write_reports(engine, Path(args.out), names, _redis_client(redis_url))
-    for path in written:
-        print(f"wrote {path}")
-    for name, reason in failed.items():
-        print(f"{name}: not written: {reason}", file=sys.stderr)
-    print(f"{len(written)} of {len(written) + len(failed)} reports from {describe_target(url)}")
-    return 1 if failed else 0
+    return _summary(written, failed, describe_target(url))
 
 
 def _explain_json(result) -> dict:
@@ -181,6 +274,11 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--database-url", help="PostgreSQL URL (default: DATABASE_URL or secrets.toml)")
     rep.add_argument("--redis-url", help="Redis URL for the redis_* reports (default: REDIS_URL or secrets.toml)")
     rep.add_argument("--target", help="target name from secrets.toml")
+    rep.add_argument("--since", help="over the last SPAN from the history store (15min, 1h, 24h, 7d): statements and "
+                     "database_counters; without it, figures since the last statistics reset")
+    rep.add_argument("--from", dest="from_time", help="start of the range (ISO time, UTC unless it says otherwise)")
+    rep.add_argument("--to", dest="to_time", help="end of the range (ISO time; default now)")
+    rep.add_argument("--history-url", help="the history store for --since / --from (default: PGPULSE_HISTORY_URL)")
     rep.add_argument("--only", nargs="+", choices=sorted(report_names()),
                      help="write only these reports")
     rep.set_defaults(handler=report)

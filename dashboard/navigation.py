@@ -16,10 +16,12 @@ PAGES = {
     "cache": ("cache.py", "Cache", ":material/bolt:"),
     "settings": ("settings.py", "Settings", ":material/tune:"),
 }
+# opened from links only (a statement's History link on Queries or the Overview), never listed in the menu
+UNLISTED = {"statement": ("statement.py", "Statement", ":material/timeline:")}
 
 
 def page_file(url_path: str) -> Path:
-    return VIEWS / PAGES[url_path][0]
+    return VIEWS / {**PAGES, **UNLISTED}[url_path][0]
 
 
 DEFAULT_PAGE = "overview"
@@ -32,5 +34,6 @@ def pages() -> list:
     listed = [st.Page(VIEWS / file, title=title, icon=icon, default=url_path == DEFAULT_PAGE,
                       url_path=_DEFAULT_PAGE_INTERNAL_PATH if url_path == DEFAULT_PAGE else url_path)
               for url_path, (file, title, icon) in PAGES.items()]
-    file, title, icon = PAGES[DEFAULT_PAGE]
-    return [*listed, st.Page(VIEWS / file, title=title, icon=icon, url_path=DEFAULT_PAGE, visibility="hidden")]
+    hidden = {DEFAULT_PAGE: PAGES[DEFAULT_PAGE], **UNLISTED}
+    return [*listed, *[st.Page(VIEWS / file, title=title, icon=icon, url_path=url_path, visibility="hidden")
+                       for url_path, (file, title, icon) in hidden.items()]]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import streamlit as st
 
@@ -17,6 +18,7 @@ class ViewContext:
     paused: bool
     stats_every_s: int = DEFAULT_STATS_REFRESH_S  # settings.stats_refresh_seconds
     sizes_every_s: int = DEFAULT_SIZE_REFRESH_S  # settings.size_refresh_seconds
+    time_range: Any = None  # dashboard.history.TimeRange for pages with history; None without a history store
 
     @property
     def stats_refresh_seconds(self) -> int:
@@ -57,10 +59,14 @@ def render_sidebar(settings: Settings) -> ViewContext | None:
         refresh = st.selectbox("Refresh every", choices, index=choices.index(settings.refresh_seconds),
                                format_func=human_duration, key="refresh_seconds")
         paused = st.toggle("Pause auto-refresh", key="paused")
+        from dashboard.history import render_range_picker  # it reads dashboard.data, which needs this module
+
+        time_range = render_range_picker(int(refresh))
         st.caption(f"Statistics and catalog checks are re-read every {human_duration(settings.stats_refresh_seconds)}, "
                    f"exact sizes every {human_duration(settings.size_refresh_seconds)} (\"Refresh now\" on a page reads "
                    "them at once).")
-    return ViewContext(target, int(refresh), paused, settings.stats_refresh_seconds, settings.size_refresh_seconds)
+    return ViewContext(target, int(refresh), paused, settings.stats_refresh_seconds, settings.size_refresh_seconds,
+                       time_range)
 
 
 def current() -> ViewContext:

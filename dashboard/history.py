@@ -1,0 +1,135 @@
+"""The history store as the pages see it: the sidebar's time range, and cached range reads.
+
+Range reads go to the store (never the monitored server). A rolling range ("last 1 h") ends at the end of the
+current refresh interval, so every viewer of the interval shares one read of the store.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+import streamlit as st
+
+from dashboard.data import settings
+from queries.connection import make_engine
+from queries.errors import PgPulseError
+from queries.history import reads
+
+RANGES_S = {"15 min": 900, "1 h": 3600, "6 h": 6 * 3600, "24 h": 86400, "7 d": 7 * 86400}
+CUSTOM = "custom"
+DEFAULT_RANGE = "1 h"
+HOW_TO_START = ("History is not being kept yet: `make run` starts the collector, or run "
+                "`python -m dashboard collect` beside the dashboard (the store is `history_url`, see README *History*).")
+
+
+@dataclass(frozen=True)
+class TimeRange:
+    start: datetime
+    end: datetime
+    label: str  # "last 1 h", or the custom bounds
+
+    @property
+    def seconds(self) -> float:
+        return (self.end - self.start).total_seconds()
+
+
+def rolling(label: str, refresh_seconds: int, now: float | None = None) -> TimeRange:
+    """The last RANGES_S[label] seconds, ending at the end of the current refresh interval (so the newest collection
+    is in, and every viewer of the interval shares one read)."""
+    step = max(int(refresh_seconds), 1)
+    end = datetime.fromtimestamp(math.ceil((now or time.time()) / step) * step, UTC)
+    return TimeRange(end - timedelta(seconds=RANGES_S[label]), end, f"last {label}")
+
+
+def custom(start: datetime | None, end: datetime | None) -> TimeRange | None:
+    """A range typed by the viewer (taken as UTC), or None while it is incomplete or backwards."""
+    if start is None or end is None:
+        return None
+    start, end = (moment.replace(tzinfo=moment.tzinfo or UTC) for moment in (start, end))
+    if end <= start:
+        return None
+    return TimeRange(start, end, f"{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC")
+
+
+def render_range_picker(refresh_seconds: int) -> TimeRange | None:
+    """The sidebar's time range (kept in the URL as ?range=, shared by every page with history); None when
+    no store is configured."""
+    if not settings().history_url:
+        return None
+    choices = [*RANGES_S, CUSTOM]
+    label = st.selectbox("Time range", choices, index=choices.index(DEFAULT_RANGE), key="range", bind="query-params",
+                         format_func=lambda choice: "Custom …" if choice == CUSTOM else f"Last {choice}",
+                         help="Pages with history (Queries, a statement, the Overview's charts) show this range")
+    if label != CUSTOM:
+        return rolling(label, refresh_seconds)
+    now = datetime.now(UTC).replace(second=0, microsecond=0, tzinfo=None)
+    start = st.datetime_input("From (UTC)", now - timedelta(hours=1), key="range_from", format="YYYY-MM-DD")
+    end = st.datetime_input("To (UTC)", now, key="range_to", format="YYYY-MM-DD")
+    chosen = custom(start, end)
+    if chosen is None:
+        st.caption("The range must end after it starts; showing the last hour.")
+        return rolling(DEFAULT_RANGE, refresh_seconds)
+    return chosen
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _store_engine(url: str) -> sa.Engine:
+    return make_engine(url, pool_size=2, application_name="pgpulse-dashboard")
+
+
+def store() -> sa.Engine | None:
+    url = settings().history_url
+    return _store_engine(url) if url else None
+
+
+@st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
+def _range_read(name: str, url: str, target: str, start: datetime, end: datetime,
+                kwargs_items: tuple[tuple[str, Any], ...]) -> Any:
+    return RANGE_READS[name](_store_engine(url), target, start, end, **dict(kwargs_items))
+
+
+# the range reads of queries.history.reads by name, each as (store, target, start, end, **kwargs)
+RANGE_READS = {
+    "statements_over_range": reads.statements_over_range,
+    "statement_series": lambda store, target, start, end, *, queryid, **options: reads.statement_series(
+        store, target, queryid, start, end, **options),
+    "database_series": reads.database_series,
+    "what_changed": reads.what_changed,
+}
+
+
+def range_read(name: str, context, **kwargs: Any) -> Any:
+    """RANGE_READS[name] over the sidebar's range for the context's target, cached per range and arguments."""
+    span = context.time_range
+    return _range_read(name, settings().history_url, context.target.name, span.start, span.end,
+                       tuple(sorted(kwargs.items())))
+
+
+@st.cache_data(ttl=30, max_entries=64, show_spinner=False)
+def _has_history(url: str, target: str) -> bool:
+    return reads.has_history(_store_engine(url), target)
+
+
+def history_note(context) -> str | None:
+    """None when the target has history to show; else the one line saying why not and how to start it."""
+    if context.time_range is None:
+        return HOW_TO_START
+    try:
+        if _has_history(settings().history_url, context.target.name):
+            return None
+    except PgPulseError as exc:
+        return f"The history store cannot be read: {exc}"
+    return (f"No history for {context.target.name} yet: the collector's first collections arrive within a minute of "
+            "its start (`make run` starts it; or `python -m dashboard collect`).")
+
+
+def bucket_of(frame: pd.DataFrame) -> int | None:
+    """The bucket width a series was read with (seconds), from its first two buckets."""
+    if len(frame) < 2:
+        return None
+    return int(frame["bucket_start"].sort_values().diff().min().total_seconds())

@@ -1,0 +1,63 @@
+"""Panels that read the history store, shared by the pages that show a time range."""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.components import table_with_csv
+from dashboard.history import bucket_of, range_read
+from dashboard.history_charts import series_chart
+
+RANGE_COLUMNS = {
+    "calls_per_s_trend": st.column_config.LineChartColumn("Calls / s", width="small", y_min=0),
+    "time_share_ratio": st.column_config.ProgressColumn("Share of time", min_value=0.0, max_value=1.0, format="percent"),
+}
+RANGE_ORDER = ["query", "calls_per_s_trend", "calls", "total_exec_time_ms", "mean_exec_time_ms", "time_share_ratio",
+               "rows", "hit_ratio", "io_time_ms", "total_plan_time_ms", "temp_blks_written", "wal_bytes", "queryid"]
+
+
+def statement_links(frame: pd.DataFrame) -> dict[str, list[str]]:
+    """Per row: its history page (shareable: ?queryid=) and the Explain page with its text filled in."""
+    return {"history": [f"statement?{urlencode({'queryid': int(queryid)})}" for queryid in frame["queryid"]],
+            "explain": ["explain?" + urlencode({"sql": query}) for query in frame["query"]]}
+
+
+def statements_over_range_table(context, *, sort_by: str, limit: int, include_nested: bool, text: str | None) -> None:
+    """The Queries table over the sidebar's range, from deltas: what ran in that window, not since the last reset."""
+    frame = range_read("statements_over_range", context, sort_by=sort_by, limit=int(limit), include_nested=include_nested)
+    if text:
+        frame = frame[frame["query"].str.contains(text, case=False, regex=False)]
+    st.caption(f"{len(frame)} statements that ran during the {context.time_range.label}, from the collector's deltas")
+    table_with_csv(frame, "statements_over_range", column_config=RANGE_COLUMNS, column_order=RANGE_ORDER,
+                   links=statement_links(frame))
+
+
+def overview_history(context) -> None:
+    """Transactions, connections, hit ratio and statement time over the range, as small charts."""
+    series = range_read("database_series", context)
+    if series.empty:
+        st.info(f"Nothing was collected during the {context.time_range.label}.", icon=":material/history:")
+        return
+    bucket = bucket_of(series)
+    charts = [({"transactions_per_s": "transactions / s"}, "Transactions per second", "tx/s", {}),
+              ({"connections": "connections"}, "Connections", "sessions", {"integer": True}),
+              ({"hit_ratio": "hit ratio"}, "Buffer cache hit ratio", "", {"percent": True}),
+              ({"statement_time_ms_per_s": "statement time"}, "Statement time per second", "ms/s", {})]
+    columns = st.columns(4)
+    for position, (lines, title, unit, options) in enumerate(charts):
+        columns[position].plotly_chart(series_chart(series, lines, title, unit=unit, bucket_s=bucket, **options),
+                                       key=f"oh_chart_{position}")
+
+
+def what_changed_table(context) -> None:
+    """Statements that got 2x slower against the previous window of the same length, and new ones."""
+    frame = range_read("what_changed", context)
+    if frame.empty:
+        st.caption(f"No statement got 2x slower or appeared new during the {context.time_range.label}, "
+                   "against the window before it.")
+        return
+    table_with_csv(frame, "what_changed", column_order=["change", "query", "mean_time_ratio", "mean_exec_time_ms",
+                                                        "previous_mean_exec_time_ms", "calls", "total_exec_time_ms"],
+                   links=statement_links(frame))
