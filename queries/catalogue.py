@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
-from queries import activity, cache, health, indexes, maintenance, overview, redis_stats, settings, space, statements
+from queries import activity, cache, health, indexes, maintenance, overview, redis_stats, replication, settings, space, statements
 
 # How often a metric is re-read, by name; the seconds come from the configuration (dashboard/config.py):
 # live views every refresh; statistics, catalog checks and settings every stats_refresh_seconds; exact sizes
@@ -189,6 +189,19 @@ _declare("sequences", maintenance.sequence_overflow, "stats", "maintenance", def
          report={"limit": UNLIMITED}, checks=(HealthCheck("Sequence and integer overflow", health.overflow),))
 _declare("integer_overflow", maintenance.integer_column_overflow, "stats", "maintenance", defaults={"min_ratio": 0.9},
          report={"limit": UNLIMITED})
+
+# ---- Replication and WAL ----------------------------------------------------------------------------------------
+# Server-wide, the same from every database of a server. The summary says primary or standby, and so which panels show.
+_declare("replication_summary", replication.replication_summary, "live", "replication",
+         summary_type=replication.ReplicationSummary)
+_declare("replication", replication.standbys, "live", "replication", report={},
+         checks=(HealthCheck("Replication lag", health.replication_lag),))
+_declare("replication_slots", replication.replication_slots, "live", "replication", report={},
+         checks=(HealthCheck("Inactive replication slots", health.stale_replication_slots),))
+_declare("wal_receiver", replication.wal_receiver, "live", "replication", report={})
+_declare("archiver", replication.archiver, "stats", "replication", summary_type=replication.ArchiverStatus,
+         checks=(HealthCheck("WAL archiving", health.failing_archiver),))
+_declare("checkpoints", replication.checkpoints, "stats", "replication", summary_type=replication.Checkpoints)
 
 # ---- Cache --------------------------------------------------------------------------------------------------------
 _declare("database_cache_hit", cache.database_cache_hit, "live", "cache", summary_type=cache.CacheSample,

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from queries import activity, cache, indexes, maintenance, redis_stats, statements
+from queries import activity, cache, indexes, maintenance, redis_stats, replication, statements
 from queries.errors import PgPulseError
 
 ALL_GROUPS = ("live", "catalog")
@@ -55,6 +55,9 @@ class Thresholds:
     max_statement_time_share: float = 0.5  # one statement taking more of the database's time than this
     redis_min_hit_ratio: float = 0.8
     redis_max_memory_ratio: float = 0.9
+    max_slot_retained_bytes: int = replication.GIGABYTE  # WAL an inactive replication slot may keep
+    max_replication_lag_s: float = 60
+    max_replication_lag_bytes: int = replication.GIGABYTE
 
 
 @dataclass
@@ -195,6 +198,60 @@ def redis_hit_ratio(inputs: CheckInputs) -> Verdict:
 def redis_memory(inputs: CheckInputs) -> Verdict:
     return _ratio_verdict(inputs.redis_summary.memory_usage_ratio, maximum=inputs.limits.redis_max_memory_ratio,
                           what="used memory of maxmemory")
+
+
+def _megabytes(size_bytes: float) -> str:
+    return f"{size_bytes / 1024 ** 2:,.0f} MB"
+
+
+NO_REPLICATION = "no replication configured"
+
+
+def stale_replication_slots(inputs: CheckInputs) -> Verdict:
+    """An inactive slot keeps every WAL file from its restart_lsn on: the disk fills while nobody reads them."""
+    slots, limit = replication.replication_slots(inputs.engine), inputs.limits.max_slot_retained_bytes
+    if slots.empty:
+        return Verdict("pass", None, float(limit), f"{NO_REPLICATION}: no replication slots")
+    inactive = slots[~slots["active"].astype(bool)]
+    worst = float(inactive["retained_wal_bytes"].fillna(0).max()) if not inactive.empty else 0.0
+    stale = replication.stale_slots(slots, min_retained_bytes=limit)
+    if stale.empty:
+        return Verdict("pass", worst, float(limit), f"no inactive slot retains more than {_megabytes(limit)} of WAL "
+                                                    f"({counted(len(slots), 'slot')}, {len(inactive):,} inactive)")
+    named = ", ".join(f"{row.slot_name} ({_megabytes(row.retained_wal_bytes)})" for row in stale.itertuples())
+    return Verdict("warn", worst, float(limit), f"{counted(len(stale), 'inactive slot')} retaining more than "
+                                                f"{_megabytes(limit)} of WAL: {named}")
+
+
+def replication_lag(inputs: CheckInputs) -> Verdict:
+    """How far behind the standbys replay (on a primary), or this standby replays (on a standby)."""
+    max_s, max_bytes = inputs.limits.max_replication_lag_s, inputs.limits.max_replication_lag_bytes
+    summary = replication.replication_summary(inputs.engine)
+    if summary.in_recovery:
+        lag_s, lag_bytes, who = summary.replay_lag_seconds or 0.0, summary.replay_lag_bytes or 0, "this standby"
+    else:
+        frame = replication.standbys(inputs.engine)
+        if frame.empty:
+            return Verdict("pass", None, max_s, f"{NO_REPLICATION}: no standby streams from this server")
+        worst = frame.loc[frame["replay_lag_seconds"].fillna(0).idxmax()]
+        lag_s, lag_bytes = float(worst["replay_lag_seconds"] or 0), int(frame["lag_bytes"].fillna(0).max())
+        who = f"the furthest standby ({worst['application_name'] or worst['client_addr']})"
+    status = "warn" if lag_s > max_s or lag_bytes > max_bytes else "pass"
+    return Verdict(status, float(lag_s), max_s, f"{who} replays {lag_s:,.1f} s and {_megabytes(lag_bytes)} behind "
+                                                f"(limits {max_s:g} s, {_megabytes(max_bytes)})")
+
+
+def failing_archiver(inputs: CheckInputs) -> Verdict:
+    status = replication.archiver(inputs.engine)
+    if status.archive_mode == "off":
+        return Verdict("pass", None, 0.0, "WAL archiving is off (archive_mode)")
+    failures = f"{counted(status.failed_count, 'failure')} since the statistics were reset"
+    if status.failing:
+        return Verdict("warn", float(status.failed_count), 0.0, f"archiving fails: {status.last_failed_wal} failed "
+                                                                f"and nothing was archived since; {failures}")
+    return Verdict("pass", float(status.failed_count), 0.0,
+                   f"archiving works: {counted(status.archived_count, 'WAL file')} archived, last "
+                   f"{status.last_archived_wal or 'none yet'}; {failures}")
 
 
 # ---- running them ------------------------------------------------------------------------------------------------
