@@ -13,6 +13,7 @@ PAGES = {
     "space": ("space.py", "Space", ":material/database:"),
     "indexes": ("indexes.py", "Indexes", ":material/format_list_numbered:"),
     "maintenance": ("maintenance.py", "Maintenance", ":material/build:"),
+    "replication": ("replication.py", "Replication", ":material/sync_alt:"),
     "cache": ("cache.py", "Cache", ":material/bolt:"),
     "settings": ("settings.py", "Settings", ":material/tune:"),
 }
