@@ -220,7 +220,7 @@ def test_the_page_on_the_standby_says_it_is_a_standby(pair, page_env):
     page_env.setenv("DATABASE_URL", pair[1].url())
     app = replication_page()
     metrics = {metric.label: metric.value for metric in app.metric}
-    assert metrics["Role"] == "standby (in recovery)"
+    assert metrics["Role"] == "standby"
     assert "This server is a standby" in texts(app) and not app.error
     receiver = next(frame.value for frame in app.dataframe if "sender_host" in frame.value.columns)
     assert list(receiver["status"]) == ["streaming"]

@@ -24,15 +24,35 @@ st.title("Replication")
 refresh_now_button(context.target, "r_refresh")
 # the health check's threshold, so the page singles out the slots the check warns about
 STALE_SLOT_BYTES = Thresholds().max_slot_retained_bytes
-BYTES = {name: st.column_config.NumberColumn(name.replace("_", " "), format="compact")
-         for name in ("lag_bytes", "send_lag_bytes", "retained_wal_bytes", "safe_wal_size_bytes")}
+# column names in words with their unit; LSNs stay as PostgreSQL writes them
+COLUMNS = {
+    **{name: st.column_config.NumberColumn(label, format="compact") for name, label in (
+        ("lag_bytes", "Replay lag (bytes)"), ("send_lag_bytes", "Not yet sent (bytes)"),
+        ("retained_wal_bytes", "WAL retained (bytes)"), ("safe_wal_size_bytes", "Safe WAL size (bytes)"))},
+    **{name: st.column_config.NumberColumn(label, format="%.1f s") for name, label in (
+        ("write_lag_seconds", "Write lag"), ("flush_lag_seconds", "Flush lag"), ("replay_lag_seconds", "Replay lag"),
+        ("last_reply_age_seconds", "Last reply"), ("connected_seconds", "Connected for"),
+        ("last_message_age_seconds", "Last message"), ("message_transit_seconds", "Message transit"),
+        ("latest_end_age_seconds", "Last position report"))},
+    "application_name": st.column_config.TextColumn("Standby"), "slot_name": st.column_config.TextColumn("Slot"),
+    "inactive_since": st.column_config.DatetimeColumn("Inactive since", format="YYYY-MM-DD HH:mm:ss"),
+}
+# what explains a row first (its lag, the WAL it keeps), the positions after
+FIRST = {"replication": ["application_name", "state", "sync_state", "lag_bytes", "replay_lag_seconds", "send_lag_bytes"],
+         "replication_slots": ["slot_name", "slot_type", "active", "retained_wal_bytes", "wal_status",
+                               "safe_wal_size_bytes", "inactive_since"]}
+
+
+def ordered(frame, name: str) -> list[str]:
+    return [*FIRST[name], *(column for column in frame.columns if column not in FIRST[name])]
 
 
 def wal_figures(summary: ReplicationSummary) -> None:
     previous = sample_history().previous(f"wal:{context.target.name}", summary)
     rate = wal_bytes_per_second_between(previous, summary)
     first, second, third, fourth = st.columns(4)
-    first.metric("Role", "standby (in recovery)" if summary.in_recovery else "primary")
+    first.metric("Role", "standby" if summary.in_recovery else "primary",
+                 help="in recovery (pg_is_in_recovery)" if summary.in_recovery else "not in recovery (pg_is_in_recovery)")
     second.metric("Replay position" if summary.in_recovery else "WAL position",
                   summary.replay_lsn if summary.in_recovery else summary.current_wal_lsn)
     third.metric("WAL replayed / s" if summary.in_recovery else "WAL written / s",
@@ -55,11 +75,12 @@ def primary_panels(summary: ReplicationSummary) -> None:
         frame = load(standbys, context)
         if frame.empty:
             st.caption("No standby is streaming from this server now.")
-        table_with_csv(frame, "replication", column_config=BYTES)
+        table_with_csv(frame, "replication", column_config=COLUMNS, column_order=ordered(frame, "replication"))
     with panel("Replication slots"):
         if slots.empty:
             st.caption("No replication slots.")
-        table_with_csv(slots, "replication_slots", column_config=BYTES)
+        table_with_csv(slots, "replication_slots", column_config=COLUMNS,
+                       column_order=ordered(slots, "replication_slots"))
 
 
 def stale_slot_warning(slots) -> None:
@@ -77,14 +98,16 @@ def standby_panels(summary: ReplicationSummary) -> None:
     st.info("This server is a standby: it replays its primary's WAL. Sizes, statistics and index usage on the other "
             "pages describe this standby (its own scans and cache), not the primary.", icon=":material/info:")
     left, right = st.columns(2)
-    left.metric("Replay lag", human_duration(summary.replay_lag_seconds), help="0 when everything received is replayed")
+    caught_up = summary.replay_lag_seconds == 0
+    left.metric("Replay lag", "caught up" if caught_up else human_duration(summary.replay_lag_seconds),
+                help="since the last replayed transaction, while received WAL waits to be replayed")
     right.metric("Received, not yet replayed", human_bytes(summary.replay_lag_bytes))
     with panel("WAL receiver"):
         receiver = load(wal_receiver, context)
         if receiver.empty:
             st.warning("No WAL receiver is running: this standby is not streaming from its primary "
                        "(restoring from an archive, or disconnected).", icon=":material/link_off:")
-        table_with_csv(receiver, "wal_receiver")
+        table_with_csv(receiver, "wal_receiver", column_config=COLUMNS)
 
 
 def archiving_panel() -> None:
