@@ -257,3 +257,12 @@ def test_the_page_shows_the_standby_and_the_slot_and_a_stale_slot_first(pair, pa
     tables = [frame.value for frame in app.dataframe]
     assert list(tables[0]["application_name"]) == [STANDBY_NAME]  # the standbys, then the slots
     assert list(tables[1]["slot_name"]) == [SLOT] and not tables[1]["active"].iloc[0]
+
+
+def test_the_summaries_travel_through_the_shared_cache_unchanged(pair):
+    from queries.shared_cache import decode, encode
+
+    _, _, primary, standby = pair
+    for value in (replication.replication_summary(primary), replication.replication_summary(standby),
+                  replication.archiver(primary), replication.checkpoints(primary)):
+        assert decode(encode(value)) == value
