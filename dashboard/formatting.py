@@ -19,6 +19,8 @@ def human_duration(seconds: float | None) -> str:
     if seconds is None:
         return "–"
     seconds = float(seconds)
+    if seconds == 0:
+        return "0 s"
     if seconds < 0.01:  # plan and query times of a few ms: keep the decimals that tell them apart
         return f"{seconds * 1000:.2f} ms"
     if seconds < 1:

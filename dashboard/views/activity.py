@@ -3,7 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.charts import count_bar
-from dashboard.components import confirm_action, panel, table_with_csv
+from dashboard.components import confirm_action, panel, rerun_if_unreachable, table_with_csv
 from dashboard.data import engine_for, load, settings
 from dashboard.formatting import percent
 from dashboard.sidebar import current
@@ -85,6 +85,7 @@ def waits_chart(snapshot: Snapshot) -> None:
 
 @st.fragment(run_every=context.run_every)
 def activity_page() -> None:
+    rerun_if_unreachable(context)
     snapshot = Snapshot()
     with panel():
         visibility_note(snapshot)

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from dashboard.charts import horizontal_bar, ratio_gauge
-from dashboard.components import panel, read_age_caption, refresh_now_button, table_with_csv
+from dashboard.components import panel, read_age_caption, refresh_now_button, rerun_if_unreachable, table_with_csv
 from dashboard.data import load, sample_history
 from dashboard.formatting import human_bytes, human_duration, percent
 from dashboard.sidebar import current
@@ -46,6 +46,7 @@ def redis_overview() -> None:
 
 @st.fragment(run_every=context.run_every)
 def cache_page() -> None:
+    rerun_if_unreachable(context)
     st.header("PostgreSQL")
     with panel("Database"):
         postgres_cache()

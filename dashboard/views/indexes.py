@@ -1,7 +1,7 @@
 """Indexes: the ones to drop, the ones that are broken, and the ones that are missing."""
 import streamlit as st
 
-from dashboard.components import panel, read_age_caption, refresh_now_button, table_with_csv
+from dashboard.components import panel, read_age_caption, refresh_now_button, rerun_if_unreachable, table_with_csv
 from dashboard.data import load
 from dashboard.formatting import human_duration, percent
 from dashboard.sidebar import current
@@ -31,6 +31,7 @@ def unused() -> None:
 
 @st.fragment(run_every=context.run_every)
 def indexes_page() -> None:
+    rerun_if_unreachable(context)
     with panel("Unused indexes"):
         unused()
     with panel("Duplicate and redundant indexes"):

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from dashboard.charts import horizontal_bar
-from dashboard.components import panel, read_age_caption, refresh_now_button, table_with_csv
+from dashboard.components import panel, read_age_caption, refresh_now_button, rerun_if_unreachable, table_with_csv
 from dashboard.data import load
 from dashboard.sidebar import current
 from queries.catalogue import metric_of
@@ -30,6 +30,7 @@ RATIOS = {name: st.column_config.ProgressColumn(name.replace("_", " "), min_valu
 
 @st.fragment(run_every=context.run_every)
 def maintenance_page() -> None:
+    rerun_if_unreachable(context)
     with panel("Tables past their autovacuum threshold"):
         table_with_csv(load(tables_past_autovacuum_threshold, context),
                        "autovacuum_due", column_config=RATIOS)

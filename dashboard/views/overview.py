@@ -4,7 +4,7 @@ import time
 import pandas as pd
 import streamlit as st
 
-from dashboard.components import age_caption, panel, refresh_now_button, table_with_csv
+from dashboard.components import age_caption, panel, refresh_now_button, rerun_if_unreachable, table_with_csv
 from dashboard.data import health_reading, load, sample_history
 from dashboard.formatting import human_bytes, human_duration, percent
 from dashboard.navigation import page_file
@@ -87,6 +87,7 @@ def slow_refresh(seconds: int) -> int:
 
 @st.fragment(run_every=context.run_every)
 def overview() -> None:
+    rerun_if_unreachable(context)
     st.session_state["_overview_reachable"] = False
     with panel():
         summary_metrics()

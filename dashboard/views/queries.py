@@ -4,7 +4,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from dashboard.charts import METRIC_LABELS, calls_vs_mean_scatter, top_statements_bar
-from dashboard.components import panel, table_with_csv
+from dashboard.components import panel, rerun_if_unreachable, table_with_csv
 from dashboard.data import load
 from dashboard.sidebar import current
 from queries.statements import SORT_COLUMNS, hidden_statement_count, statements, statements_status
@@ -47,6 +47,7 @@ TABLE_ORDER = ["query", "calls", "total_exec_time_ms", "mean_exec_time_ms", "max
 
 @st.fragment(run_every=context.run_every)
 def queries_page() -> None:
+    rerun_if_unreachable(context)
     with panel():
         # the data layer has masked PASSWORD literals that utility statements keep
         frame = load(statements, context, sort_by=sort_by, user=user.strip() or None,

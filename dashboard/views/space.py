@@ -2,7 +2,7 @@
 import streamlit as st
 
 from dashboard.charts import horizontal_bar, size_treemap
-from dashboard.components import panel, read_age_caption, refresh_now_button, table_with_csv
+from dashboard.components import panel, read_age_caption, refresh_now_button, rerun_if_unreachable, table_with_csv
 from dashboard.data import load
 from dashboard.sidebar import current
 from queries.errors import LockTimeoutError
@@ -59,6 +59,7 @@ def section(title: str):
 
 @st.fragment(run_every=context.run_every)
 def space_page() -> None:
+    rerun_if_unreachable(context)
     # every heading first, then the figures: the cheap estimates paint at once, and the exact sizes
     # (a stat() per relation file) fill in panel by panel without holding up the rest of the page
     table_slot, database_slot, index_slot = section("Tables"), section("Databases"), section("Indexes")
