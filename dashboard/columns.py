@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -63,9 +64,10 @@ FORMATTERS: dict[str, Callable[[Any], str]] = {
     "ms": _guarded(lambda ms: human_duration(ms / 1000)),
     "us": _guarded(lambda us: human_duration(us / 1_000_000)),
     "seconds": _guarded(human_duration),
-    "ratio": _guarded(lambda ratio: f"{ratio * 100:.1f} %" if ratio < 0.999 or ratio == 1 else f"{ratio * 100:.2f} %"),
+    "ratio": _guarded(lambda ratio: f"{ratio * 100:.1f} %"),
+    "hit_ratio": _guarded(lambda ratio: f"{ratio * 100:.2f} %"),  # hit ratios differ in the 99s
     "percent": _guarded(lambda share: f"{share:.1f} %"),
-    "count": _guarded(lambda count: f"{int(round(count)):,}"),
+    "count": lambda value: f"{value:,}" if isinstance(value, int | np.integer) else _guarded(lambda n: f"{round(n):,}")(value),
     "number": _guarded(_plain),
 }
 WIDE = {"sql", "long"}  # kinds shown in a wide column
@@ -87,7 +89,7 @@ COLUMNS: dict[str, Column] = {
     "rows_per_call": Column("Rows / call", "number"),
     "shared_blks_hit": Column("Blocks from cache", "count", "shared buffers found in PostgreSQL's cache (8 kB each)"),
     "shared_blks_read": Column("Blocks read", "count", "shared buffers read from disk or the OS cache (8 kB each)"),
-    "hit_ratio": Column("Cache hit ratio", "ratio"),
+    "hit_ratio": Column("Cache hit ratio", "hit_ratio"),
     "blk_read_time_ms": Column("Read time", "ms"),
     "blk_write_time_ms": Column("Write time", "ms"),
     "io_time_ms": Column("I/O time", "ms"),
@@ -203,11 +205,11 @@ COLUMNS: dict[str, Column] = {
     # cache
     "heap_blks_hit": Column("Table blocks from cache", "count"),
     "heap_blks_read": Column("Table blocks read", "count"),
-    "heap_hit_ratio": Column("Table hit ratio", "ratio"),
-    "idx_hit_ratio": Column("Index hit ratio", "ratio"),
+    "heap_hit_ratio": Column("Table hit ratio", "hit_ratio"),
+    "idx_hit_ratio": Column("Index hit ratio", "hit_ratio"),
     "toast_blks_hit": Column("TOAST blocks from cache", "count"),
     "toast_blks_read": Column("TOAST blocks read", "count"),
-    "toast_hit_ratio": Column("TOAST hit ratio", "ratio"),
+    "toast_hit_ratio": Column("TOAST hit ratio", "hit_ratio"),
     "total_blks_read": Column("Blocks read in all", "count"),
     # redis
     "db": Column("Database"),
@@ -279,9 +281,9 @@ def _never_or(name: str) -> str:
 
 
 def display(frame: pd.DataFrame, overrides: dict | None = None) -> tuple[Any, dict]:
-    """(what st.dataframe shows, its column_config): numbers formatted for people, labels in words. Numbers keep
-    sorting as numbers where they can (a Styler formats them); a number column with gaps and every time column
-    become text (the grid would print None)."""
+    """(what st.dataframe shows, its column_config): labels in words, numbers formatted for people (a Styler, so
+    they still sort as numbers; st.dataframe's placeholder shows gaps as "–"). Times become text ("never" for a
+    vacuum that never ran), as do integers too large for the browser's numbers."""
     overrides = overrides or {}
     shown = frame.copy()
     config: dict[str, Any] = {}
@@ -293,27 +295,37 @@ def display(frame: pd.DataFrame, overrides: dict | None = None) -> tuple[Any, di
         config[name] = _config(column)
         values = shown[name]
         if column.kind in FORMATTERS:
-            numbers = pd.to_numeric(values, errors="coerce") if values.dtype == object else values
-            if values.isna().any() or values.dtype == object:
+            numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+            numbers = values if numeric else pd.to_numeric(values, errors="coerce")
+            if (not numeric and numbers.notna().sum() < values.notna().sum()) or _beyond_javascript(values):
                 shown[name] = [FORMATTERS[column.kind](value) for value in values]
+                config[name] = _config(column, as_number=False)
             else:
                 shown[name] = numbers
                 formats[name] = FORMATTERS[column.kind]
         elif column.kind == "time":
-            shown[name] = [_time_text(value) if not _gap(value) else _never_or(name) for value in values]
-        elif column.kind != "bool" and (values.dtype == object or str(values.dtype) in ("str", "string")):
-            shown[name] = values.map(lambda value: MISSING if _gap(value) else value)
+            shown[name] = [_never_or(name) if _gap(value) else _time_text(value) for value in values]
     config.update(overrides)
     return (shown.style.format(formats) if formats else shown), config
+
+
+def _beyond_javascript(numbers: pd.Series) -> bool:
+    """The grid shows integers past 2**53 (a bigint sequence's maximum) raw with a warning mark: text for those."""
+    if not len(numbers) or not pd.api.types.is_integer_dtype(numbers):
+        return bool(len(numbers)) and numbers.map(lambda value: isinstance(value, int) and abs(value) > 2**53).any()
+    top = numbers.abs().max()  # pd.NA when every value is missing
+    return bool(pd.notna(top) and top > 2**53)
 
 
 def _gap(value: Any) -> bool:
     return value is None or value is pd.NA or value is pd.NaT or _is_nan(value)
 
 
-def _config(column: Column):
-    width = "large" if column.kind in WIDE else None
+def _config(column: Column, as_number: bool = True):
+    width = 460 if column.kind == "sql" else "large" if column.kind in WIDE else None  # the text that explains a row
     if column.kind in FORMATTERS:
+        if not as_number:
+            return st.column_config.TextColumn(column.label, help=column.help, alignment="right")
         return st.column_config.NumberColumn(column.label, help=column.help)
     if column.kind == "bool":
         return st.column_config.CheckboxColumn(column.label, help=column.help)

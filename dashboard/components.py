@@ -42,11 +42,16 @@ def panel(title: str | None = None, *, heading: bool = True) -> Iterator[None]:
 
 def table_with_csv(frame: pd.DataFrame, name: str, *, column_config: dict | None = None,
                    column_order: list[str] | None = None, height: int | str = "auto",
-                   links: dict[str, list[str]] | None = None, first: list[str] | None = None) -> None:
+                   links: dict[str, list[str]] | None = None, first: list[str] | None = None,
+                   empty: str | None = None) -> None:
     """The table, in people's words (dashboard/columns.py: labels with units, values formatted), and a download of
     the same rows as <name>.csv with the data layer's names and raw numbers. `links` adds link columns to the table
-    only (e.g. an Explain link per statement); `first` names the columns that explain a row, shown leftmost."""
-    from dashboard.columns import display, label
+    only (e.g. an Explain link per statement); `first` names the columns that explain a row, shown leftmost. With
+    `empty`, a table without rows is that one line instead of an empty grid."""
+    if empty and frame.empty:
+        st.caption(empty)
+        return
+    from dashboard.columns import MISSING, display, label
 
     shown = frame.assign(**links) if links else frame
     overrides = dict(column_config or {})
@@ -58,7 +63,8 @@ def table_with_csv(frame: pd.DataFrame, name: str, *, column_config: dict | None
         rest = [column for column in (column_order or shown.columns) if column not in first]
         column_order = [column for column in first if column in shown.columns] + rest
     styled, config = display(shown, overrides)
-    st.dataframe(styled, hide_index=True, column_config=config, column_order=column_order, height=height)
+    st.dataframe(styled, hide_index=True, column_config=config, column_order=column_order, height=height,
+                 placeholder=MISSING)
     st.download_button(
         f"Download {name}.csv", frame.to_csv(index=False).encode(), file_name=f"{name}.csv",
         mime="text/csv", key=f"csv_{name}", icon=":material/download:", on_click="ignore",
@@ -181,3 +187,12 @@ def rerun_if_unreachable(context) -> None:
         probe_target(context)
     except (UnreachableError, UnsupportedServerError):
         st.rerun()
+
+
+def second_reading_note(context, what: str = "This figure compares") -> str:
+    """Where a figure compares two readings (a rate, the last interval's hit ratio) and only one exists yet."""
+    from dashboard.formatting import human_duration
+
+    when = ("when auto-refresh is resumed (or on the next reload)" if context.paused
+            else f"at the next refresh, in about {human_duration(context.refresh_seconds)}")
+    return f"{what} two readings and the first was just taken: {'they appear' if 'and' in what else 'it appears'} {when}."

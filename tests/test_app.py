@@ -111,3 +111,32 @@ def test_target_picker_switches_database_and_reads_the_url(pg_admin_url, monkeyp
     shared_link.query_params["target"] = "second"
     assert size_label(shared_link.run()) == f"Size of {make_url(second).database}"
     st.cache_resource.clear()
+
+
+def test_overview_health_checks_worst_first_coloured_with_the_new_checks(app_env):
+    import psycopg
+
+    with psycopg.connect(app_env, autocommit=True) as conn:  # an index nobody uses: one warning, in words
+        conn.execute("CREATE INDEX app_probe_unused ON app_probe (id)")
+    app = run_page()
+    links = [(link.proto.label, link.proto.icon) for link in app.get("page_link")]
+    labels = [label for label, _ in links]
+    assert "**Blocked sessions**: 0 sessions waiting on another's lock for 5 s or more" in labels, labels
+    assert any("**Statement dominating the time**: the busiest statement takes" in label for label in labels), labels
+    statuses = ["warn" if icon == ":material/warning:" else "pass" for _, icon in links]
+    assert statuses == sorted(statuses, key=["warn", "pass"].index)  # warnings first
+    unused = next(label for label in labels if "Unused indexes" in label)
+    assert unused.startswith(":orange[**Unused indexes**: ") and unused.endswith(": 1 never-scanned index]")  # colour, singular
+    summary = next(str(markdown.value) for markdown in app.markdown if "checks pass" in str(markdown.value))
+    assert ":orange[**" in summary and ("check needs a look" in summary or "checks need a look" in summary)
+
+
+def test_cache_without_redis_is_one_neutral_note_and_the_interval_gauge_says_when(app_env, monkeypatch):
+    monkeypatch.delenv("REDIS_URL")
+    st.cache_resource.clear()
+    app = run_page("views/cache.py")
+    assert not app.exception and not app.error, [error.value for error in app.error]
+    infos = [str(info.value) for info in app.info]
+    assert len([info for info in infos if "REDIS_URL" in info]) == 1, infos
+    assert "two readings and the first was just taken: it appears at the next refresh" in " ".join(infos)
+    assert len(app.get("plotly_chart")) == 1  # the since-reset gauge; no empty dial for the interval
