@@ -31,5 +31,5 @@ if context is None:
     st.stop()
 st.session_state["_pgpulse_context"] = context
 if page.url_path != "explain":  # Explain reads on demand and says per run if the server is away
-    stop_unless_reachable(context)
+    stop_unless_reachable(context, page.title)
 page.run()

@@ -38,7 +38,7 @@ def top_statements_bar(frame: pd.DataFrame, metric: str, top_n: int = 15) -> go.
     top = frame.nlargest(top_n, metric).iloc[::-1]
     labels = [f"#{rank} {shorten(query, 34)}" for rank, query in zip(range(len(top), 0, -1), top["query"], strict=True)]
     hover = [_wrapped(query) for query in top["query"]]
-    number = ",d" if metric in ("calls", "rows") else ",.1f"
+    number = ",d" if metric in ("calls", "rows") else ",.0f" if top[metric].max() >= 100 else ",.2~f"
     figure = go.Figure(go.Bar(
         x=top[metric], y=labels, orientation="h", customdata=list(zip(hover, top["calls"], strict=True)),
         hovertemplate=f"%{{customdata[0]}}<br><br>calls %{{customdata[1]:,}}<br>%{{x:{number}}}<extra></extra>",

@@ -273,7 +273,7 @@ def _time_text(value: Any) -> str:
     if value is None or value is pd.NaT or (not isinstance(value, str) and pd.isna(value)):
         return MISSING
     stamp = pd.Timestamp(value)
-    return stamp.strftime("%Y-%m-%d %H:%M:%S") + (" UTC" if stamp.tzinfo else "")
+    return stamp.strftime("%Y-%m-%d %H:%M") + (" UTC" if stamp.tzinfo else "")  # to the minute: fits its column
 
 
 def _never_or(name: str) -> str:

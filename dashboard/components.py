@@ -156,14 +156,15 @@ def probe_target(context) -> None:
     reachable(context.target.database_url, context.refresh_seconds)
 
 
-def stop_unless_reachable(context) -> None:
-    """Before a page runs: a target that cannot be reached is one banner, not one error per panel. The banner
-    re-checks at the page's refresh pace and brings the page back when the server answers."""
+def stop_unless_reachable(context, title: str) -> None:
+    """Before a page runs: a target that cannot be reached is the page's title and one banner, not one error per
+    panel. The banner re-checks at the page's refresh pace and brings the page back when the server answers."""
     try:
         probe_target(context)
         return
     except (UnreachableError, UnsupportedServerError) as exc:
         found = [exc]  # shown by the banner's first draw; its reruns probe again
+    st.title(title)
 
     @st.fragment(run_every=context.run_every)
     def banner() -> None:

@@ -22,7 +22,7 @@ def human_duration(seconds: float | None) -> str:
     if seconds == 0:
         return "0 s"
     if abs(seconds) < 0.001:  # Redis commands and index lookups: microseconds, not "0.00 ms"
-        return f"{seconds * 1e6:.0f} µs"
+        return f"{seconds * 1e6:.0f} µs" if seconds >= 0.5e-6 else "< 1 µs"
     if seconds < 0.01:  # plan and query times of a few ms: keep the decimals that tell them apart
         return f"{seconds * 1000:.2f} ms"
     if seconds < 1:

@@ -84,7 +84,8 @@ def waits_chart(snapshot: Snapshot) -> None:
     labels = (waits["wait_event_type"] + ": " + waits["wait_event"]).fillna("running (CPU)")
     if len(waits) == 1:
         count = int(waits["backend_count"].iloc[0])
-        st.markdown(f"All {count:,} active {'backend' if count == 1 else 'backends'}: **{labels.iloc[0]}**")
+        st.markdown(f"The one active backend: **{labels.iloc[0]}**" if count == 1
+                    else f"All {count:,} active backends: **{labels.iloc[0]}**")
     elif not waits.empty:
         st.plotly_chart(count_bar(waits.assign(wait=labels), "wait", "backend_count",
                                   "Active backends by wait event"), key="a_waits")

@@ -33,7 +33,7 @@ def maintenance_page() -> None:
     rerun_if_unreachable(context)
     with panel("Tables past their autovacuum threshold"):
         table_with_csv(load(tables_past_autovacuum_threshold, context),
-                       "autovacuum_due", column_config=RATIOS)
+                       "autovacuum_due", column_config=RATIOS, empty="No table is past its autovacuum threshold.")
         read_age_caption(tables_past_autovacuum_threshold, context)
     with panel("Vacuum and analyze"):
         stats = load(vacuum_stats, context)
