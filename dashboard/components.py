@@ -143,7 +143,8 @@ def unreachable_message(target, exc: PgPulseError) -> str:
     said = str(exc)
     for prefix in ("database unreachable: ", "connection failed: ", f"{what}: "):
         said = said.removeprefix(prefix)
-    detail = "" if said.strip().lower() == what.lower() else f" The server said: {said.strip()}."
+    said = said.strip().replace("failed: for user", "failed for user")  # errors.py keeps the meaning apart from the words
+    detail = "" if said.lower() == what.lower() else f" The server said: {said}."
     return (f"**Target {target.name} ({describe_target(target.database_url)}): {what}.**{detail}\n\n{fix} "
             "This page shows the figures again as soon as the server answers.")
 

@@ -106,7 +106,7 @@ def ping(engine: sa.Engine) -> int:
     UnreachableError / AuthenticationError / UnsupportedServerError a person can act on."""
     try:
         with engine.connect() as conn:
-            version = int(conn.exec_driver_sql("SHOW server_version_num").scalar_one())
+            version = int(conn.exec_driver_sql("SHOW /* pgpulse */ server_version_num").scalar_one())
     except Exception as exc:
         raise translate(exc) from None
     _versions[engine] = check_supported(version)

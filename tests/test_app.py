@@ -140,3 +140,33 @@ def test_cache_without_redis_is_one_neutral_note_and_the_interval_gauge_says_whe
     assert len([info for info in infos if "REDIS_URL" in info]) == 1, infos
     assert "two readings and the first was just taken: it appears at the next refresh" in " ".join(infos)
     assert len(app.get("plotly_chart")) == 1  # the since-reset gauge; no empty dial for the interval
+
+
+@pytest.mark.parametrize("pg_server", ["18"], indirect=True)
+def test_wrong_password_is_one_banner_in_plain_words(pg_admin_url, monkeypatch, tmp_path):
+    import uuid
+
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    role = f"pw_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute("DO $$ BEGIN CREATE ROLE pgpulse_password_auth NOLOGIN; "
+                     "EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+        conn.execute(f"CREATE ROLE {role} LOGIN PASSWORD 'right-password' IN ROLE pgpulse_password_auth")
+    wrong = make_url(pg_admin_url).set(username=role, password="wrong-password-123")
+    monkeypatch.setenv("DATABASE_URL", wrong.render_as_string(hide_password=False))
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.setenv("PGPULSE_SECRETS", str(tmp_path / "none.toml"))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    for page in ("views/overview.py", "views/activity.py"):
+        app = run_page(page)
+        errors = [str(error.value) for error in app.error]
+        assert len(errors) == 1, (page, errors)
+        banner = errors[0]
+        assert banner.count("pgpulse could not log in") == 1 and banner.count("password authentication failed") == 1
+        assert f'for user "{role}"' in banner and "Check the user name and password" in banner
+        assert "wrong-password-123" not in texts(app) and "Error" not in banner
+        assert not app.metric and not app.dataframe
+    st.cache_resource.clear()
