@@ -11,7 +11,7 @@ from queries.activity import ActivitySnapshot, activity_snapshot
 
 context = current()
 st.title("Activity")
-min_seconds = st.number_input("Long-running threshold (seconds)", 1, 86_400, 60, key="a_long_s")
+min_seconds = st.columns(4)[0].number_input("Long-running threshold (seconds)", 1, 86_400, 60, key="a_long_s")
 
 
 class Snapshot:
@@ -63,7 +63,8 @@ def connection_charts(snapshot: Snapshot) -> None:
         if not frame.empty and distinct_values(frame, field) == 1:  # one bar the width of the page says less than words
             only = frame[field].fillna("").astype(str).iloc[0] or "(none)"
             total = int(frame["connection_count"].sum())
-            column.markdown(f"**{title}**\n\nall {total:,} {'connection' if total == 1 else 'connections'}: `{only}`")
+            which = "the one connection" if total == 1 else "both connections" if total == 2 else f"all {total:,} connections"
+            column.markdown(f"**{title}**\n\n{which}: `{only}`")
             continue
         column.plotly_chart(count_bar(frame, field, "connection_count", title), key=f"a_conn_{field}")
 
