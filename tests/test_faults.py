@@ -174,6 +174,8 @@ def test_postgres_stopping_is_one_banner_per_page_and_recovered_from(cluster, da
     # (results are cached per 1 s bucket, errors never are; pool_pre_ping replaces the dead connections).
     time.sleep(1.1)
     for page, app in apps.items():
+        if page == "views/explain.py":  # shows its last run's outcome until the next Explain, asserted below
+            continue
         app.run()
         assert_renders_cleanly(app, page)
     assert not any("unreachable" in label for label in page_links(apps["views/overview.py"]))
