@@ -8,6 +8,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import streamlit as st  # noqa: E402
 
 from dashboard.auth import require_login  # noqa: E402
+from dashboard.components import stop_unless_reachable  # noqa: E402
 from dashboard.config import ConfigError  # noqa: E402
 from dashboard.data import settings  # noqa: E402
 from dashboard.navigation import pages  # noqa: E402
@@ -29,4 +30,6 @@ if context is None:
             "(and REDIS_URL), or add a [targets.NAME] table to .streamlit/secrets.toml.")
     st.stop()
 st.session_state["_pgpulse_context"] = context
+if page.url_path != "explain":  # Explain reads on demand and says per run if the server is away
+    stop_unless_reachable(context, page.title)
 page.run()

@@ -5,7 +5,7 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-from dashboard.formatting import shorten
+from dashboard.formatting import human_bytes, shorten
 
 METRIC_LABELS = {
     "total_exec_time_ms": "Total time (ms)",
@@ -23,18 +23,29 @@ def _empty(message: str) -> go.Figure:
     return figure
 
 
+def _wrapped(text: str, width: int = 90, lines: int = 12) -> str:
+    """A statement's full text for a hover box: wrapped, so a long one does not run off the screen."""
+    import textwrap
+
+    wrapped = textwrap.wrap(" ".join(str(text).split()), width) or [""]
+    return "<br>".join(wrapped[:lines]) + ("<br>…" if len(wrapped) > lines else "")
+
+
 def top_statements_bar(frame: pd.DataFrame, metric: str, top_n: int = 15) -> go.Figure:
-    """Horizontal bars of the top statements by `metric`, largest on top."""
+    """Horizontal bars of the top statements by `metric`, largest on top: short labels, the full text on hover."""
     if frame.empty:
         return _empty("No statements recorded yet")
     top = frame.nlargest(top_n, metric).iloc[::-1]
-    labels = [f"#{rank} {shorten(query, 110)}" for rank, query in zip(range(len(top), 0, -1), top["query"], strict=True)]
+    labels = [f"#{rank} {shorten(query, 34)}" for rank, query in zip(range(len(top), 0, -1), top["query"], strict=True)]
+    hover = [_wrapped(query) for query in top["query"]]
+    number = ",d" if metric in ("calls", "rows") else ",.0f" if top[metric].max() >= 100 else ",.2~f"
     figure = go.Figure(go.Bar(
-        x=top[metric], y=labels, orientation="h", customdata=top[["query", "calls"]],
-        hovertemplate="%{customdata[0]}<br>calls %{customdata[1]:,}<br>%{x:,.2f}<extra></extra>",
+        x=top[metric], y=labels, orientation="h", customdata=list(zip(hover, top["calls"], strict=True)),
+        hovertemplate=f"%{{customdata[0]}}<br><br>calls %{{customdata[1]:,}}<br>%{{x:{number}}}<extra></extra>",
+        marker={"color": "#4c78a8"},
     ))
-    figure.update_layout(xaxis_title=METRIC_LABELS.get(metric, metric), height=max(260, 28 * len(top) + 80),
-                         margin={"l": 10, "r": 10, "t": 30, "b": 40},
+    figure.update_layout(xaxis_title=METRIC_LABELS.get(metric, metric), height=max(260, 26 * len(top) + 80),
+                         margin={"l": 10, "r": 10, "t": 30, "b": 40}, xaxis={"tickformat": number},
                          title=f"Top {len(top)} by {METRIC_LABELS.get(metric, metric).lower()}")
     return figure
 
@@ -45,61 +56,100 @@ def calls_vs_mean_scatter(frame: pd.DataFrame) -> go.Figure:
     if points.empty:
         return _empty("No statements with calls yet")
     points["statement"] = points["query"].map(lambda text: shorten(text, 90))
+    # bubble area by total time, but never a dot too small to see or hover
+    points["bubble"] = points["total_exec_time_ms"].clip(lower=points["total_exec_time_ms"].max() / 60)
     figure = px.scatter(
-        points, x="calls", y="mean_exec_time_ms", size="total_exec_time_ms", size_max=40,
+        points, x="calls", y="mean_exec_time_ms", size="bubble", size_max=36,
         log_x=True, log_y=True, hover_name="statement", color="rows_per_call",
-        color_continuous_scale="Viridis", hover_data={"total_exec_time_ms": ":,.1f", "rows_per_call": ":.1f"},
-        labels={"calls": "Calls (log)", "mean_exec_time_ms": "Mean time, ms (log)", "rows_per_call": "Rows / call"},
+        color_continuous_scale=[[0, "#6baed6"], [0.5, "#2171b5"], [1, "#a50f15"]],  # dark enough on white throughout
+        hover_data={"total_exec_time_ms": ":,.1f", "rows_per_call": ":,.1f", "bubble": False},
+        labels={"calls": "Calls (log)", "mean_exec_time_ms": "Mean time, ms (log)", "rows_per_call": "Rows / call",
+                "total_exec_time_ms": "Total time, ms"},
     )
+    figure.update_traces(marker={"opacity": 0.8, "line": {"width": 1, "color": "#1b2a3a"}})
     figure.add_annotation(xref="paper", yref="paper", x=0.99, y=0.02, xanchor="right", showarrow=False,
-                          text="many cheap calls → N+1 suspects", font={"color": "#c0392b"})
+                          text="many cheap calls → N+1 suspects", font={"color": "#a50f15"})
     figure.add_annotation(xref="paper", yref="paper", x=0.01, y=0.98, xanchor="left", showarrow=False,
-                          text="few expensive calls → slow queries", font={"color": "#c0392b"})
-    figure.update_layout(height=420, margin={"l": 10, "r": 10, "t": 30, "b": 40}, title="Calls vs mean time")
+                          text="few expensive calls → slow queries", font={"color": "#a50f15"})
+    figure.update_layout(height=420, margin={"l": 10, "r": 10, "t": 50, "b": 40},
+                         title={"text": "Calls vs mean time<br><sup>bubble area: total time · colour: rows per call</sup>"})
     return figure
 
 
 def count_bar(frame: pd.DataFrame, category: str, value: str, title: str, top_n: int = 15) -> go.Figure:
-    """Bars of `value` summed per `category` (e.g. connections per state), largest first."""
+    """Horizontal bars of `value` summed per `category` (e.g. connections per state), largest on top; whole
+    numbers on the axis."""
     if frame.empty:
         return _empty(f"No data for {title.lower()}")
     grouped = (frame.assign(**{category: frame[category].fillna("(none)").astype(str).replace("", "(none)")})
-               .groupby(category, as_index=False)[value].sum().nlargest(top_n, value))
-    figure = px.bar(grouped, x=category, y=value, title=title, text_auto=True)
-    figure.update_layout(height=300, margin={"l": 10, "r": 10, "t": 40, "b": 10}, xaxis_title=None, yaxis_title=None)
+               .groupby(category, as_index=False)[value].sum().nlargest(top_n, value).iloc[::-1])
+    figure = go.Figure(go.Bar(x=grouped[value], y=[shorten(label, 32) for label in grouped[category]], orientation="h",
+                              text=grouped[value], textposition="auto", marker={"color": "#4c78a8"},
+                              customdata=grouped[category], hovertemplate="%{customdata}: %{x:,d}<extra></extra>"))
+    figure.update_layout(title=title, height=max(180, 30 * len(grouped) + 90), margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                         xaxis={"tickformat": ",d", "dtick": _whole_dtick(grouped[value].max()), "rangemode": "tozero"},
+                         yaxis={"automargin": True})
     return figure
+
+
+def _whole_dtick(top: float) -> int | None:
+    """A whole-number tick step for an axis of counts (Plotly would write 0.5, 1.5 for small ones)."""
+    if top <= 10:
+        return 1
+    return None
+
+
+def distinct_values(frame: pd.DataFrame, category: str) -> int:
+    """How many bars count_bar would draw (one bar is not worth a chart)."""
+    return frame[category].fillna("(none)").astype(str).replace("", "(none)").nunique()
 
 
 def size_treemap(frame: pd.DataFrame, size: str = "total_bytes") -> go.Figure:
-    """Treemap of relation sizes by schema and table."""
-    sized = frame[frame[size] > 0]
+    """Treemap of relation sizes by schema and table, coloured by size and labelled with human sizes."""
+    sized = frame[frame[size] > 0].copy()
     if sized.empty:
         return _empty("No relations with a size")
-    figure = px.treemap(sized, path=[px.Constant("all"), "schema_name", "table_name"], values=size,
-                        title="Size by schema and table")
-    figure.update_traces(hovertemplate="%{label}<br>%{value:,.0f} bytes<extra></extra>")
-    figure.update_layout(height=480, margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    sized["size_text"] = sized[size].map(human_bytes)
+    figure = px.treemap(sized, path=[px.Constant("all schemas"), "schema_name", "table_name"], values=size,
+                        color=size, color_continuous_scale="Blues", title="Size by schema and table")
+    totals = {trace_id: value for trace_id, value in zip(figure.data[0].ids, figure.data[0].values, strict=True)}
+    figure.data[0].customdata = [[human_bytes(totals[trace_id])] for trace_id in figure.data[0].ids]
+    figure.update_traces(texttemplate="%{label}<br>%{customdata[0]}", hovertemplate="%{label}: %{customdata[0]}<extra></extra>")
+    figure.update_layout(height=480, margin={"l": 10, "r": 10, "t": 40, "b": 10}, coloraxis_showscale=False)
     return figure
 
 
-def horizontal_bar(frame: pd.DataFrame, label: str, value: str, title: str, top_n: int = 20) -> go.Figure:
-    """Top-N horizontal bars (e.g. tables by size), largest on top."""
+def horizontal_bar(frame: pd.DataFrame, label: str, value: str, title: str, top_n: int = 20,
+                   unit: str = "count") -> go.Figure:
+    """Top-N horizontal bars (e.g. tables by size), largest on top; unit 'bytes' labels the bars with human sizes,
+    'count' keeps whole numbers on the axis."""
     if frame.empty:
         return _empty(f"No data for {title.lower()}")
-    top = frame.nlargest(top_n, value).iloc[::-1]
-    if not (top[value] > 0).any():  # all zero (no dead rows yet): an empty axis from -1 to 1 says nothing
+    top = frame[frame[value] > 0].nlargest(top_n, value).iloc[::-1]  # zero-length bars only take room
+    if top.empty:  # all zero (no dead rows yet): an empty axis from -1 to 1 says nothing
         return _empty(f"Nothing to show for {title.lower()}: every value is 0")
-    figure = go.Figure(go.Bar(x=top[value], y=top[label].astype(str), orientation="h"))
-    figure.update_layout(title=title, height=max(240, 24 * len(top) + 80), margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    texts = [human_bytes(number) if unit == "bytes" else f"{int(number):,}" for number in top[value]]
+    figure = go.Figure(go.Bar(x=top[value], y=top[label].astype(str), orientation="h", text=texts, textposition="auto",
+                              marker={"color": "#4c78a8"}, hovertemplate="%{y}: %{text}<extra></extra>"))
+    axis = {"showticklabels": False} if unit == "bytes" else {"tickformat": ",d", "dtick": _whole_dtick(top[value].max())}
+    figure.update_layout(title=title, height=max(180, 26 * len(top) + 90), margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                         xaxis={**axis, "rangemode": "tozero"}, yaxis={"automargin": True})
     return figure
 
 
 def ratio_gauge(ratio: float | None, title: str) -> go.Figure:
-    """A 0-100 % gauge (hit ratios, memory use)."""
-    figure = go.Figure(go.Indicator(mode="gauge+number", value=None if ratio is None else ratio * 100,
+    """A hit-ratio gauge on the scale where hit ratios differ (90-100 %; 0-100 % below 90 %), coloured by health."""
+    percent = None if ratio is None else ratio * 100
+    low = 90 if percent is None or percent >= 90 else 0
+    colour = "#2e7d32" if percent is not None and percent >= 99 else "#ef6c00" if percent is not None and percent >= 95 \
+        else "#c62828"
+    figure = go.Figure(go.Indicator(mode="gauge+number", value=percent,
                                     number={"suffix": " %", "valueformat": ".2f"}, title={"text": title},
-                                    gauge={"axis": {"range": [0, 100]}}))
-    figure.update_layout(height=220, margin={"l": 20, "r": 20, "t": 50, "b": 10})
+                                    gauge={"axis": {"range": [low, 100], "ticksuffix": " %"}, "bar": {"color": colour},
+                                           "steps": [{"range": [low, 95], "color": "#fdecea"},
+                                                     {"range": [95, 99], "color": "#fff4e5"},
+                                                     {"range": [99, 100], "color": "#e8f5e9"}]}))
+    figure.update_layout(height=220, margin={"l": 30, "r": 30, "t": 50, "b": 10})
     return figure
 
 

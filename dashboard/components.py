@@ -9,7 +9,15 @@ from contextlib import contextmanager
 import pandas as pd
 import streamlit as st
 
-from queries.errors import PgPulseError, scrub
+from queries.errors import (
+    AuthenticationError,
+    DatabaseMissingError,
+    PgPulseError,
+    TooManyConnectionsError,
+    UnreachableError,
+    UnsupportedServerError,
+    scrub,
+)
 
 
 def error_text(exc: BaseException) -> str:
@@ -34,15 +42,29 @@ def panel(title: str | None = None, *, heading: bool = True) -> Iterator[None]:
 
 def table_with_csv(frame: pd.DataFrame, name: str, *, column_config: dict | None = None,
                    column_order: list[str] | None = None, height: int | str = "auto",
-                   links: dict[str, list[str]] | None = None) -> None:
-    """The table and a download of the same rows as <name>.csv; `links` adds link columns to the
-    table only (e.g. an Explain link per statement), not to the CSV."""
+                   links: dict[str, list[str]] | None = None, first: list[str] | None = None,
+                   empty: str | None = None) -> None:
+    """The table, in people's words (dashboard/columns.py: labels with units, values formatted), and a download of
+    the same rows as <name>.csv with the data layer's names and raw numbers. `links` adds link columns to the table
+    only (e.g. an Explain link per statement); `first` names the columns that explain a row, shown leftmost. With
+    `empty`, a table without rows is that one line instead of an empty grid."""
+    if empty and frame.empty:
+        st.caption(empty)
+        return
+    from dashboard.columns import MISSING, display, label
+
     shown = frame.assign(**links) if links else frame
+    overrides = dict(column_config or {})
     if links:
-        column_config = {**(column_config or {}), **{column: st.column_config.LinkColumn(
-            column.title(), display_text=column.title()) for column in links}}
+        overrides.update({column: st.column_config.LinkColumn(label(column), display_text=label(column))
+                          for column in links})
         column_order = [*links, *(column_order or frame.columns)]
-    st.dataframe(shown, hide_index=True, column_config=column_config, column_order=column_order, height=height)
+    if first:
+        rest = [column for column in (column_order or shown.columns) if column not in first]
+        column_order = [column for column in first if column in shown.columns] + rest
+    styled, config = display(shown, overrides)
+    st.dataframe(styled, hide_index=True, column_config=config, column_order=column_order, height=height,
+                 placeholder=MISSING)
     st.download_button(
         f"Download {name}.csv", frame.to_csv(index=False).encode(), file_name=f"{name}.csv",
         mime="text/csv", key=f"csv_{name}", icon=":material/download:", on_click="ignore",
@@ -95,3 +117,84 @@ def confirm_action(engine) -> None:
             st.error(str(exc))
             return
         (st.success if done else st.warning)(f"{action} of pid {pid}: {'done' if done else 'no such backend'}")
+
+
+# what to do about each way a target can be out of reach (queries/errors.py's classes, most specific first)
+_HOW_TO_FIX = (
+    (AuthenticationError, "pgpulse could not log in",
+     "Check the user name and password in the target's URL (DATABASE_URL, or database_url in .streamlit/secrets.toml) "
+     "and that pg_hba.conf lets this role connect from here."),
+    (DatabaseMissingError, "the database or role does not exist",
+     "Check the database name and the user name at the end of the target's URL."),
+    (TooManyConnectionsError, "the server has no free connection slot",
+     "Close idle sessions (the Activity page lists them once pgpulse can connect) or raise max_connections."),
+    (UnsupportedServerError, "this server version is not supported", "pgpulse needs PostgreSQL 14 or later."),
+    (UnreachableError, "the server cannot be reached",
+     "Is PostgreSQL running, and listening on that host and port? Check the host and port in the target's URL "
+     "(DATABASE_URL, or database_url in .streamlit/secrets.toml) and any firewall between."),
+)
+
+
+def unreachable_message(target, exc: PgPulseError) -> str:
+    """One banner's words: which target, what happened (the server's own words, once), how to fix it."""
+    from queries.connection import describe_target
+
+    what, fix = next((what, fix) for cls, what, fix in _HOW_TO_FIX if isinstance(exc, cls))
+    said = str(exc)
+    for prefix in ("database unreachable: ", "connection failed: ", f"{what}: "):
+        said = said.removeprefix(prefix)
+    said = said.strip().replace("failed: for user", "failed for user")  # errors.py keeps the meaning apart from the words
+    detail = "" if said.lower() == what.lower() else f" The server said: {said}."
+    return (f"**Target {target.name} ({describe_target(target.database_url)}): {what}.**{detail}\n\n{fix} "
+            "This page shows the figures again as soon as the server answers.")
+
+
+def probe_target(context) -> None:
+    """One round trip per target and refresh interval (a success is cached for the interval, a failure never):
+    raises UnreachableError, AuthenticationError ... when no panel of the page could be read."""
+    from dashboard.data import reachable
+
+    reachable(context.target.database_url, context.refresh_seconds)
+
+
+def stop_unless_reachable(context, title: str) -> None:
+    """Before a page runs: a target that cannot be reached is the page's title and one banner, not one error per
+    panel. The banner re-checks at the page's refresh pace and brings the page back when the server answers."""
+    try:
+        probe_target(context)
+        return
+    except (UnreachableError, UnsupportedServerError) as exc:
+        found = [exc]  # shown by the banner's first draw; its reruns probe again
+    st.title(title)
+
+    @st.fragment(run_every=context.run_every)
+    def banner() -> None:
+        try:
+            if found:
+                raise found.pop()
+            probe_target(context)
+        except (UnreachableError, UnsupportedServerError) as exc:
+            st.error(unreachable_message(context.target, exc), icon=":material/cloud_off:")
+            return
+        st.rerun()  # it answers again: the whole page, with its panels
+
+    banner()
+    st.stop()
+
+
+def rerun_if_unreachable(context) -> None:
+    """At the top of a page's auto-refreshing fragment: if the target went away since the page was drawn, run the
+    whole page again, so it becomes the one banner instead of an error per panel."""
+    try:
+        probe_target(context)
+    except (UnreachableError, UnsupportedServerError):
+        st.rerun()
+
+
+def second_reading_note(context, what: str = "This figure compares") -> str:
+    """Where a figure compares two readings (a rate, the last interval's hit ratio) and only one exists yet."""
+    from dashboard.formatting import human_duration
+
+    when = ("when auto-refresh is resumed (or on the next reload)" if context.paused
+            else f"at the next refresh, in about {human_duration(context.refresh_seconds)}")
+    return f"{what} two readings and the first was just taken: {'they appear' if 'and' in what else 'it appears'} {when}."

@@ -17,7 +17,7 @@ import streamlit as st
 from dashboard.config import Settings, Target, load_settings
 from dashboard.sidebar import ViewContext
 from queries import catalogue
-from queries.connection import make_engine
+from queries.connection import make_engine, ping
 from queries.errors import PgPulseError
 from queries.health import health_checks
 
@@ -203,6 +203,17 @@ def read_seconds_ago(read: Callable, context: ViewContext, **kwargs: Any) -> flo
     """How long ago the value `load` returns for the same arguments was read from the server (by any process
     sharing the cache)."""
     return max(0.0, time.time() - reading(read, context, **kwargs).read_at)
+
+
+@st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
+def _reachable(database_url: str, pool_size: int, bucket: tuple[int, int]) -> int:
+    return ping(engine_for(database_url, pool_size))  # an error is never cached: the next run asks again
+
+
+def reachable(database_url: str, refresh_seconds: int) -> int:
+    """The server's version number if it answers now (one round trip per refresh interval and process), else the
+    UnreachableError (or a subclass) that says why."""
+    return _reachable(database_url, settings().pool_size, _bucket(database_url, refresh_seconds))
 
 
 def _source_url(declared: catalogue.Metric, target: Target) -> str:

@@ -19,12 +19,16 @@ def human_duration(seconds: float | None) -> str:
     if seconds is None:
         return "–"
     seconds = float(seconds)
+    if seconds == 0:
+        return "0 s"
+    if abs(seconds) < 0.001:  # Redis commands and index lookups: microseconds, not "0.00 ms"
+        return f"{seconds * 1e6:.0f} µs" if seconds >= 0.5e-6 else "< 1 µs"
     if seconds < 0.01:  # plan and query times of a few ms: keep the decimals that tell them apart
         return f"{seconds * 1000:.2f} ms"
     if seconds < 1:
         return f"{seconds * 1000:.0f} ms"
-    if seconds < 60:
-        return f"{seconds:.1f} s"
+    if seconds < 60:  # "10 s" for a whole number of seconds, "7.6 s" otherwise
+        return f"{seconds:.0f} s" if seconds == int(seconds) else f"{seconds:.1f} s"
     minutes, secs = divmod(int(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     days, hours = divmod(hours, 24)

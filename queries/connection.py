@@ -97,13 +97,20 @@ def check_supported(server_version_num: int) -> int:
 def server_version_num(engine: sa.Engine) -> int:
     """The server's version number (e.g. 180001), cached per engine, refused below 14."""
     if engine not in _versions:
-        try:
-            with engine.connect() as conn:
-                version = int(conn.exec_driver_sql("SHOW server_version_num").scalar_one())
-        except Exception as exc:
-            raise translate(exc) from None
-        _versions[engine] = check_supported(version)
+        ping(engine)
     return _versions[engine]
+
+
+def ping(engine: sa.Engine) -> int:
+    """One round trip to the server, never cached (is the target reachable now?): its version number, or the
+    UnreachableError / AuthenticationError / UnsupportedServerError a person can act on."""
+    try:
+        with engine.connect() as conn:
+            version = int(conn.exec_driver_sql("SHOW /* pgpulse */ server_version_num").scalar_one())
+    except Exception as exc:
+        raise translate(exc) from None
+    _versions[engine] = check_supported(version)
+    return version
 
 
 @contextmanager

@@ -100,7 +100,8 @@ def _ratio_verdict(ratio: float | None, *, minimum: float | None = None, maximum
     if ratio is None:
         return Verdict("pass", None, limit, f"no data yet for {what}")
     bad = (minimum is not None and ratio < minimum) or (maximum is not None and ratio > maximum)
-    return Verdict("warn" if bad else "pass", ratio, limit, f"{what}: {ratio:.1%} (limit {limit:.0%})")
+    shown = f"{ratio:.1%}" if f"{ratio:.1%}" != f"{limit:.1%}" else f"{ratio:.2%}"  # never "99.0% (limit 99%)" as a warning
+    return Verdict("warn" if bad else "pass", ratio, limit, f"{what}: {shown} (limit {limit:.0%})")
 
 
 def _with_privilege_note(inputs: CheckInputs, verdict: Verdict) -> Verdict:

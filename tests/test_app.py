@@ -52,10 +52,11 @@ def test_queries_page_text_filter(app_env):
     assert list(app.dataframe[0].value["query"]) == [PROBE]
 
 
-def test_unreachable_database_is_reported_per_panel(monkeypatch, tmp_path):
+def test_unreachable_database_is_one_banner_per_page(monkeypatch, tmp_path):
     from demo.postgres import free_port
 
-    monkeypatch.setenv("DATABASE_URL", f"postgresql://nobody:secret-pw@127.0.0.1:{free_port()}/nowhere")
+    port = free_port()
+    monkeypatch.setenv("DATABASE_URL", f"postgresql://nobody:secret-pw@127.0.0.1:{port}/nowhere")
     monkeypatch.setenv("PGPULSE_SECRETS", str(tmp_path / "none.toml"))
     st.cache_data.clear()
     st.cache_resource.clear()
@@ -63,8 +64,13 @@ def test_unreachable_database_is_reported_per_panel(monkeypatch, tmp_path):
         app = run_page(page)
         assert not app.exception
         errors = [error.value for error in app.error]
-        assert errors and all("database unreachable" in error or "no Redis is configured" in error for error in errors)
-        assert any("database unreachable: " in error for error in errors)
+        if page == "views/explain.py":  # its own page (it reads on demand and words its errors itself)
+            continue
+        assert errors == [f"**Target default (127.0.0.1:{port}/nowhere): the server cannot be reached.** The server "
+                          f'said: connection to server at "127.0.0.1", port {port} failed: Connection refused.\n\n'
+                          + errors[0].split("\n\n", 1)[1]], (page, errors)
+        assert "Is PostgreSQL running" in errors[0] and "Error" not in errors[0]  # no driver class names
+        assert not app.dataframe and not app.metric and not app.get("plotly_chart"), page  # the panels collapsed
         assert "secret-pw" not in texts(app)
     st.cache_resource.clear()
 
@@ -104,4 +110,63 @@ def test_target_picker_switches_database_and_reads_the_url(pg_admin_url, monkeyp
     shared_link = AppTest.from_file(APP, default_timeout=60)
     shared_link.query_params["target"] = "second"
     assert size_label(shared_link.run()) == f"Size of {make_url(second).database}"
+    st.cache_resource.clear()
+
+
+def test_overview_health_checks_worst_first_coloured_with_the_new_checks(app_env):
+    import psycopg
+
+    with psycopg.connect(app_env, autocommit=True) as conn:  # an index nobody uses: one warning, in words
+        conn.execute("CREATE INDEX app_probe_unused ON app_probe (id)")
+    app = run_page()
+    links = [(link.proto.label, link.proto.icon) for link in app.get("page_link")]
+    labels = [label for label, _ in links]
+    assert "**Blocked sessions**: 0 sessions waiting on another's lock for 5 s or more" in labels, labels
+    assert any("**Statement dominating the time**: the busiest statement takes" in label for label in labels), labels
+    statuses = ["warn" if icon == ":material/warning:" else "pass" for _, icon in links]
+    assert statuses == sorted(statuses, key=["warn", "pass"].index)  # warnings first
+    unused = next(label for label in labels if "Unused indexes" in label)
+    assert unused.startswith(":orange[**Unused indexes**: ") and unused.endswith(": 1 never-scanned index]")  # colour, singular
+    summary = next(str(markdown.value) for markdown in app.markdown if "checks pass" in str(markdown.value))
+    assert ":orange[**" in summary and ("check needs a look" in summary or "checks need a look" in summary)
+
+
+def test_cache_without_redis_is_one_neutral_note_and_the_interval_gauge_says_when(app_env, monkeypatch):
+    monkeypatch.delenv("REDIS_URL")
+    st.cache_resource.clear()
+    app = run_page("views/cache.py")
+    assert not app.exception and not app.error, [error.value for error in app.error]
+    infos = [str(info.value) for info in app.info]
+    assert len([info for info in infos if "REDIS_URL" in info]) == 1, infos
+    assert "two readings and the first was just taken: it appears at the next refresh" in " ".join(infos)
+    assert len(app.get("plotly_chart")) == 1  # the since-reset gauge; no empty dial for the interval
+
+
+@pytest.mark.parametrize("pg_server", ["18"], indirect=True)
+def test_wrong_password_is_one_banner_in_plain_words(pg_admin_url, monkeypatch, tmp_path):
+    import uuid
+
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    role = f"pw_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute("DO $$ BEGIN CREATE ROLE pgpulse_password_auth NOLOGIN; "
+                     "EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+        conn.execute(f"CREATE ROLE {role} LOGIN PASSWORD 'right-password' IN ROLE pgpulse_password_auth")
+    wrong = make_url(pg_admin_url).set(username=role, password="wrong-password-123")
+    monkeypatch.setenv("DATABASE_URL", wrong.render_as_string(hide_password=False))
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.setenv("PGPULSE_SECRETS", str(tmp_path / "none.toml"))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    for page in ("views/overview.py", "views/activity.py"):
+        app = run_page(page)
+        errors = [str(error.value) for error in app.error]
+        assert len(errors) == 1, (page, errors)
+        banner = errors[0]
+        assert banner.count("pgpulse could not log in") == 1 and banner.count("password authentication failed") == 1
+        assert f'for user "{role}"' in banner and "Check the user name and password" in banner
+        assert "wrong-password-123" not in texts(app) and "Error" not in banner
+        assert not app.metric and not app.dataframe
     st.cache_resource.clear()

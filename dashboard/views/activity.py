@@ -2,8 +2,8 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard.charts import count_bar
-from dashboard.components import confirm_action, panel, table_with_csv
+from dashboard.charts import count_bar, distinct_values
+from dashboard.components import confirm_action, panel, rerun_if_unreachable, table_with_csv
 from dashboard.data import engine_for, load, settings
 from dashboard.formatting import percent
 from dashboard.sidebar import current
@@ -11,7 +11,7 @@ from queries.activity import ActivitySnapshot, activity_snapshot
 
 context = current()
 st.title("Activity")
-min_seconds = st.number_input("Long-running threshold (seconds)", 1, 86_400, 60, key="a_long_s")
+min_seconds = st.columns(4)[0].number_input("Long-running threshold (seconds)", 1, 86_400, 60, key="a_long_s")
 
 
 class Snapshot:
@@ -49,9 +49,9 @@ def usage(snapshot: Snapshot) -> None:
     first, second, third, fourth = st.columns(4)
     first.metric("Connections", f"{used.total_connections} / {used.max_connections}")
     second.metric("Usage", percent(used.usage_ratio))
-    third.metric("Available", used.available_connections)
-    fourth.metric("Reserved (superuser + pg_use_reserved)",
-                  used.superuser_reserved_connections + used.reserved_connections)
+    third.metric("Available", f"{used.available_connections:,}")
+    fourth.metric("Reserved", used.superuser_reserved_connections + used.reserved_connections,
+                  help="superuser_reserved_connections + reserved_connections (for pg_use_reserved_connections)")
 
 
 def connection_charts(snapshot: Snapshot) -> None:
@@ -60,6 +60,12 @@ def connection_charts(snapshot: Snapshot) -> None:
     for column, (field, title) in zip(columns, [("state", "By state"), ("user_name", "By user"),
                                                 ("application_name", "By application"),
                                                 ("client_addr", "By client address")], strict=True):
+        if not frame.empty and distinct_values(frame, field) == 1:  # one bar the width of the page says less than words
+            only = frame[field].fillna("").astype(str).iloc[0] or "(none)"
+            total = int(frame["connection_count"].sum())
+            which = "the one connection" if total == 1 else "both connections" if total == 2 else f"all {total:,} connections"
+            column.markdown(f"**{title}**\n\n{which}: `{only}`")
+            continue
         column.plotly_chart(count_bar(frame, field, "connection_count", title), key=f"a_conn_{field}")
 
 
@@ -70,21 +76,28 @@ def blocking(snapshot: Snapshot) -> None:
         return
     shown = frame.assign(session=["    " * int(depth) + ("└─ " if depth else "") + str(pid)
                                   for pid, depth in zip(frame["pid"], frame["depth"], strict=True)])
-    table_with_csv(shown, "blocking", column_order=["session", "blocking_pid", "lock_mode", "locktype", "relation",
-                                                     "wait_seconds", "user_name", "state", "query", "path"])
+    table_with_csv(shown, "blocking", column_order=["session", "blocking_pid", "wait_seconds", "query", "lock_mode",
+                                                     "locktype", "relation", "user_name", "state", "path"])
 
 
 def waits_chart(snapshot: Snapshot) -> None:
     waits = snapshot.frame("wait_events")
-    if not waits.empty:
-        labels = (waits["wait_event_type"] + ": " + waits["wait_event"]).fillna("running (CPU)")
-        st.plotly_chart(count_bar(waits.assign(wait=labels), "wait", "backend_count", "Backends waiting, by event"),
-                        key="a_waits")
-    table_with_csv(waits, "wait_events")
+    labels = (waits["wait_event_type"] + ": " + waits["wait_event"]).fillna("running (CPU)")
+    if len(waits) == 1:
+        count = int(waits["backend_count"].iloc[0])
+        st.markdown(f"The one active backend: **{labels.iloc[0]}**" if count == 1
+                    else f"All {count:,} active backends: **{labels.iloc[0]}**")
+    elif not waits.empty:
+        st.plotly_chart(count_bar(waits.assign(wait=labels), "wait", "backend_count",
+                                  "Active backends by wait event"), key="a_waits")
+        st.caption("Counts every active backend, background processes (autovacuum workers, WAL writer, checkpointer) "
+                   "included; the session tables below list client sessions only. Idle waits are left out.")
+    table_with_csv(waits, "wait_events", empty="No active backend right now.")
 
 
 @st.fragment(run_every=context.run_every)
 def activity_page() -> None:
+    rerun_if_unreachable(context)
     snapshot = Snapshot()
     with panel():
         visibility_note(snapshot)
@@ -94,15 +107,20 @@ def activity_page() -> None:
     with panel("Blocking tree"):
         blocking(snapshot)
     with panel(f"Queries running longer than {min_seconds} s"):
-        table_with_csv(snapshot.frame("long_running_queries"), "long_running_queries")
+        table_with_csv(snapshot.frame("long_running_queries"), "long_running_queries",
+                       first=["pid", "query_seconds", "query"], empty=f"No query has run longer than {min_seconds} s.")
     with panel("Idle in transaction"):
-        table_with_csv(snapshot.frame("idle_in_transaction"), "idle_in_transaction")
+        table_with_csv(snapshot.frame("idle_in_transaction"), "idle_in_transaction",
+                       first=["pid", "xact_seconds", "idle_seconds", "last_query"],
+                       empty="No session is idle inside an open transaction.")
     with panel("Wait events"):
         waits_chart(snapshot)
     with panel("Maintenance in progress"):
-        table_with_csv(snapshot.frame("maintenance_progress"), "maintenance_progress")
+        table_with_csv(snapshot.frame("maintenance_progress"), "maintenance_progress",
+                       empty="No VACUUM, ANALYZE, CREATE INDEX or CLUSTER is running.")
     with panel("All sessions"):
-        table_with_csv(snapshot.frame("activity"), "activity")
+        table_with_csv(snapshot.frame("activity"), "activity",
+                       first=["pid", "state", "query_seconds", "query", "user_name", "wait_event_type", "wait_event"])
 
 
 activity_page()

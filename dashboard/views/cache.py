@@ -2,11 +2,19 @@
 import streamlit as st
 
 from dashboard.charts import horizontal_bar, ratio_gauge
-from dashboard.components import panel, read_age_caption, refresh_now_button, table_with_csv
+from dashboard.components import (
+    panel,
+    read_age_caption,
+    refresh_now_button,
+    rerun_if_unreachable,
+    second_reading_note,
+    table_with_csv,
+)
 from dashboard.data import load, sample_history
 from dashboard.formatting import human_bytes, human_duration, percent
 from dashboard.sidebar import current
 from queries.cache import database_cache_hit, hit_ratio_between, index_cache_hit, table_cache_hit
+from queries.errors import PrivilegeError, StatementTimeoutError, UnreachableError
 from queries.redis_stats import commandstats, key_namespaces, keyspace, ops_per_second_between, redis_summary, slowlog
 from queries.redis_stats import hit_ratio_between as redis_hit_ratio_between
 
@@ -20,7 +28,13 @@ def postgres_cache() -> None:
     previous = sample_history().previous(f"cache:{context.target.name}", sample)
     left, right = st.columns(2)
     left.plotly_chart(ratio_gauge(sample.hit_ratio, "Buffer cache hit ratio, since reset"), key="c_pg_total")
-    right.plotly_chart(ratio_gauge(hit_ratio_between(previous, sample), "Last refresh interval"), key="c_pg_delta")
+    interval = hit_ratio_between(previous, sample)
+    if interval is None:  # an empty dial says nothing: say when the figure comes
+        with right:
+            st.markdown("**Buffer cache hit ratio, last refresh interval**")
+            st.info(second_reading_note(context), icon=":material/hourglass_top:")
+    else:
+        right.plotly_chart(ratio_gauge(interval, "Buffer cache hit ratio, last refresh interval"), key="c_pg_delta")
 
 
 def redis_overview() -> None:
@@ -30,7 +44,9 @@ def redis_overview() -> None:
     first.metric("Redis", summary.redis_version)
     first.metric("Uptime", human_duration(summary.uptime_seconds))
     second.metric("Hit ratio since start", percent(summary.hit_ratio, 2))
-    second.metric("Hit ratio, last interval", percent(redis_hit_ratio_between(previous, summary), 2))
+    interval = redis_hit_ratio_between(previous, summary)
+    second.metric("Hit ratio, last interval", percent(interval, 2),
+                  help=second_reading_note(context) if interval is None else "since the previous refresh")
     limit = human_bytes(summary.maxmemory_bytes) if summary.maxmemory_bytes else "no limit"
     third.metric(f"Memory (max {limit})", human_bytes(summary.used_memory_bytes),
                  help=f"maxmemory-policy {summary.maxmemory_policy}")
@@ -44,32 +60,52 @@ def redis_overview() -> None:
                f"hits {summary.keyspace_hits:,} · misses {summary.keyspace_misses:,}")
 
 
-@st.fragment(run_every=context.run_every)
-def cache_page() -> None:
-    st.header("PostgreSQL")
-    with panel("Database"):
-        postgres_cache()
-    with panel("Tables reading most from disk"):
-        # per-relation counters scan every table's statistics: the statistics pace is plenty for a ranking
-        tables = load(table_cache_hit, context)
-        table_with_csv(tables, "table_cache_hit")
-        read_age_caption(table_cache_hit, context)
-    with panel("Indexes reading most from disk"):
-        table_with_csv(load(index_cache_hit, context), "index_cache_hit")
-    st.header("Redis")
+def redis_section() -> None:
+    """The Redis beside the database: one neutral note without one, one error if it is away, else its panels."""
+    if not context.target.redis_url:
+        st.info("No Redis is configured for this target, so there is nothing to show here. To watch the Redis cache "
+                "beside PostgreSQL, set REDIS_URL (e.g. redis://localhost:6379/0) before starting pgpulse, or add "
+                "redis_url to the target's table in .streamlit/secrets.toml.", icon=":material/info:")
+        return
+    try:
+        load(redis_summary, context)
+    except (UnreachableError, PrivilegeError, StatementTimeoutError) as exc:
+        st.error(f"**Redis cannot be read: {exc}.**\n\nIs Redis running at the host and port of REDIS_URL (or the "
+                 "target's redis_url), and are its user and password right? PostgreSQL's figures above are not affected.",
+                 icon=":material/cloud_off:")
+        return
     with panel("Server"):
         redis_overview()
     with panel("Keyspace"):
         table_with_csv(load(keyspace, context), "redis_keyspace")
     with panel("Key namespaces (sampled with SCAN)"):
         namespaces = load(key_namespaces, context)
-        st.plotly_chart(horizontal_bar(namespaces, "namespace", "memory_bytes", "Memory by namespace (bytes)"),
-                        key="c_ns")
+        if len(namespaces) > 1:  # one bar the width of the page says no more than the table's one row
+            st.plotly_chart(horizontal_bar(namespaces, "namespace", "memory_bytes", "Memory by namespace", unit="bytes"),
+                            key="c_ns")
         table_with_csv(namespaces, "redis_namespaces")
     with panel("Commands"):
         table_with_csv(load(commandstats, context), "redis_commandstats")
     with panel("Slow log"):
-        table_with_csv(load(slowlog, context), "redis_slowlog")
+        table_with_csv(load(slowlog, context), "redis_slowlog", empty="The slow log is empty: no command took longer "
+                       "than slowlog-log-slower-than.")
+
+
+@st.fragment(run_every=context.run_every)
+def cache_page() -> None:
+    rerun_if_unreachable(context)
+    st.header("PostgreSQL")
+    with panel("Database"):
+        postgres_cache()
+    with panel("Tables reading most from disk"):
+        # per-relation counters scan every table's statistics: the statistics pace is plenty for a ranking
+        tables = load(table_cache_hit, context)
+        table_with_csv(tables, "table_cache_hit", first=["schema_name", "table_name", "heap_hit_ratio", "total_blks_read"])
+        read_age_caption(table_cache_hit, context)
+    with panel("Indexes reading most from disk"):
+        table_with_csv(load(index_cache_hit, context), "index_cache_hit")
+    st.header("Redis")
+    redis_section()
 
 
 cache_page()

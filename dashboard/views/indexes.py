@@ -1,7 +1,7 @@
 """Indexes: the ones to drop, the ones that are broken, and the ones that are missing."""
 import streamlit as st
 
-from dashboard.components import panel, read_age_caption, refresh_now_button, table_with_csv
+from dashboard.components import panel, read_age_caption, refresh_now_button, rerun_if_unreachable, table_with_csv
 from dashboard.data import load
 from dashboard.formatting import human_duration, percent
 from dashboard.sidebar import current
@@ -14,9 +14,8 @@ left, right = st.columns(2)
 max_scans = left.number_input("Unused: at most this many scans", 0, 10**9, 0, key="i_max_scans")
 min_rows = right.number_input("Sequential-scan tables: at least this many rows", 0, 10**12, 10_000, step=1000,
                               key="i_min_rows")
-FIX = {"fix_sql": st.column_config.TextColumn("Fix (not executed)", width="large"),
-       "reason": st.column_config.TextColumn("Why flagged", width="large"),
-       "size_bytes": st.column_config.NumberColumn("size bytes", format="compact")}
+# the fix right after the names, so it is on screen without scrolling sideways
+FIX_FIRST = ["schema_name", "table_name", "index_name", "fix_sql", "size_bytes", "reason"]
 
 
 def unused() -> None:
@@ -25,23 +24,25 @@ def unused() -> None:
     if not reset.empty and reset.iloc[0] < 7 * 86_400:
         st.warning(f"Statistics were reset {human_duration(reset.iloc[0])} ago: an index used weekly or monthly "
                    "can look unused. Wait for a full business cycle before dropping.", icon=":material/warning:")
-    table_with_csv(frame, "unused_indexes", column_config=FIX)
+    table_with_csv(frame, "unused_indexes", first=FIX_FIRST)
     read_age_caption(unused_indexes, context, max_scans=int(max_scans))
 
 
 @st.fragment(run_every=context.run_every)
 def indexes_page() -> None:
+    rerun_if_unreachable(context)
     with panel("Unused indexes"):
         unused()
     with panel("Duplicate and redundant indexes"):
         table_with_csv(load(duplicate_indexes, context), "duplicate_indexes",
-                       column_config=FIX)
+                       first=FIX_FIRST, empty="No index duplicates or is covered by another.")
     with panel("Invalid indexes"):
         table_with_csv(load(invalid_indexes, context), "invalid_indexes",
-                       column_config=FIX)
+                       first=FIX_FIRST, empty="No invalid index (a failed CREATE INDEX CONCURRENTLY leaves one).")
     with panel("Tables read mostly by sequential scans (missing-index candidates)"):
         table_with_csv(load(seq_scan_tables, context, min_rows=int(min_rows)),
-                       "seq_scan_tables", column_config=FIX)
+                       "seq_scan_tables", first=["schema_name", "table_name", "fix_sql", "seq_scan_ratio", "estimated_rows"],
+                       empty=f"No table of {int(min_rows):,} rows or more is read mostly by sequential scans.")
     with panel("Index hit rate"):
         st.metric("Index blocks found in the buffer cache",
                   percent(load(index_hit_ratio, context), 2))

@@ -2,7 +2,8 @@
 import streamlit as st
 
 from dashboard.charts import horizontal_bar
-from dashboard.components import panel, read_age_caption, refresh_now_button, table_with_csv
+from dashboard.columns import progress
+from dashboard.components import panel, read_age_caption, refresh_now_button, rerun_if_unreachable, table_with_csv
 from dashboard.data import load
 from dashboard.sidebar import current
 from queries.catalogue import metric_of
@@ -24,29 +25,31 @@ min_percent = st.slider("Show sequences and integer columns at least this full",
                         format="%d %%", key="m_ratio", help="Share of the range already used; the health check warns from "
                         f"{DEFAULT_MIN_RATIO:.0%}. Move it to 0 % to list every sequence.")
 min_ratio = min_percent / 100
-RATIOS = {name: st.column_config.ProgressColumn(name.replace("_", " "), min_value=0.0, max_value=1.0, format="percent")
-          for name in ("dead_row_ratio", "used_ratio")}
+RATIOS = {name: progress(name) for name in ("dead_row_ratio", "used_ratio")}
 
 
 @st.fragment(run_every=context.run_every)
 def maintenance_page() -> None:
+    rerun_if_unreachable(context)
     with panel("Tables past their autovacuum threshold"):
         table_with_csv(load(tables_past_autovacuum_threshold, context),
-                       "autovacuum_due", column_config=RATIOS)
+                       "autovacuum_due", column_config=RATIOS, empty="No table is past its autovacuum threshold.")
         read_age_caption(tables_past_autovacuum_threshold, context)
     with panel("Vacuum and analyze"):
         stats = load(vacuum_stats, context)
         st.plotly_chart(horizontal_bar(stats, "table_name", "dead_rows", "Dead rows by table"), key="m_dead")
-        table_with_csv(stats, "maintenance", column_config=RATIOS)
+        table_with_csv(stats, "maintenance", column_config=RATIOS,
+                       first=["schema_name", "table_name", "dead_rows", "dead_row_ratio", "last_autovacuum"])
     with panel("Transaction-ID wraparound"):
         table_with_csv(load(database_wraparound, context), "wraparound")
         table_with_csv(load(table_wraparound, context), "table_wraparound")
     with panel("Sequences close to their maximum"):
         table_with_csv(load(sequence_overflow, context, min_ratio=min_ratio),
-                       "sequences", column_config=RATIOS)
+                       "sequences", column_config=RATIOS, first=["schema_name", "sequence_name", "used_ratio"])
     with panel("Integer columns close to overflow"):
         table_with_csv(load(integer_column_overflow, context, min_ratio=min_ratio),
-                       "integer_overflow", column_config=RATIOS)
+                       "integer_overflow", column_config=RATIOS,
+                       first=["schema_name", "table_name", "column_name", "used_ratio", "fix_sql"])
 
 
 maintenance_page()

@@ -4,7 +4,7 @@ import time
 import pandas as pd
 import streamlit as st
 
-from dashboard.components import age_caption, panel, refresh_now_button, table_with_csv
+from dashboard.components import age_caption, panel, refresh_now_button, rerun_if_unreachable, second_reading_note, table_with_csv
 from dashboard.data import health_reading, load, sample_history
 from dashboard.formatting import human_bytes, human_duration, percent
 from dashboard.navigation import page_file
@@ -35,6 +35,8 @@ def summary_metrics() -> None:
     third.metric("Buffer cache hit ratio", percent(summary.cache_hit_ratio, 2), help="since statistics reset")
     third.metric("Hit ratio, last interval", percent(interval_ratio, 2))
     fourth.metric("Transactions / s", "–" if tps is None else f"{tps:,.1f}", help="since the previous refresh")
+    if tps is None or interval_ratio is None:
+        st.caption(second_reading_note(context, "Transactions / s and the last interval's hit ratio compare"))
     st.session_state["_overview_reachable"] = True
 
 
@@ -52,14 +54,13 @@ def statements_health() -> None:
 def top_statements() -> None:
     frame = load(statements, context, **metric("statements").defaults).head(5)
     shown = frame[["query", "calls", "total_exec_time_ms", "mean_exec_time_ms", "percent_of_total_time"]]
-    table_with_csv(shown, "top_statements", column_config={
-        "total_exec_time_ms": st.column_config.NumberColumn("Total ms", format="%.1f"),
-        "mean_exec_time_ms": st.column_config.NumberColumn("Mean ms", format="%.2f"),
-        "percent_of_total_time": st.column_config.NumberColumn("% of time", format="%.1f"),
-    })
+    table_with_csv(shown, "top_statements")
 
 
-STATUS_ICONS = {"pass": ":material/check_circle:", "warn": ":material/warning:", "error": ":material/error:"}
+# status -> (icon, colour of the words, what it is called in the summary line)
+STATUS_LOOK = {"error": (":material/error:", "red", ("check could not run", "checks could not run")),
+               "warn": (":material/warning:", "orange", ("check needs a look", "checks need a look")),
+               "pass": (":material/check_circle:", "green", ("check passes", "checks pass"))}
 
 
 def health() -> None:
@@ -71,9 +72,14 @@ def health() -> None:
         catalog_every_s = context.refresh_seconds
         catalog = health_reading(context, "catalog", catalog_every_s)
     checks = worst_first(pd.concat([live, catalog.value], ignore_index=True))
+    counts = checks["status"].value_counts()
+    st.markdown(" · ".join(f":{STATUS_LOOK[status][1]}[**{counts[status]}** {STATUS_LOOK[status][2][int(counts[status] != 1)]}]"
+                           for status in STATUS_LOOK if counts.get(status)))
     for row in checks.itertuples():
-        icon = STATUS_ICONS[row.status]
-        st.page_link(str(page_file(row.page)), label=f"{row.check}: {row.detail}", icon=icon)
+        icon, colour, _ = STATUS_LOOK[row.status]
+        words = f"**{row.check}**: {row.detail}"
+        st.page_link(str(page_file(row.page)), label=words if row.status == "pass" else f":{colour}[{words}]", icon=icon,
+                     help=f"Open the {row.page.title()} page")
     age_caption(time.time() - catalog.read_at, catalog_every_s, what="Index, wraparound, overflow and statement checks")
     with st.expander("Health checks as a table"):
         table_with_csv(checks, "health")
@@ -87,6 +93,7 @@ def slow_refresh(seconds: int) -> int:
 
 @st.fragment(run_every=context.run_every)
 def overview() -> None:
+    rerun_if_unreachable(context)
     st.session_state["_overview_reachable"] = False
     with panel():
         summary_metrics()

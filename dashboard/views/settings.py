@@ -19,6 +19,6 @@ with panel():
         st.warning(f"Waiting for a restart to take effect: {', '.join(pending['name'])}", icon=":material/restart_alt:")
     # the raw columns (setting, boot_val) count in `unit` (e.g. 16384 x 8kB): they go last, beside it
     table_with_csv(shown, "settings", height=36 * (len(shown) + 1) + 2,
-                   column_order=["name", "value_display", "is_default", "source", "pending_restart", "category",
-                                 "short_desc", "setting", "boot_val", "unit"])
+                   column_order=["name", "value_display", "short_desc", "is_default", "source", "pending_restart",
+                                 "category", "setting", "boot_val", "unit"])
     read_age_caption(performance_settings, context)

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from dashboard.charts import horizontal_bar, size_treemap
-from dashboard.components import panel, read_age_caption, refresh_now_button, table_with_csv
+from dashboard.components import panel, read_age_caption, refresh_now_button, rerun_if_unreachable, table_with_csv
 from dashboard.data import load
 from dashboard.sidebar import current
 from queries.errors import LockTimeoutError
@@ -11,8 +11,6 @@ from queries.space import database_sizes, index_sizes, table_size_estimates, tab
 context = current()
 st.title("Space")
 refresh_now_button(context.target, "s_refresh")
-BYTES = {name: st.column_config.NumberColumn(name.replace("_", " "), format="compact")
-         for name in ("size_bytes", "heap_bytes", "toast_bytes", "index_bytes", "total_bytes")}
 
 
 def tables(slot) -> None:
@@ -29,23 +27,23 @@ def tables(slot) -> None:
             st.warning(f"Exact sizes are waiting on a lock ({exc}); showing estimates (relpages).",
                        icon=":material/lock_clock:")
             st.plotly_chart(size_treemap(estimates), key="s_treemap_locked")
-            table_with_csv(estimates, "table_sizes", column_config=BYTES)
+            table_with_csv(estimates, "table_sizes")
         return
     with slot.container():
         st.plotly_chart(size_treemap(exact), key="s_treemap")
-        table_with_csv(exact, "table_sizes", column_config=BYTES)
+        table_with_csv(exact, "table_sizes", first=["schema_name", "table_name", "total_bytes"])
         read_age_caption(table_sizes, context)
 
 
 def databases() -> None:
     frame = load(database_sizes, context)
-    st.plotly_chart(horizontal_bar(frame.dropna(), "database_name", "size_bytes", "Database size (bytes)"), key="s_db")
-    table_with_csv(frame, "database_sizes", column_config=BYTES)
+    st.plotly_chart(horizontal_bar(frame.dropna(), "database_name", "size_bytes", "Database size", unit="bytes"), key="s_db")
+    table_with_csv(frame, "database_sizes")
     read_age_caption(database_sizes, context)
 
 
 def indexes() -> None:
-    table_with_csv(load(index_sizes, context), "index_sizes", column_config=BYTES)
+    table_with_csv(load(index_sizes, context), "index_sizes")
     read_age_caption(index_sizes, context)
 
 
@@ -59,6 +57,7 @@ def section(title: str):
 
 @st.fragment(run_every=context.run_every)
 def space_page() -> None:
+    rerun_if_unreachable(context)
     # every heading first, then the figures: the cheap estimates paint at once, and the exact sizes
     # (a stat() per relation file) fill in panel by panel without holding up the rest of the page
     table_slot, database_slot, index_slot = section("Tables"), section("Databases"), section("Indexes")

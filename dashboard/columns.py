@@ -1,0 +1,343 @@
+"""Every column a page shows, in people's words with its unit, and how its values read.
+
+One registry for every table (components.table_with_csv applies it): the data layer's snake_case names with units
+(`total_exec_time_ms`, `size_bytes`) become headers ("Total time", "Size") and values read "1 min 10 s", "12.4 MB",
+"99.3 %", "12,345". The CSV downloads keep the data layer's names and raw numbers. A name not listed here gets its
+kind from its suffix and a label made from its words, so a new column never shows raw; tests/test_columns.py checks
+that every column the pages show is listed.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from dashboard.formatting import human_bytes, human_duration
+
+MISSING = "–"
+
+
+@dataclass(frozen=True)
+class Column:
+    label: str
+    kind: str = "text"  # a key of FORMATTERS, or text / sql / bool / time
+    help: str | None = None
+
+
+def _number(value: Any) -> float | None:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else number
+
+
+def _guarded(format_number: Callable[[float], str]) -> Callable[[Any], str]:
+    def formatted(value: Any) -> str:
+        number = _number(value)
+        if number is None:
+            return MISSING if value is None or value is pd.NA or _is_nan(value) else str(value)
+        return format_number(number)
+    return formatted
+
+
+def _is_nan(value: Any) -> bool:
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _plain(number: float) -> str:
+    """12,345 for whole numbers, 12.35 otherwise: never float noise like 87.04299999999999."""
+    if number == int(number):
+        return f"{int(number):,}"
+    return f"{number:,.2f}".rstrip("0").rstrip(".") if abs(number) < 100 else f"{number:,.1f}"
+
+
+FORMATTERS: dict[str, Callable[[Any], str]] = {
+    "bytes": _guarded(human_bytes),
+    "ms": _guarded(lambda ms: human_duration(ms / 1000)),
+    "us": _guarded(lambda us: human_duration(us / 1_000_000)),
+    "seconds": _guarded(human_duration),
+    "ratio": _guarded(lambda ratio: f"{ratio * 100:.1f} %"),
+    "hit_ratio": _guarded(lambda ratio: f"{ratio * 100:.2f} %"),  # hit ratios differ in the 99s
+    "percent": _guarded(lambda share: f"{share:.1f} %"),
+    "count": lambda value: f"{value:,}" if isinstance(value, int | np.integer) else _guarded(lambda n: f"{round(n):,}")(value),
+    "number": _guarded(_plain),
+}
+WIDE = {"sql", "long"}  # kinds shown in a wide column
+
+_SCHEMA, _TABLE, _INDEX = Column("Schema"), Column("Table"), Column("Index")
+COLUMNS: dict[str, Column] = {
+    # statements (pg_stat_statements)
+    "queryid": Column("Query id"),
+    "query": Column("Statement", "sql"),
+    "user_name": Column("User"),
+    "database_name": Column("Database"),
+    "toplevel": Column("Top level", "bool"),
+    "calls": Column("Calls", "count"),
+    "total_exec_time_ms": Column("Total time", "ms"),
+    "mean_exec_time_ms": Column("Mean time", "ms"),
+    "max_exec_time_ms": Column("Max time", "ms"),
+    "total_plan_time_ms": Column("Planning time", "ms"),
+    "rows": Column("Rows", "count"),
+    "rows_per_call": Column("Rows / call", "number"),
+    "shared_blks_hit": Column("Blocks from cache", "count", "shared buffers found in PostgreSQL's cache (8 kB each)"),
+    "shared_blks_read": Column("Blocks read", "count", "shared buffers read from disk or the OS cache (8 kB each)"),
+    "hit_ratio": Column("Cache hit ratio", "hit_ratio"),
+    "blk_read_time_ms": Column("Read time", "ms"),
+    "blk_write_time_ms": Column("Write time", "ms"),
+    "io_time_ms": Column("I/O time", "ms"),
+    "temp_blks_read": Column("Temp blocks read", "count"),
+    "temp_blks_written": Column("Temp blocks written", "count"),
+    "wal_bytes": Column("WAL written", "bytes"),
+    "percent_of_total_time": Column("Share of time", "percent"),
+    "explain": Column("Explain"),
+    # health checks
+    "check": Column("Check"),
+    "status": Column("Status"),
+    "value": Column("Value", "number"),
+    "threshold": Column("Threshold", "number"),
+    "detail": Column("Detail", "long"),
+    "page": Column("Page"),
+    # activity
+    "pid": Column("PID"),
+    "session": Column("Session (PID)"),
+    "blocking_pid": Column("Blocked by PID"),
+    "blocked_by": Column("Blocked by"),
+    "depth": Column("Depth", "count"),
+    "path": Column("Chain"),
+    "lock_mode": Column("Lock mode"),
+    "locktype": Column("Lock type"),
+    "relation": Column("Relation"),
+    "wait_seconds": Column("Waiting for", "seconds"),
+    "application_name": Column("Application"),
+    "client_addr": Column("Client address"),
+    "client_name": Column("Client name"),
+    "state": Column("State"),
+    "wait_event_type": Column("Wait type"),
+    "wait_event": Column("Wait event"),
+    "backend_count": Column("Backends", "count"),
+    "backend_start": Column("Connected at", "time"),
+    "xact_start": Column("Transaction started", "time"),
+    "query_start": Column("Query started", "time"),
+    "state_change": Column("State since", "time"),
+    "query_seconds": Column("Query running for", "seconds"),
+    "xact_seconds": Column("Transaction open for", "seconds"),
+    "idle_seconds": Column("Idle for", "seconds"),
+    "backend_xid": Column("Transaction id"),
+    "last_query": Column("Last statement", "sql"),
+    "backend_type": Column("Backend type"),
+    "operation": Column("Operation"),
+    "phase": Column("Phase"),
+    "progress_ratio": Column("Progress", "ratio"),
+    "started_seconds": Column("Running for", "seconds"),
+    # space
+    "schema_name": _SCHEMA,
+    "table_name": _TABLE,
+    "index_name": _INDEX,
+    "heap_bytes": Column("Table data", "bytes"),
+    "toast_bytes": Column("TOAST", "bytes", "out-of-line storage of long values"),
+    "index_bytes": Column("Indexes", "bytes"),
+    "total_bytes": Column("Total size", "bytes"),
+    "size_bytes": Column("Size", "bytes"),
+    "estimated_rows": Column("Rows (estimate)", "count"),
+    "idx_scan": Column("Index scans", "count"),
+    # indexes
+    "index_scans": Column("Index scans", "count"),
+    "stats_reset_seconds": Column("Statistics age", "seconds", "time since the statistics were last reset"),
+    "reason": Column("Why flagged", "long"),
+    "fix_sql": Column("Fix (not executed)", "sql"),
+    "covering_index_name": Column("Covered by"),
+    "index_definition": Column("Definition", "sql"),
+    "covering_definition": Column("Covering definition", "sql"),
+    "seq_scan": Column("Sequential scans", "count"),
+    "seq_tup_read": Column("Rows read sequentially", "count"),
+    "seq_scan_ratio": Column("Sequential share", "ratio"),
+    "idx_blks_hit": Column("Index blocks from cache", "count"),
+    "idx_blks_read": Column("Index blocks read", "count"),
+    # maintenance
+    "live_rows": Column("Live rows", "count"),
+    "dead_rows": Column("Dead rows", "count"),
+    "dead_row_ratio": Column("Dead share", "ratio"),
+    "last_vacuum": Column("Last vacuum", "time"),
+    "last_autovacuum": Column("Last autovacuum", "time"),
+    "last_analyze": Column("Last analyze", "time"),
+    "last_autoanalyze": Column("Last autoanalyze", "time"),
+    "vacuum_count": Column("Vacuums", "count"),
+    "autovacuum_count": Column("Autovacuums", "count"),
+    "analyze_count": Column("Analyzes", "count"),
+    "autoanalyze_count": Column("Autoanalyzes", "count"),
+    "rows_modified_since_analyze": Column("Rows changed since analyze", "count"),
+    "autovacuum_threshold_rows": Column("Autovacuum threshold (rows)", "count"),
+    "past_autovacuum_threshold": Column("Past threshold", "bool"),
+    "autovacuum_enabled": Column("Autovacuum on", "bool"),
+    "age_xids": Column("Transaction-ID age", "count"),
+    "mxid_age": Column("Multixact age", "count"),
+    "autovacuum_freeze_max_age": Column("Freeze max age", "count"),
+    "xids_until_wraparound": Column("IDs left before wraparound", "count"),
+    "percent_towards_wraparound": Column("Towards wraparound", "percent"),
+    "percent_towards_freeze_max_age": Column("Towards forced freeze", "percent",
+                                             "share of autovacuum_freeze_max_age used: anti-wraparound vacuum starts at 100 %"),
+    "table_kind": Column("Kind"),
+    "toast_of": Column("TOAST of"),
+    "sequence_name": Column("Sequence"),
+    "sequence_schema": Column("Sequence schema"),
+    "data_type": Column("Type"),
+    "sequence_data_type": Column("Sequence type"),
+    "last_value": Column("Last value", "count"),
+    "min_value": Column("Minimum", "count"),
+    "max_value": Column("Maximum", "count"),
+    "type_max_value": Column("Type maximum", "count"),
+    "increment_by": Column("Increment", "count"),
+    "cycles": Column("Cycles", "bool"),
+    "used_ratio": Column("Used", "ratio"),
+    "values_remaining": Column("Values left", "count"),
+    "owned_by": Column("Owned by"),
+    "column_name": Column("Column"),
+    "is_identity": Column("Identity", "bool"),
+    "sequence_fix_sql": Column("Sequence fix (not executed)", "sql"),
+    # cache
+    "heap_blks_hit": Column("Table blocks from cache", "count"),
+    "heap_blks_read": Column("Table blocks read", "count"),
+    "heap_hit_ratio": Column("Table hit ratio", "hit_ratio"),
+    "idx_hit_ratio": Column("Index hit ratio", "hit_ratio"),
+    "toast_blks_hit": Column("TOAST blocks from cache", "count"),
+    "toast_blks_read": Column("TOAST blocks read", "count"),
+    "toast_hit_ratio": Column("TOAST hit ratio", "hit_ratio"),
+    "total_blks_read": Column("Blocks read in all", "count"),
+    # redis
+    "db": Column("Database"),
+    "keys": Column("Keys", "count"),
+    "expires": Column("Keys with a TTL", "count"),
+    "avg_ttl_ms": Column("Mean TTL", "ms"),
+    "namespace": Column("Key namespace"),
+    "sampled_keys": Column("Keys sampled", "count"),
+    "estimated_keys": Column("Keys (estimate)", "count"),
+    "memory_bytes": Column("Memory", "bytes"),
+    "avg_memory_bytes": Column("Memory per key", "bytes"),
+    "keys_with_ttl": Column("With TTL", "count"),
+    "keys_without_ttl": Column("Without TTL", "count"),
+    "min_ttl_seconds": Column("Shortest TTL", "seconds"),
+    "median_ttl_seconds": Column("Median TTL", "seconds"),
+    "max_ttl_seconds": Column("Longest TTL", "seconds"),
+    "command": Column("Command"),
+    "usec_total": Column("Total time", "us"),
+    "usec_per_call": Column("Mean time", "us"),
+    "rejected_calls": Column("Rejected", "count"),
+    "failed_calls": Column("Failed", "count"),
+    "id": Column("Id"),
+    "started_at": Column("Started at", "time"),
+    "duration_us": Column("Duration", "us"),
+    # settings
+    "name": Column("Setting"),
+    "setting": Column("Raw value"),
+    "unit": Column("Unit of raw value"),
+    "value_display": Column("Value"),
+    "category": Column("Category"),
+    "source": Column("Set by"),
+    "boot_val": Column("Default (raw)"),
+    "reset_val": Column("Reset value (raw)"),
+    "is_default": Column("Default", "bool"),
+    "pending_restart": Column("Needs restart", "bool"),
+    "short_desc": Column("Description", "long"),
+}
+
+# a column not listed: its unit from its suffix, so it still reads right
+_SUFFIX_KINDS = (("_bytes", "bytes"), ("_ms", "ms"), ("_us", "us"), ("_seconds", "seconds"), ("_ratio", "ratio"),
+                 ("_percent", "percent"), ("_count", "count"), ("_rows", "count"), ("_sql", "sql"))
+
+
+def describe(name: str) -> Column:
+    """The registry's entry, or one made from the name (suffix -> unit, words -> label)."""
+    if name in COLUMNS:
+        return COLUMNS[name]
+    for suffix, kind in _SUFFIX_KINDS:
+        if name.endswith(suffix):
+            stem = name.removesuffix(suffix) if kind not in ("count", "sql") else name
+            return Column(_words(stem), kind)
+    return Column(_words(name))
+
+
+def _words(name: str) -> str:
+    text = str(name).replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def _time_text(value: Any) -> str:
+    if value is None or value is pd.NaT or (not isinstance(value, str) and pd.isna(value)):
+        return MISSING
+    stamp = pd.Timestamp(value)
+    return stamp.strftime("%Y-%m-%d %H:%M") + (" UTC" if stamp.tzinfo else "")  # to the minute: fits its column
+
+
+def _never_or(name: str) -> str:
+    return "never" if name.startswith("last_") else MISSING
+
+
+def display(frame: pd.DataFrame, overrides: dict | None = None) -> tuple[Any, dict]:
+    """(what st.dataframe shows, its column_config): labels in words, numbers formatted for people (a Styler, so
+    they still sort as numbers; st.dataframe's placeholder shows gaps as "–"). Times become text ("never" for a
+    vacuum that never ran), as do integers too large for the browser's numbers."""
+    overrides = overrides or {}
+    shown = frame.copy()
+    config: dict[str, Any] = {}
+    formats: dict[str, Callable[[Any], str]] = {}
+    for name in frame.columns:
+        if name in overrides:  # the page draws it its own way (a progress bar, a link): raw values
+            continue
+        column = describe(name)
+        config[name] = _config(column)
+        values = shown[name]
+        if column.kind in FORMATTERS:
+            numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+            numbers = values if numeric else pd.to_numeric(values, errors="coerce")
+            if (not numeric and numbers.notna().sum() < values.notna().sum()) or _beyond_javascript(values):
+                shown[name] = [FORMATTERS[column.kind](value) for value in values]
+                config[name] = _config(column, as_number=False)
+            else:
+                shown[name] = numbers
+                formats[name] = FORMATTERS[column.kind]
+        elif column.kind == "time":
+            shown[name] = [_never_or(name) if _gap(value) else _time_text(value) for value in values]
+    config.update(overrides)
+    return (shown.style.format(formats) if formats else shown), config
+
+
+def _beyond_javascript(numbers: pd.Series) -> bool:
+    """The grid shows integers past 2**53 (a bigint sequence's maximum) raw with a warning mark: text for those."""
+    if not len(numbers) or not pd.api.types.is_integer_dtype(numbers):
+        return bool(len(numbers)) and numbers.map(lambda value: isinstance(value, int) and abs(value) > 2**53).any()
+    top = numbers.abs().max()  # pd.NA when every value is missing
+    return bool(pd.notna(top) and top > 2**53)
+
+
+def _gap(value: Any) -> bool:
+    return value is None or value is pd.NA or value is pd.NaT or _is_nan(value)
+
+
+def _config(column: Column, as_number: bool = True):
+    width = 460 if column.kind == "sql" else "large" if column.kind in WIDE else None  # the text that explains a row
+    if column.kind in FORMATTERS:
+        if not as_number:
+            return st.column_config.TextColumn(column.label, help=column.help, alignment="right")
+        return st.column_config.NumberColumn(column.label, help=column.help)
+    if column.kind == "bool":
+        return st.column_config.CheckboxColumn(column.label, help=column.help)
+    return st.column_config.TextColumn(column.label, help=column.help, width=width)
+
+
+def label(name: str) -> str:
+    return describe(name).label
+
+
+def progress(name: str):
+    """A ratio column drawn as a bar (0-100 %), labelled from the registry."""
+    column = describe(name)
+    return st.column_config.ProgressColumn(column.label, help=column.help, min_value=0.0, max_value=1.0,
+                                           format="percent")
