@@ -90,3 +90,32 @@ def test_without_a_store_the_statement_page_says_how_to_start_history(app_env, m
     app.run()
     assert not app.exception and not app.error
     assert any("History is not being kept yet" in info.value for info in app.info)
+
+
+def test_queries_over_the_range_show_the_delta_and_link_its_history(history, app_env):
+    app = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=60)
+    app.switch_page("views/queries.py").run()
+    assert not app.exception, [str(exc.value) for exc in app.exception]
+    assert app.radio(key="q_figures").value == "Over the time range"
+    frame = app.dataframe[0].value
+    frame = getattr(frame, "data", frame)  # a Styler shows the formatted numbers
+    probe = frame[frame["query"] == PROBE]
+    assert probe["calls"].tolist() == [7]  # what ran in the range, from the collector's deltas
+    assert probe["history"].iloc[0] == f"statement?queryid={queryid_of(app_env, PROBE)}"
+    app.radio(key="q_figures").set_value("Since the last statistics reset").run()
+    frame = app.dataframe[0].value
+    frame = getattr(frame, "data", frame)
+    assert frame[frame["query"] == PROBE]["calls"].tolist() == [7]
+
+
+def test_the_overview_charts_the_range_and_says_how_to_start_history_without_it(history, app_env, monkeypatch):
+    app = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=60).run()
+    assert not app.exception and not app.error, [e.value for e in app.error]
+    assert "Over the last 1 h" in [header.value for header in app.subheader]
+    monkeypatch.delenv("PGPULSE_HISTORY_URL")
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    bare = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=60).run()
+    assert not bare.exception
+    assert any("History is not being kept yet" in caption.value for caption in bare.caption)
+    assert "Over the last 1 h" not in [header.value for header in bare.subheader]

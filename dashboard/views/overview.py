@@ -7,6 +7,8 @@ import streamlit as st
 from dashboard.components import age_caption, panel, refresh_now_button, rerun_if_unreachable, second_reading_note, table_with_csv
 from dashboard.data import health_reading, load, sample_history
 from dashboard.formatting import human_bytes, human_duration, percent
+from dashboard.history import history_note
+from dashboard.history_panels import overview_history, what_changed_table
 from dashboard.navigation import page_file
 from dashboard.sidebar import current
 from queries.cache import hit_ratio_between
@@ -99,6 +101,14 @@ def overview() -> None:
         summary_metrics()
     with panel("Health checks"):
         health()
+    if note := history_note(context):
+        st.caption(note)
+    else:
+        with panel(f"Over the {context.time_range.label}"):
+            overview_history(context)
+        with panel("What changed", heading=False):
+            st.markdown("**What changed** — statements 2x slower than the window before, and new ones")
+            what_changed_table(context)
     with panel("pg_stat_statements"):
         statements_health()
     with panel("Top 5 statements by total time"):

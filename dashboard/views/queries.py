@@ -7,6 +7,8 @@ from dashboard.charts import METRIC_LABELS, calls_vs_mean_scatter, top_statement
 from dashboard.columns import progress
 from dashboard.components import panel, rerun_if_unreachable, table_with_csv
 from dashboard.data import load
+from dashboard.history import history_note
+from dashboard.history_panels import statements_over_range_table
 from dashboard.sidebar import current
 from queries.statements import SORT_COLUMNS, hidden_statement_count, statements, statements_status
 
@@ -30,6 +32,16 @@ with st.expander("More filters"):
                                help="marked /* pgpulse */ in their text")
 
 COLUMNS = {"hit_ratio": progress("hit_ratio")}
+OVER_RANGE, SINCE_RESET = "Over the time range", "Since the last statistics reset"
+# with history, what ran in the sidebar's range (from the collector's deltas) comes first; pg_stat_statements' own
+# figures since its reset stay one click away
+history_missing = history_note(context)
+if history_missing:
+    figures = SINCE_RESET
+    st.caption(history_missing)
+else:
+    figures = st.radio("Figures", [OVER_RANGE, SINCE_RESET], horizontal=True, key="q_figures",
+                       label_visibility="collapsed")
 
 
 # what a reader scans first; the CSV keeps every column
@@ -41,6 +53,11 @@ TABLE_ORDER = ["query", "calls", "total_exec_time_ms", "mean_exec_time_ms", "max
 @st.fragment(run_every=context.run_every)
 def queries_page() -> None:
     rerun_if_unreachable(context)
+    if figures == OVER_RANGE and not history_missing:
+        with panel():
+            statements_over_range_table(context, sort_by=sort_by, limit=int(limit), include_nested=include_nested,
+                                        text=text.strip() or None)
+        return
     with panel():
         # the data layer has masked PASSWORD literals that utility statements keep
         frame = load(statements, context, sort_by=sort_by, user=user.strip() or None,
