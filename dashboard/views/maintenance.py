@@ -45,11 +45,13 @@ def maintenance_page() -> None:
         table_with_csv(load(table_wraparound, context), "table_wraparound")
     with panel("Sequences close to their maximum"):
         table_with_csv(load(sequence_overflow, context, min_ratio=min_ratio),
-                       "sequences", column_config=RATIOS, first=["schema_name", "sequence_name", "used_ratio"])
+                       "sequences", column_config=RATIOS, first=["schema_name", "sequence_name", "used_ratio"],
+                       empty=f"No sequence has used {min_percent} % of its range or more.")
     with panel("Integer columns close to overflow"):
         table_with_csv(load(integer_column_overflow, context, min_ratio=min_ratio),
                        "integer_overflow", column_config=RATIOS,
-                       first=["schema_name", "table_name", "column_name", "used_ratio", "fix_sql"])
+                       first=["schema_name", "table_name", "column_name", "used_ratio", "fix_sql"],
+                       empty=f"No integer column has used {min_percent} % of its range or more.")
 
 
 maintenance_page()
