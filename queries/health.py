@@ -186,7 +186,8 @@ def dominant_statement(inputs: CheckInputs) -> Verdict:
     if top is None or pd.isna(top):
         return Verdict("pass", None, share, "no statement time recorded yet")
     worst = frame.loc[frame["percent_of_total_time"].idxmax()]
-    text = " ".join(str(worst["query"]).split())[:80]
+    flat = " ".join(str(worst["query"]).split())
+    text = flat if len(flat) <= 48 else flat[:47] + "…"  # the check is one line on the Overview
     detail = f"the busiest statement takes {top:.0%} of the database's time (limit {share:.0%}): {text}"
     return Verdict("warn" if top > share else "pass", float(top), share, detail)
 
