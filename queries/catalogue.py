@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from queries import activity, cache, health, indexes, maintenance, overview, redis_stats, replication, settings, space, statements
+from queries.advisors import n_plus_one
 
 # How often a metric is re-read, by name; the seconds come from the configuration (dashboard/config.py):
 # live views every refresh; statistics, catalog checks and settings every stats_refresh_seconds; exact sizes
@@ -136,6 +137,8 @@ _declare("statements", statements.statements, "live", "queries",
          stored=Stored("select_statement_counters", "counter", keys=("dbid", "userid", "queryid", "toplevel"),
                        values=statements.COUNTER_COLUMNS, every_setting="history_statements_seconds", texts=("query",),
                        since="stats_since"))
+_declare("n_plus_one", n_plus_one.n_plus_one, "stats", "queries", report={},
+         checks=(HealthCheck("N+1 query patterns", health.n_plus_one_patterns),))
 _declare("database_counters", overview.database_counters, "live", "overview", report={}, painted="no",
          stored=Stored("select_database_counters", "counter", keys=("datid",), values=overview.DATABASE_COUNTER_COLUMNS,
                        every_setting="history_database_seconds", since="stats_reset"))

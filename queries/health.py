@@ -192,6 +192,18 @@ def dominant_statement(inputs: CheckInputs) -> Verdict:
     return Verdict("warn" if top > share else "pass", float(top), share, detail)
 
 
+def n_plus_one_patterns(inputs: CheckInputs) -> Verdict:
+    from queries.advisors.n_plus_one import n_plus_one  # the advisors read statements and the catalog: import late
+
+    frame = n_plus_one(inputs.engine)
+    if frame.empty:
+        return _count_verdict(0, "no statement looks like an N+1 loop")
+    busiest = frame.iloc[0]
+    return _count_verdict(len(frame), f"{counted(len(frame), 'N+1 suspect')}, the busiest read "
+                                      f"{busiest['calls_per_parent_call']:.1f} times per call of its parent: "
+                                      f"{busiest['foreign_key']}")
+
+
 def redis_hit_ratio(inputs: CheckInputs) -> Verdict:
     return _ratio_verdict(inputs.redis_summary.hit_ratio, minimum=inputs.limits.redis_min_hit_ratio,
                           what="lookups that found their key")

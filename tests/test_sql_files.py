@@ -13,7 +13,7 @@ SQL_CALLS = {"fetch_frame", "fetch_row", "load_sql"}
 def referenced_query_names() -> set[str]:
     """String literals passed as the query name to fetch_frame / fetch_row / load_sql."""
     names = set()
-    for path in QUERIES_DIR.glob("*.py"):
+    for path in [*QUERIES_DIR.glob("*.py"), *QUERIES_DIR.glob("advisors/*.py")]:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) in SQL_CALLS:
                 for arg in node.args[:2]:

@@ -10,6 +10,7 @@ from dashboard.data import load
 from dashboard.history import history_note
 from dashboard.history_panels import statements_over_range_table
 from dashboard.sidebar import current
+from queries.advisors.n_plus_one import n_plus_one
 from queries.statements import SORT_COLUMNS, hidden_statement_count, statements, statements_status
 
 context = current()
@@ -79,4 +80,21 @@ def queries_page() -> None:
         right.plotly_chart(calls_vs_mean_scatter(frame), key="q_scatter")
 
 
+def n_plus_one_suspects() -> None:
+    """Key lookups called once per row of another statement, with the loader option that batches them."""
+    with panel("N+1 suspects"):
+        frame = load(n_plus_one, context)
+        if frame.empty:
+            st.caption("No statement looks like an N+1 loop: no key lookup is called many times per call of a "
+                       "statement reading the table its foreign key links.")
+            return
+        table_with_csv(frame, "n_plus_one", column_order=["hint", "calls", "calls_per_parent_call", "query",
+                                                          "parent_query", "child_table", "parent_table", "foreign_key"],
+                       column_config={"hint": st.column_config.TextColumn("Fix (a guess at the names)", width="large"),
+                                      "calls_per_parent_call": st.column_config.NumberColumn("Calls per parent call",
+                                                                                             format="%.1f"),
+                                      "query": st.column_config.TextColumn("Statement", width="medium")})
+
+
 queries_page()
+n_plus_one_suspects()

@@ -1,0 +1,186 @@
+"""What a statement reads, from PostgreSQL's own parser (pglast): its tables and the column predicates on each.
+
+Both advisors start here: the N+1 detector asks "one table, read by equality on which columns?", the index
+advisor "which columns of which table are filtered, joined or ordered, and how?". pg_stat_statements replaces
+constants by $n, so a predicate's value is usually a parameter; the few constants it keeps (IS NULL, true,
+false) are the ones partial indexes are made of.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from queries.plan import ast_nodes
+
+# what a predicate asks of its column, as an index sees it
+EQUALITY, IN_LIST, RANGE, IS_NULL, PREFIX, WILDCARD, JOIN, ORDER = (
+    "equality", "in", "range", "is_null", "prefix", "wildcard", "join", "order")
+_RANGE_OPERATORS = {"<", ">", "<=", ">="}
+_FLIPPED = {"<": ">", ">": "<", "<=": ">=", ">=": "<=", "=": "="}
+
+
+@dataclass(frozen=True)
+class TableRef:
+    schema: str | None
+    name: str
+    alias: str | None
+
+    def answers_to(self, qualifier: str) -> bool:
+        return qualifier == (self.alias or self.name)
+
+
+@dataclass(frozen=True)
+class Predicate:
+    qualifier: str | None  # the table name or alias written before the column, if any
+    column: str
+    kind: str
+    constant: str | None = None  # the predicate's text when it compares to a constant the server kept (IS NULL, false)
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A plain SELECT's tables and predicates; `tables` counts every table the statement reads, subqueries included."""
+
+    tables: tuple[TableRef, ...]
+    predicates: tuple[Predicate, ...]
+    has_limit: bool
+    parameter_count: int
+
+    @property
+    def reads_lists(self) -> bool:
+        """IN (...) or = ANY(...): the batched loads selectinload issues."""
+        return any(predicate.kind == IN_LIST for predicate in self.predicates)
+
+
+def statement_shape(sql: str) -> Shape | None:
+    """The shape of one read-only SELECT, or None for anything else (writes, several statements, unparsable text)."""
+    import pglast
+    from pglast import ast
+
+    try:
+        parsed = pglast.parse_sql(sql)
+    except Exception:  # pg_stat_statements keeps truncated or non-SQL texts too: they have no shape
+        return None
+    if len(parsed) != 1 or not isinstance(parsed[0].stmt, ast.SelectStmt):
+        return None
+    select = parsed[0].stmt
+    nodes = list(ast_nodes(select))
+    if select.lockingClause or any(isinstance(n, (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt)) for n in nodes):
+        return None
+    tables = tuple(TableRef(n.schemaname, n.relname, n.alias.aliasname if n.alias else None)
+                   for n in nodes if isinstance(n, ast.RangeVar))
+    predicates = [*_conjuncts_predicates(select.whereClause), *_join_predicates(select.fromClause)]
+    if select.limitCount is not None:
+        predicates += [Predicate(*ref, ORDER) for ref in _sort_columns(select.sortClause)]
+    parameters = [n.number for n in nodes if isinstance(n, ast.ParamRef)]
+    return Shape(tables, tuple(predicates), select.limitCount is not None, max(parameters, default=0))
+
+
+def _conjuncts(expression) -> Iterator:
+    """The AND-ed parts of a WHERE or ON clause (an OR is one part: no single index column serves it)."""
+    from pglast import ast
+    from pglast.enums import BoolExprType
+
+    if isinstance(expression, ast.BoolExpr) and expression.boolop == BoolExprType.AND_EXPR:
+        for argument in expression.args:
+            yield from _conjuncts(argument)
+    elif expression is not None:
+        yield expression
+
+
+def _join_predicates(from_clause) -> Iterator[Predicate]:
+    from pglast import ast
+
+    for node in ast_nodes(from_clause or ()):
+        if isinstance(node, ast.JoinExpr) and node.quals is not None:
+            yield from _conjuncts_predicates(node.quals)
+
+
+def _conjuncts_predicates(expression) -> Iterator[Predicate]:
+    for part in _conjuncts(expression):
+        yield from _predicates_of(part)
+
+
+def _column(node) -> tuple[str | None, str] | None:
+    """(qualifier, column) of a column reference, through casts; None for anything else."""
+    from pglast import ast
+
+    while isinstance(node, ast.TypeCast):
+        node = node.arg
+    if not isinstance(node, ast.ColumnRef) or not all(isinstance(field, ast.String) for field in node.fields):
+        return None
+    names = [field.sval for field in node.fields]
+    return (names[-2] if len(names) > 1 else None), names[-1]
+
+
+def _is_value(node) -> bool:
+    """A parameter, a constant, or a cast of one: what an index lookup can be keyed by."""
+    from pglast import ast
+
+    while isinstance(node, ast.TypeCast):
+        node = node.arg
+    return isinstance(node, (ast.ParamRef, ast.A_Const))
+
+
+def _constant_text(node) -> str | None:
+    """The SQL of a constant pg_stat_statements kept in the text (true / false): partial-index material."""
+    from pglast import ast
+    from pglast.stream import RawStream
+
+    while isinstance(node, ast.TypeCast):
+        node = node.arg
+    if isinstance(node, ast.A_Const) and not node.isnull:
+        return RawStream()(node)
+    return None
+
+
+def _predicates_of(part) -> Iterator[Predicate]:
+    from pglast import ast
+    from pglast.enums import A_Expr_Kind, NullTestType
+
+    if isinstance(part, ast.NullTest):
+        if (column := _column(part.arg)) and part.nulltesttype == NullTestType.IS_NULL:
+            yield Predicate(*column, IS_NULL, "IS NULL")
+        return
+    if isinstance(part, ast.BooleanTest) or not isinstance(part, ast.A_Expr):
+        return
+    operator = part.name[-1].sval if part.name else None
+    left, right = _column(part.lexpr), _column(part.rexpr) if isinstance(part.rexpr, ast.Node) else None
+    if part.kind == A_Expr_Kind.AEXPR_IN or (part.kind == A_Expr_Kind.AEXPR_OP_ANY and operator == "="):
+        if left:
+            yield Predicate(*left, IN_LIST)
+    elif part.kind in (A_Expr_Kind.AEXPR_BETWEEN, A_Expr_Kind.AEXPR_BETWEEN_SYM):
+        if left:
+            yield Predicate(*left, RANGE)
+    elif part.kind in (A_Expr_Kind.AEXPR_LIKE, A_Expr_Kind.AEXPR_ILIKE) and operator in ("~~", "~~*") and left:
+        yield Predicate(*left, _like_kind(part))
+    elif part.kind == A_Expr_Kind.AEXPR_OP and left and right:
+        if operator == "=":
+            yield Predicate(*left, JOIN)
+            yield Predicate(*right, JOIN)
+    elif part.kind == A_Expr_Kind.AEXPR_OP and (left or right) and operator in ("=", *_RANGE_OPERATORS):
+        column, value = (left, part.rexpr) if left else (right, part.lexpr)
+        if not _is_value(value):
+            return
+        constant = _constant_text(value)
+        kind = EQUALITY if operator == "=" else RANGE
+        yield Predicate(*column, kind, f"= {constant}" if constant and kind == EQUALITY else None)
+
+
+def _like_kind(part) -> str:
+    """A literal pattern without a leading wildcard is a prefix a B-tree serves; ILIKE and patterns the text
+    does not show ($n, as pg_stat_statements writes every literal) may start with one: only a trigram index serves both."""
+    from pglast import ast
+    from pglast.enums import A_Expr_Kind
+
+    pattern = part.rexpr
+    if part.kind == A_Expr_Kind.AEXPR_LIKE and isinstance(pattern, ast.A_Const) and isinstance(pattern.val, ast.String):
+        text = pattern.val.sval
+        return WILDCARD if text[:1] in ("%", "_") else PREFIX
+    return WILDCARD
+
+
+def _sort_columns(sort_clause) -> Iterator[tuple[str | None, str]]:
+    for item in sort_clause or ():
+        if column := _column(item.node):
+            yield column
