@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from queries import activity, cache, health, indexes, maintenance, overview, redis_stats, replication, settings, space, statements
+from queries.advisors import indexes as index_advisor
 from queries.advisors import n_plus_one
 
 # How often a metric is re-read, by name; the seconds come from the configuration (dashboard/config.py):
@@ -177,6 +178,8 @@ _declare("invalid_indexes", indexes.invalid_indexes, "stats", "indexes", report=
          checks=(HealthCheck("Invalid indexes", health.invalid_indexes),))
 _declare("seq_scan_tables", indexes.seq_scan_tables, "stats", "indexes", defaults={"min_rows": 10_000}, report={},
          floor=("table_scans",))
+_declare("suggested_indexes", index_advisor.suggested_indexes, "stats", "indexes", report={},
+         checks=(HealthCheck("Missing indexes", health.missing_indexes),))
 _declare("index_hit_ratio", indexes.index_hit_ratio, "stats", "indexes")
 _declare("index_hit_rates", indexes.index_hit_rates, "stats", "indexes", report={"limit": UNLIMITED},
          floor=("index_blocks",))

@@ -204,6 +204,17 @@ def n_plus_one_patterns(inputs: CheckInputs) -> Verdict:
                                       f"{busiest['foreign_key']}")
 
 
+def missing_indexes(inputs: CheckInputs) -> Verdict:
+    from queries.advisors.indexes import suggested_indexes  # the advisors read statements and the catalog: import late
+
+    frame = suggested_indexes(inputs.engine)
+    if frame.empty:
+        return _count_verdict(0, "no index suggested for the statements taking the time")
+    verified = int(frame["verified"].sum())
+    return _count_verdict(len(frame), f"{counted(len(frame), 'suggested index', 'suggested indexes')} "
+                                      f"({verified:,} verified by HypoPG), the first: {frame['create_index'].iloc[0]}")
+
+
 def redis_hit_ratio(inputs: CheckInputs) -> Verdict:
     return _ratio_verdict(inputs.redis_summary.hit_ratio, minimum=inputs.limits.redis_min_hit_ratio,
                           what="lookups that found their key")

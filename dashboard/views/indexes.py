@@ -5,6 +5,7 @@ from dashboard.components import panel, read_age_caption, refresh_now_button, re
 from dashboard.data import load
 from dashboard.formatting import human_duration, percent
 from dashboard.sidebar import current
+from queries.advisors.indexes import suggested_indexes
 from queries.indexes import duplicate_indexes, index_hit_rates, index_hit_ratio, invalid_indexes, seq_scan_tables, unused_indexes
 
 context = current()
@@ -49,4 +50,27 @@ def indexes_page() -> None:
         table_with_csv(load(index_hit_rates, context), "index_hit_rates")
 
 
+def index_suggestions() -> None:
+    """Indexes the statements taking the time would use, as text (never created), checked by HypoPG when installed."""
+    with panel("Suggested indexes"):
+        frame = load(suggested_indexes, context)
+        if frame.empty:
+            st.caption("No index to suggest: the statements taking the time filter on indexed columns or small tables.")
+            return
+        if not frame["verified"].any():
+            st.caption("Not verified: install the hypopg extension (CREATE EXTENSION hypopg) to have each suggestion "
+                       "costed against the planner.")
+        table_with_csv(frame, "suggested_indexes", column_order=[
+            "create_index", "table_name", "statements", "cost_before", "cost_after", "time_saved_ms",
+            "estimated_size_bytes", "writes_per_second", "verified", "reason", "queries"], column_config={
+            "create_index": st.column_config.TextColumn("Suggested index (not executed)", width="large"),
+            "reason": st.column_config.TextColumn("Why", width="large"),
+            "cost_before": st.column_config.NumberColumn("Cost before", format="%.0f"),
+            "cost_after": st.column_config.NumberColumn("Cost after", format="%.0f"),
+            "time_saved_ms": st.column_config.NumberColumn("Time saved ms", format="%.0f"),
+            "estimated_size_bytes": st.column_config.NumberColumn("Estimated size bytes", format="compact"),
+            "writes_per_second": st.column_config.NumberColumn("Table writes/s", format="%.1f")})
+
+
 indexes_page()
+index_suggestions()

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 import sqlalchemy as sa
 
-from queries.advisors.shape import Predicate, Shape, TableRef
+from queries.advisors.shape import Predicate, Shape, TableRef, statement_shape
 from queries.connection import fetch_frame_in, read_only, server_version_num
 from queries.sql_loader import load_sql
 
@@ -38,10 +38,33 @@ class Catalog:
     foreign_keys: list[ForeignKey]
     server_version_num: int
     _columns_of: dict[TableKey, set[str]] = field(default_factory=dict)
+    _column_rows: dict[tuple[str, str, str], dict] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for key, group in self.columns.groupby(["schema_name", "table_name"], sort=False):
             self._columns_of[key] = set(group["column_name"])
+        for row in self.columns.to_dict("records"):
+            self._column_rows[(row["schema_name"], row["table_name"], row["column_name"])] = row
+
+    def column(self, table: TableKey, column: str) -> dict | None:
+        """The column's select_table_columns row (pg_stats' n_distinct, avg_width; its table's rows and writes)."""
+        return self._column_rows.get((*table, column))
+
+    def _table_row(self, table: TableKey) -> dict | None:
+        return next((self._column_rows[(*table, column)] for column in sorted(self._columns_of.get(table, ()))), None)
+
+    def estimated_rows(self, table: TableKey) -> int:
+        row = self._table_row(table)
+        return int(row["estimated_rows"] or 0) if row else 0
+
+    def writes_per_second(self, table: TableKey) -> float | None:
+        """Rows inserted, updated and deleted per second since the statistics reset: the price every index pays."""
+        row = self._table_row(table)
+        return None if row is None or pd.isna(row["writes_per_second"]) else float(row["writes_per_second"])
+
+    def table_indexes(self, table: TableKey) -> list[dict]:
+        frame = self.indexes
+        return frame[(frame["schema_name"] == table[0]) & (frame["table_name"] == table[1])].to_dict("records")
 
     def table_of(self, ref: TableRef) -> TableKey | None:
         """The catalog table a FROM item names; without a schema, public's first (the default search_path)."""
@@ -68,6 +91,35 @@ class Catalog:
             if len(owners) == 1 and predicate.column in self._columns_of[(owner := owners.pop())]:
                 found[owner].append(predicate)
         return found
+
+
+@dataclass(frozen=True)
+class Statement:
+    """The pg_stat_statements entries of one text (spacing aside), added up."""
+
+    query: str  # the text of the most-called entry
+    queryids: tuple[int, ...]
+    calls: int
+    rows: int
+    total_exec_time_ms: float
+    shape: Shape | None
+
+
+def statements_by_text(frame: pd.DataFrame) -> list[Statement]:
+    """pg_stat_statements rows added up by text: drivers sending a small integer as int2 and a larger one as int4
+    split one statement into two queryids with the same text (pglast's fingerprint would also merge `id = $1` with
+    `id IN ($1, $2)`, which must stay apart)."""
+    groups: dict[str, list] = {}
+    for row in frame.itertuples():
+        key = " ".join(row.query.split())
+        groups.setdefault(key, []).append(row)
+    found = []
+    for members in groups.values():
+        top = max(members, key=lambda member: member.calls)
+        found.append(Statement(top.query, tuple(sorted(int(m.queryid) for m in members)), sum(int(m.calls) for m in members),
+                               sum(int(m.rows) for m in members), sum(float(m.total_exec_time_ms) for m in members),
+                               statement_shape(top.query)))
+    return found
 
 
 def _foreign_keys(frame: pd.DataFrame) -> list[ForeignKey]:

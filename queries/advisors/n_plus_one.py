@@ -19,26 +19,24 @@ from dataclasses import dataclass
 import pandas as pd
 import sqlalchemy as sa
 
-from queries.advisors.catalog import Catalog, ForeignKey, TableKey, read_catalog, singular, table_label
-from queries.advisors.shape import EQUALITY, Shape, statement_shape
-from queries.statements import statements
+from queries.advisors.catalog import (
+    Catalog,
+    ForeignKey,
+    Statement,
+    TableKey,
+    read_catalog,
+    singular,
+    statements_by_text,
+    table_label,
+)
+from queries.advisors.shape import EQUALITY
+from queries.sql_loader import OWN_STATEMENT_MARK
+from queries.statements import statement_counters
 
 COLUMNS = ("query", "calls", "calls_per_parent_call", "child_table", "parent_table", "foreign_key", "hint",
            "relationship", "rows_per_call", "total_exec_time_ms", "mean_exec_time_ms", "parent_query", "parent_calls",
            "queryids")
 GUESS_NOTE = "model and attribute names are guessed from the table names; the foreign key is exact"
-
-
-@dataclass(frozen=True)
-class Statement:
-    """The pg_stat_statements entries of one text (spacing aside), added up."""
-
-    query: str  # the text of the most-called entry
-    queryids: tuple[int, ...]
-    calls: int
-    rows: int
-    total_exec_time_ms: float
-    shape: Shape | None
 
 
 @dataclass(frozen=True)
@@ -51,10 +49,10 @@ class Link:
 
 
 def n_plus_one(engine: sa.Engine, *, min_calls: int = 50, min_calls_per_parent_call: float = 2.0,
-               max_rows_per_call: float = 10.0, statement_limit: int = 5000) -> pd.DataFrame:
+               max_rows_per_call: float = 10.0) -> pd.DataFrame:
     """N+1 suspects among the current database's statements (pg_stat_statements, resolved against pg_constraint and
     pg_index), most calls first; see the module docstring for the rule."""
-    grouped = _by_text(statements(engine, sort_by="calls", limit=statement_limit))
+    grouped = statements_by_text(_top_level(statement_counters(engine)))
     catalog = read_catalog(engine)
     rows = []
     for statement in grouped:
@@ -66,18 +64,13 @@ def n_plus_one(engine: sa.Engine, *, min_calls: int = 50, min_calls_per_parent_c
     return frame.sort_values(["calls", "query"], ascending=[False, True], ignore_index=True) if rows else frame
 
 
-def _by_text(frame: pd.DataFrame) -> list[Statement]:
-    groups: dict[str, list] = {}
-    for row in frame.itertuples():
-        key = " ".join(row.query.split())
-        groups.setdefault(key, []).append(row)
-    found = []
-    for members in groups.values():
-        top = max(members, key=lambda member: member.calls)
-        found.append(Statement(top.query, tuple(sorted(int(m.queryid) for m in members)), sum(int(m.calls) for m in members),
-                               sum(int(m.rows) for m in members), sum(float(m.total_exec_time_ms) for m in members),
-                               statement_shape(top.query)))
-    return found
+def _top_level(counters: pd.DataFrame) -> pd.DataFrame:
+    """Statements the application sent: not nested in functions (their caller is the loop), not pgpulse's own. Every
+    entry, few calls too: a loop's parent statement is called N times less than its child."""
+    if counters.empty:
+        return counters
+    own = counters["query"].str.contains(OWN_STATEMENT_MARK, regex=False)
+    return counters[counters["toplevel"] & ~own]
 
 
 def _lookup_table(statement: Statement, catalog: Catalog) -> tuple[TableKey, set[str]] | None:

@@ -1,0 +1,252 @@
+"""Suggested indexes for the statements taking the time, checked against the planner with HypoPG where installed.
+
+From the top statements by total time (pg_stat_statements), pglast reads each table's predicates: equality,
+IN / ANY and join keys first (ordered by pg_stats' n_distinct, the most selective first), then one range,
+BETWEEN, prefix LIKE or ORDER BY-with-LIMIT column. Candidates that lead another of the same table merge into
+it; a constant predicate every statement of a candidate shares (deleted_at IS NULL) makes it partial. None is
+suggested where a valid index already starts with the same columns. A leading-wildcard LIKE or any ILIKE (the
+pattern is a $n in pg_stat_statements: it may start with %) gets a pg_trgm GIN index, never a B-tree.
+
+HypoPG's hypothetical indexes live in this backend's memory only: they need no write and work inside a READ
+ONLY transaction. Each statement's generic plan (PREPARE under plan_cache_mode = force_generic_plan, as the
+Explain page plans a statement without values, on every version) is costed without and with the index; an
+index is kept when it cuts the cost of a statement costing at least 100 by half or more (Dexter's rule).
+HypoPG cannot simulate GIN: trigram suggestions stay unverified. Everything here is text: nothing is created.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass, field, replace
+
+import pandas as pd
+import sqlalchemy as sa
+
+from queries.advisors.catalog import Catalog, Statement, TableKey, read_catalog, statements_by_text, table_label
+from queries.advisors.shape import EQUALITY, IN_LIST, IS_NULL, JOIN, ORDER, PREFIX, RANGE, WILDCARD, Predicate
+from queries.connection import fetch_row, fetch_row_in, read_only, server_version_num
+from queries.errors import PgPulseError
+from queries.sql_loader import OWN_STATEMENT_MARK, load_sql
+from queries.statements import statements
+
+COLUMNS = ("table_name", "create_index", "statements", "cost_before", "cost_after", "verified", "estimated_size_bytes",
+           "reason", "time_saved_ms", "writes_per_second", "queries")
+PARTIAL_TESTS = ("IS NULL", "= true", "= false")  # the constant predicates a partial index is built from
+NOT_VERIFIED = "not verified: install hypopg to check them"
+MAX_BTREE_WIDTH = 500  # bytes (pg_stats avg_width): wider values make a B-tree large and slow (2,704-byte limit per entry)
+MAX_COLUMNS = 3
+_PREPARED_NAMES = itertools.count(1)  # a fresh name per PREPARE: a failed EXPLAIN may leave its statement behind
+
+
+@dataclass
+class Candidate:
+    table: TableKey
+    columns: tuple[str, ...]
+    method: str  # "btree" or "gin"
+    predicate: frozenset[tuple[str, str]]  # (column, test) shared by every statement served
+    served: list[Statement] = field(default_factory=list)
+    kinds: dict[str, str] = field(default_factory=dict)  # column -> how the statements use it
+
+
+@dataclass(frozen=True)
+class Costing:
+    before: float
+    after: float
+    statement: Statement
+
+
+def suggested_indexes(engine: sa.Engine, *, statement_limit: int = 100, min_rows: int = 10_000,
+                      min_cost: float = 100.0, min_saving: float = 0.5) -> pd.DataFrame:
+    """CREATE INDEX statements (as text) for the top statements by total time, from pg_stat_statements, the catalog
+    and pg_stats, verified with HypoPG's hypothetical indexes when the extension is installed."""
+    top = statements_by_text(statements(engine, sort_by="total_exec_time_ms", limit=statement_limit))
+    catalog = read_catalog(engine)
+    candidates = _merged([c for statement in top for c in _candidates(statement, catalog, min_rows)])
+    candidates = [c for c in candidates if not _covered(c, catalog)]
+    extensions = fetch_row(engine, "select_advisor_extensions")
+    rows = _rows(engine, candidates, catalog, extensions, min_cost, min_saving)
+    frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    return frame.sort_values(["time_saved_ms", "table_name", "create_index"], ascending=[False, True, True],
+                             ignore_index=True, na_position="last") if rows else frame
+
+
+# ---- candidates from statements ------------------------------------------------------------------------------------
+
+def _distinct(catalog: Catalog, table: TableKey, column: str) -> float:
+    """pg_stats' n_distinct as a count of values (negative: a share of the rows); 0 when unknown."""
+    row = catalog.column(table, column)
+    if row is None or pd.isna(row["n_distinct"]):
+        return 0.0
+    n_distinct = float(row["n_distinct"])
+    return n_distinct if n_distinct > 0 else -n_distinct * float(row["estimated_rows"] or 0)
+
+
+def _too_wide(catalog: Catalog, table: TableKey, column: str) -> bool:
+    row = catalog.column(table, column)
+    return row is not None and not pd.isna(row["avg_width"]) and row["avg_width"] > MAX_BTREE_WIDTH
+
+
+def _candidates(statement: Statement, catalog: Catalog, min_rows: int) -> list[Candidate]:
+    if statement.shape is None:
+        return []
+    found = []
+    for table, predicates in catalog.predicates_by_table(statement.shape).items():
+        if catalog.estimated_rows(table) < min_rows:
+            continue
+        shared = frozenset((p.column, p.constant) for p in predicates if p.constant in PARTIAL_TESTS)
+        for column in dict.fromkeys(p.column for p in predicates if p.kind == WILDCARD):
+            found.append(Candidate(table, (column,), "gin", shared, [statement], {column: WILDCARD}))
+        if btree := _btree(predicates, table, catalog):
+            found.append(Candidate(table, tuple(btree), "btree", shared, [statement], btree))
+    return found
+
+
+def _btree(predicates: list[Predicate], table: TableKey, catalog: Catalog) -> dict[str, str]:
+    """column -> kind: the equality columns, most selective first, then one range or sort column."""
+    constant = {p.column for p in predicates if p.constant}
+    usable = [p for p in predicates if p.column not in constant and not _too_wide(catalog, table, p.column)]
+    equal = {p.column: p.kind for p in usable if p.kind in (EQUALITY, IN_LIST, JOIN)}
+    ordered = sorted(equal, key=lambda column: -_distinct(catalog, table, column))
+    columns = {column: equal[column] for column in ordered}
+    ranges = [p for p in usable if p.kind in (RANGE, PREFIX, ORDER) and p.column not in columns]
+    if ranges and len(columns) < MAX_COLUMNS:
+        columns[ranges[0].column] = ranges[0].kind
+    return dict(list(columns.items())[:MAX_COLUMNS])
+
+
+def _merged(candidates: list[Candidate]) -> list[Candidate]:
+    """One index for the statements one can serve: a candidate leading a longer one of the same table merges into it."""
+    kept: list[Candidate] = []
+    for candidate in sorted(candidates, key=lambda c: (-len(c.columns), c.table, c.method, c.columns)):
+        into = next((k for k in kept if (k.table, k.method) == (candidate.table, candidate.method)
+                     and k.columns[:len(candidate.columns)] == candidate.columns), None)
+        if into is None:
+            kept.append(replace(candidate, served=list(candidate.served), kinds=dict(candidate.kinds)))
+            continue
+        into.predicate &= candidate.predicate
+        into.served += [s for s in candidate.served if s not in into.served]
+        for column, kind in candidate.kinds.items():
+            into.kinds.setdefault(column, kind)
+    return kept
+
+
+def _covered(candidate: Candidate, catalog: Catalog) -> bool:
+    """A valid index of the same kind already starting with the candidate's columns (a partial one only if it is
+    as partial: its predicate is not compared, so a partial index counts as covering nothing)."""
+    for row in catalog.table_indexes(candidate.table):
+        leading = tuple(row["key_columns"][:len(candidate.columns)])
+        same_kind = row["access_method"] == candidate.method and not row["is_partial"]
+        if row["is_valid"] and same_kind and leading == candidate.columns:
+            return True
+    return False
+
+
+# ---- verification and rows -----------------------------------------------------------------------------------------
+
+def _rows(engine: sa.Engine, candidates: list[Candidate], catalog: Catalog, extensions: dict,
+          min_cost: float, min_saving: float) -> list[dict]:
+    if not candidates:
+        return []
+    verify = extensions["hypopg_version"] is not None
+    version = server_version_num(engine)
+    rows = []
+    with read_only(engine, statement_timeout_ms=10_000) as conn:
+        try:
+            for candidate in candidates:
+                text = _create_index_text(conn, candidate, version)
+                if verify and candidate.method == "btree":
+                    row = _verified_row(conn, candidate, text, catalog, min_cost, min_saving)
+                else:
+                    row = _unverified_row(candidate, text, catalog, verify)
+                if row is not None:
+                    if candidate.method == "gin" and extensions["pg_trgm_version"] is None:
+                        row["create_index"] = f"CREATE EXTENSION IF NOT EXISTS pg_trgm; {row['create_index']}"
+                    rows.append(row)
+        finally:
+            if verify:
+                _forget(conn)
+    return rows
+
+
+def _forget(conn: sa.Connection) -> None:
+    """Hypothetical indexes and prepared statements outlive the rollback: drop them, or drop the connection."""
+    try:
+        with conn.begin_nested():
+            fetch_row_in(conn, load_sql("select_hypothetical_reset"))
+            conn.exec_driver_sql(f"DEALLOCATE {OWN_STATEMENT_MARK} ALL")
+    except Exception:  # noqa: BLE001 - a connection whose session state is unknown must not go back to the pool
+        conn.invalidate()
+
+
+def _create_index_text(conn: sa.Connection, candidate: Candidate, version: int) -> str:
+    predicate = sorted(candidate.predicate)
+    return fetch_row_in(conn, load_sql("select_create_index", version), {
+        "schema_name": candidate.table[0], "table_name": candidate.table[1], "method": candidate.method,
+        "opclass": "gin_trgm_ops" if candidate.method == "gin" else None, "column_names": list(candidate.columns),
+        "predicate_columns": [column for column, _ in predicate], "predicate_tests": [test for _, test in predicate],
+    })["create_index"]
+
+
+def _generic_cost(conn: sa.Connection, statement: Statement) -> float | None:
+    """The total cost of the statement's generic plan, or None when it cannot be planned without values."""
+    from queries.explain import _execute  # PQexecParams: one command only, errors in plain words
+
+    count, name = statement.shape.parameter_count, f"pgpulse_advisor_{next(_PREPARED_NAMES)}"
+    execute = name + (f"({', '.join(['NULL'] * count)})" if count else "")
+    try:
+        with conn.begin_nested():
+            conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
+            # the text is a pg_stat_statements entry statement_shape parsed as one plain SELECT
+            _execute(conn, f"PREPARE {OWN_STATEMENT_MARK} {name} AS {statement.query}", 0, [])
+            plan = _execute(conn, f"EXPLAIN {OWN_STATEMENT_MARK} (FORMAT JSON) EXECUTE {execute}", 0, [])
+            _execute(conn, f"DEALLOCATE {OWN_STATEMENT_MARK} {name}", 0, [])
+    except PgPulseError:
+        return None
+    return float(json.loads(plan)[0]["Plan"]["Total Cost"])
+
+
+def _verified_row(conn: sa.Connection, candidate: Candidate, text: str, catalog: Catalog,
+                  min_cost: float, min_saving: float) -> dict | None:
+    before = {id(s): _generic_cost(conn, s) for s in candidate.served}
+    with conn.begin_nested():
+        hypothetical = fetch_row_in(conn, load_sql("select_hypothetical_index"), {"create_index": text})
+        after = {id(s): _generic_cost(conn, s) for s in candidate.served}
+        fetch_row_in(conn, load_sql("select_hypothetical_reset"))
+    costings = [Costing(before[id(s)], after[id(s)], s) for s in candidate.served
+                if before[id(s)] is not None and after[id(s)] is not None]
+    helped = [c for c in costings if c.before >= min_cost and c.after <= (1 - min_saving) * c.before]
+    if not helped:
+        return None
+    cost_before, cost_after = sum(c.before for c in helped), sum(c.after for c in helped)
+    saved = sum(c.statement.total_exec_time_ms * (1 - c.after / c.before) for c in helped)
+    reason = (f"{_uses(candidate)}; verified with HypoPG: generic-plan cost {cost_before:,.0f} -> {cost_after:,.0f} "
+              f"over {len(helped)} statement{'s' if len(helped) > 1 else ''}")
+    return _row(candidate, text, catalog, [c.statement for c in helped], cost_before, cost_after, True,
+                int(hypothetical["estimated_size_bytes"]), reason, saved)
+
+
+def _unverified_row(candidate: Candidate, text: str, catalog: Catalog, hypopg_installed: bool) -> dict:
+    why = "not verified: HypoPG cannot simulate GIN indexes" if hypopg_installed else NOT_VERIFIED
+    rows_read = catalog.estimated_rows(candidate.table)
+    returned = sum(s.rows for s in candidate.served) / max(sum(s.calls for s in candidate.served), 1)
+    reason = (f"{_uses(candidate)}; {why}; {returned:,.1f} rows returned per call from a table of "
+              f"about {rows_read:,} rows")
+    return _row(candidate, text, catalog, candidate.served, None, None, False, None, reason, None)
+
+
+def _uses(candidate: Candidate) -> str:
+    words = {EQUALITY: "equality", IN_LIST: "IN / ANY", JOIN: "join key", RANGE: "range", PREFIX: "prefix LIKE",
+             ORDER: "ORDER BY with LIMIT", WILDCARD: "LIKE / ILIKE that may start with a wildcard (trigram)",
+             IS_NULL: "IS NULL"}
+    parts = [f"{words[candidate.kinds[column]]} on {column}" for column in candidate.columns]
+    if candidate.predicate:
+        parts.append("partial: every statement filters " + " AND ".join(f"{c} {t}" for c, t in sorted(candidate.predicate)))
+    return ", ".join(parts)
+
+
+def _row(candidate: Candidate, text: str, catalog: Catalog, served: list[Statement], cost_before: float | None,
+         cost_after: float | None, verified: bool, size: int | None, reason: str, saved: float | None) -> dict:
+    return {"table_name": table_label(candidate.table), "create_index": text, "statements": len(served),
+            "cost_before": cost_before, "cost_after": cost_after, "verified": verified, "estimated_size_bytes": size,
+            "reason": reason, "time_saved_ms": saved, "writes_per_second": catalog.writes_per_second(candidate.table),
+            "queries": "\n".join(s.query for s in served)}

@@ -1,0 +1,2 @@
+-- Forget this backend's hypothetical indexes (HypoPG's hypopg_reset).
+SELECT hypopg_reset()
