@@ -94,9 +94,12 @@ def _candidates(statement: Statement, catalog: Catalog, min_rows: int) -> list[C
         if catalog.estimated_rows(table) < min_rows:
             continue
         shared = frozenset((p.column, p.constant) for p in predicates if p.constant in PARTIAL_TESTS)
-        for column in dict.fromkeys(p.column for p in predicates if p.kind == WILDCARD):
+        wildcards = list(dict.fromkeys(p.column for p in predicates if p.kind == WILDCARD))
+        for column in wildcards:
             found.append(Candidate(table, (column,), "gin", shared, [statement], {column: WILDCARD}))
-        if btree := _btree(predicates, table, catalog):
+        btree = _btree(predicates, table, catalog)
+        # a sort alone next to a wildcard filter: the trigram index does the filtering, the few rows left sort fast
+        if btree and not (wildcards and set(btree.values()) == {ORDER}):
             found.append(Candidate(table, tuple(btree), "btree", shared, [statement], btree))
     return found
 
@@ -131,14 +134,24 @@ def _merged(candidates: list[Candidate]) -> list[Candidate]:
 
 
 def _covered(candidate: Candidate, catalog: Catalog) -> bool:
-    """A valid index of the same kind already starting with the candidate's columns (a partial one only if it is
-    as partial: its predicate is not compared, so a partial index counts as covering nothing)."""
+    """A valid index of the same method already starting with the candidate's columns, whole or partial on a
+    predicate every statement served also filters; or equality on a unique key (one row per lookup already)."""
+    equal = {c for c, kind in candidate.kinds.items() if kind in (EQUALITY, IN_LIST, JOIN)}
+    if candidate.method == "btree" and any(set(key) <= equal for key in catalog.unique_keys(candidate.table)):
+        return True
+    wanted = {f"{column} {test}".lower() for column, test in candidate.predicate}
     for row in catalog.table_indexes(candidate.table):
         leading = tuple(row["key_columns"][:len(candidate.columns)])
-        same_kind = row["access_method"] == candidate.method and not row["is_partial"]
-        if row["is_valid"] and same_kind and leading == candidate.columns:
+        usable = not row["is_partial"] or _predicate_terms(row["predicate"]) <= wanted
+        if row["is_valid"] and row["access_method"] == candidate.method and usable and leading == candidate.columns:
             return True
     return False
+
+
+def _predicate_terms(predicate: str | None) -> set[str]:
+    """pg_get_expr's '((deleted_at IS NULL) AND (kind = 1))' as {'deleted_at is null', 'kind = 1'}."""
+    text = (predicate or "").replace("(", "").replace(")", "").lower()
+    return {" ".join(term.split()) for term in text.split(" and ") if term.strip()}
 
 
 # ---- verification and rows -----------------------------------------------------------------------------------------

@@ -111,6 +111,8 @@ def _suspect_row(statement: Statement, grouped: list[Statement], catalog: Catalo
         for other in grouped:
             if other is statement or other.calls * min_ratio > statement.calls or not _reads(other, link.parent, catalog):
                 continue
+            if statement.calls > other.rows:  # a lazy load runs at most once per row its parent returned
+                continue
             if best is None or (other.calls, other.total_exec_time_ms) > (best[0].calls, best[0].total_exec_time_ms):
                 best = (other, link)
     if best is None:

@@ -8,7 +8,8 @@ SELECT ns.nspname AS schema_name,
        x.indisunique AS is_unique,
        x.indisprimary AS is_primary,
        x.indisvalid AND x.indisready AS is_valid,
-       x.indpred IS NOT NULL AS is_partial
+       x.indpred IS NOT NULL AS is_partial,
+       pg_get_expr(x.indpred, x.indrelid) AS predicate
 FROM pg_index x
 JOIN pg_class i ON i.oid = x.indexrelid
 JOIN pg_class t ON t.oid = x.indrelid
