@@ -89,7 +89,8 @@ def n_plus_one_suspects() -> None:
                        "statement reading the table its foreign key links.")
             return
         table_with_csv(frame, "n_plus_one", column_order=["hint", "calls", "calls_per_parent_call", "query",
-                                                          "parent_query", "child_table", "parent_table", "foreign_key"],
+                                                          "parent_query", "route", "child_table", "parent_table",
+                                                          "foreign_key"],
                        column_config={"hint": st.column_config.TextColumn("Fix (a guess at the names)", width="large"),
                                       "calls_per_parent_call": st.column_config.NumberColumn("Calls per parent call",
                                                                                              format="%.1f"),

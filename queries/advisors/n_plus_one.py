@@ -30,6 +30,7 @@ from queries.advisors.catalog import (
     table_label,
 )
 from queries.advisors.shape import EQUALITY
+from queries.advisors.sqlcommenter import with_comment_tags
 from queries.sql_loader import OWN_STATEMENT_MARK
 from queries.statements import statement_counters
 
@@ -60,7 +61,7 @@ def n_plus_one(engine: sa.Engine, *, min_calls: int = 50, min_calls_per_parent_c
             continue
         if (row := _suspect_row(statement, grouped, catalog, min_calls_per_parent_call)) is not None:
             rows.append(row)
-    frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    frame = with_comment_tags(pd.DataFrame(rows, columns=list(COLUMNS)))  # which route runs the loop, when tagged
     return frame.sort_values(["calls", "query"], ascending=[False, True], ignore_index=True) if rows else frame
 
 
