@@ -48,13 +48,14 @@ def test_lazy_loads_are_suspects_with_their_foreign_key_and_fix_and_selectinload
     author = found.loc["users"]
     assert (author["calls"], author["calls_per_parent_call"], author["parent_table"]) == (100, 10.0, "posts")
     assert author["foreign_key"] == "posts.author_id -> users.id"
-    assert author["relationship"] == "many-to-one"
+    assert author["relationship"] == "many-to-one" and author["loader_option"] == "joinedload(Post.author)"
     assert author["hint"] == ("posts.author_id -> users.id: load `Post.author` with `joinedload(Post.author)` or "
                               f"`selectinload(Post.author)` ({GUESS_NOTE})")
     assert "FROM users" in author["query"] and "users.id = $1" in author["query"]
     comments = found.loc["comments"]
     assert (comments["calls"], comments["calls_per_parent_call"], comments["parent_table"]) == (100, 10.0, "posts")
     assert comments["foreign_key"] == "comments.post_id -> posts.id"
+    assert comments["loader_option"] == "selectinload(Post.comments)"
     assert comments["hint"] == ("comments.post_id -> posts.id: load `Post.comments` with `selectinload(Post.comments)` "
                                 f"({GUESS_NOTE})")
     assert author["parent_query"] == comments["parent_query"] and "FROM posts ORDER BY posts.id" in author["parent_query"]

@@ -57,20 +57,23 @@ def index_suggestions() -> None:
         if frame.empty:
             st.caption("No index to suggest: the statements taking the time filter on indexed columns or small tables.")
             return
-        if not frame["verified"].any():
+        # HypoPG's numbers only when it gave some: columns of "None" explain nothing
+        costed = ["cost_before", "cost_after", "time_saved_ms", "estimated_size_bytes"] if frame["verified"].any() else []
+        if not costed:
             st.caption("Not verified: install the hypopg extension (CREATE EXTENSION hypopg) to have each suggestion "
                        "costed against the planner.")
         table_with_csv(frame, "suggested_indexes", column_order=[
-            "create_index", "table_name", "statements", "cost_before", "cost_after", "time_saved_ms",
-            "estimated_size_bytes", "writes_per_second", "verified", "reason", "queries"], column_config={
+            "create_index", "table_name", "statements", *costed, "reason", "writes_per_second", "queries"], column_config={
             "create_index": st.column_config.TextColumn("Suggested index (not executed)", width="large"),
+            "table_name": st.column_config.TextColumn("Table"),
+            "statements": st.column_config.NumberColumn("Statements served"),
             "reason": st.column_config.TextColumn("Why", width="large"),
             "cost_before": st.column_config.NumberColumn("Cost before", format="%.0f"),
             "cost_after": st.column_config.NumberColumn("Cost after", format="%.0f"),
             "time_saved_ms": st.column_config.NumberColumn("Time saved ms", format="%.0f"),
             "estimated_size_bytes": st.column_config.NumberColumn("Estimated size bytes", format="compact"),
-            "writes_per_second": st.column_config.NumberColumn("Table writes/s", format="%.1f")})
-
+            "writes_per_second": st.column_config.NumberColumn("Table writes/s", format="%.1f"),
+            "queries": st.column_config.TextColumn("Statements", width="medium")})
 
 indexes_page()
 index_suggestions()

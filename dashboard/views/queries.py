@@ -88,14 +88,18 @@ def n_plus_one_suspects() -> None:
             st.caption("No statement looks like an N+1 loop: no key lookup is called many times per call of a "
                        "statement reading the table its foreign key links.")
             return
-        table_with_csv(frame, "n_plus_one", column_order=["hint", "calls", "calls_per_parent_call", "query",
-                                                          "parent_query", "route", "child_table", "parent_table",
-                                                          "foreign_key"],
-                       column_config={"hint": st.column_config.TextColumn("Fix (a guess at the names)", width="large"),
-                                      "calls_per_parent_call": st.column_config.NumberColumn("Calls per parent call",
-                                                                                             format="%.1f"),
-                                      "query": st.column_config.TextColumn("Statement", width="medium")})
-
+        tagged = ["route"] if frame["route"].notna().any() else []  # sqlcommenter tags, when the application writes them
+        table_with_csv(frame, "n_plus_one", column_order=[
+            "loader_option", "foreign_key", "calls", "calls_per_parent_call", "query", "parent_query", *tagged, "hint"],
+            column_config={
+                "loader_option": st.column_config.TextColumn("Fix (names guessed)", width="medium"),
+                "foreign_key": st.column_config.TextColumn("Foreign key", width="medium"),
+                "calls": st.column_config.NumberColumn("Calls"),
+                "calls_per_parent_call": st.column_config.NumberColumn("Calls per parent call", format="%.1f"),
+                "query": st.column_config.TextColumn("Statement", width="medium"),
+                "parent_query": st.column_config.TextColumn("Parent statement", width="medium"),
+                "route": st.column_config.TextColumn("Route"),
+                "hint": st.column_config.TextColumn("Hint", width="large")})
 
 queries_page()
 n_plus_one_suspects()

@@ -35,8 +35,8 @@ from queries.sql_loader import OWN_STATEMENT_MARK
 from queries.statements import statement_counters
 
 COLUMNS = ("query", "calls", "calls_per_parent_call", "child_table", "parent_table", "foreign_key", "hint",
-           "relationship", "rows_per_call", "total_exec_time_ms", "mean_exec_time_ms", "parent_query", "parent_calls",
-           "queryids")
+           "loader_option", "relationship", "rows_per_call", "total_exec_time_ms", "mean_exec_time_ms", "parent_query",
+           "parent_calls", "queryids")
 GUESS_NOTE = "model and attribute names are guessed from the table names; the foreign key is exact"
 
 
@@ -122,22 +122,29 @@ def _suspect_row(statement: Statement, grouped: list[Statement], catalog: Catalo
     return {
         "query": statement.query, "calls": statement.calls, "calls_per_parent_call": statement.calls / parent.calls,
         "child_table": table_label(lookup[0]), "parent_table": table_label(link.parent),
-        "foreign_key": str(link.foreign_key), "hint": hint(link), "relationship": link.relationship,
+        "foreign_key": str(link.foreign_key), "hint": hint(link), "loader_option": loader_option(link),
+        "relationship": link.relationship,
         "rows_per_call": statement.rows / statement.calls, "total_exec_time_ms": statement.total_exec_time_ms,
         "mean_exec_time_ms": statement.total_exec_time_ms / statement.calls, "parent_query": parent.query,
         "parent_calls": parent.calls, "queryids": ", ".join(str(queryid) for queryid in statement.queryids),
     }
 
 
-def hint(link: Link) -> str:
-    """The SQLAlchemy loader option that turns the loop into one more statement."""
+def loader_option(link: Link) -> str:
+    """The SQLAlchemy loader option that turns the loop into one more statement (names guessed from the tables)."""
     foreign_key = link.foreign_key
     if link.relationship == "one-to-many":
-        attribute = f"{singular(foreign_key.parent[1])}.{foreign_key.child[1]}"
-        return f"{foreign_key}: load `{attribute}` with `selectinload({attribute})` ({GUESS_NOTE})"
+        return f"selectinload({singular(foreign_key.parent[1])}.{foreign_key.child[1]})"
     column = foreign_key.child_columns[0]
     single_id = column.endswith("_id") and len(foreign_key.child_columns) == 1
     name = column[:-3] if single_id else singular(foreign_key.parent[1]).lower()
-    attribute = f"{singular(foreign_key.child[1])}.{name}"
-    return (f"{foreign_key}: load `{attribute}` with `joinedload({attribute})` or `selectinload({attribute})` "
-            f"({GUESS_NOTE})")
+    return f"joinedload({singular(foreign_key.child[1])}.{name})"
+
+
+def hint(link: Link) -> str:
+    """The foreign key and the loader options that fix the loop, in SQLAlchemy terms."""
+    option = loader_option(link)
+    attribute = option[option.index("(") + 1:-1]
+    if link.relationship == "one-to-many":
+        return f"{link.foreign_key}: load `{attribute}` with `{option}` ({GUESS_NOTE})"
+    return f"{link.foreign_key}: load `{attribute}` with `{option}` or `selectinload({attribute})` ({GUESS_NOTE})"
