@@ -75,5 +75,6 @@ def index_suggestions() -> None:
             "writes_per_second": st.column_config.NumberColumn("Table writes/s", format="%.1f"),
             "queries": st.column_config.TextColumn("Statements", width="medium")})
 
+
 indexes_page()
 index_suggestions()

@@ -101,5 +101,6 @@ def n_plus_one_suspects() -> None:
                 "route": st.column_config.TextColumn("Route"),
                 "hint": st.column_config.TextColumn("Hint", width="large")})
 
+
 queries_page()
 n_plus_one_suspects()
