@@ -1,0 +1,101 @@
+"""`python -m dashboard collect` as a subprocess, the history settings, and the store's SQL files."""
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from dashboard.config import REPO_ROOT, ConfigError, load_settings
+from demo.postgres import free_port
+from queries.history._sql import STORE_SQL_DIR
+from tests.history_support import new_store, rows
+from tests.test_cli import run_cli
+
+
+def test_collect_once_twice_stores_a_base_then_deltas(fresh_db, pg_admin_url):
+    store = new_store(pg_admin_url)
+    for _ in range(2):
+        result = run_cli("collect", "--once", "--database-url", fresh_db, "--target", "cli", "--history-url", store)
+        assert result.returncode == 0, result.stderr
+    assert rows(store, "SELECT name FROM pgpulse.target") == [("cli",)]
+    assert rows(store, "SELECT count(*) FROM pgpulse.statement_collection") == [(1,)]
+    assert rows(store, "SELECT count(*) > 0 FROM pgpulse.statement_delta") == [(True,)]  # the collector's own reads at least
+
+
+def test_collect_reads_the_store_from_the_environment(fresh_db, pg_admin_url):
+    store = new_store(pg_admin_url)
+    result = run_cli("collect", "--once", env_extra={"DATABASE_URL": fresh_db, "PGPULSE_HISTORY_URL": store})
+    assert result.returncode == 0, result.stderr
+    assert rows(store, "SELECT name FROM pgpulse.target") == [("default",)]
+
+
+def test_collect_without_a_store_says_how_to_name_one(fresh_db):
+    result = run_cli("collect", "--once", "--database-url", fresh_db)
+    assert result.returncode == 2 and "pass --history-url URL or set PGPULSE_HISTORY_URL" in result.stderr
+
+
+def test_collect_once_from_an_unreachable_target_fails_without_its_password(pg_admin_url):
+    store = new_store(pg_admin_url)
+    url = f"postgresql://someone:hunter2-secret@127.0.0.1:{free_port()}/db"
+    result = run_cli("collect", "--once", "--database-url", url, "--history-url", store)
+    assert result.returncode == 1
+    assert "target default: database unreachable" in result.stderr
+    assert "hunter2-secret" not in result.stderr + result.stdout and "Traceback" not in result.stderr
+
+
+def test_sigterm_stops_the_collector_cleanly(fresh_db, pg_admin_url):
+    store = new_store(pg_admin_url)
+    env = {"PATH": "/usr/bin:/bin", "PGPULSE_SECRETS": "/nonexistent.toml", "PGPULSE_HISTORY_DATABASE_SECONDS": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "dashboard", "collect", "--database-url", fresh_db,
+                                "--history-url", store], cwd=REPO_ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if _has_table(store) and rows(store, "SELECT count(*) FROM pgpulse.database_delta")[0][0] >= 2:
+                break
+            time.sleep(0.3)
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 0, stderr
+    assert "collecting 1 target(s)" in stderr and stderr.rstrip().endswith("stopped")
+    assert rows(store, "SELECT count(*) >= 2 FROM pgpulse.database_delta") == [(True,)]
+
+
+def _has_table(store: str) -> bool:
+    return rows(store, "SELECT to_regclass('pgpulse.database_delta') IS NOT NULL")[0][0]
+
+
+def test_history_settings(tmp_path):
+    settings = load_settings({"DATABASE_URL": "postgresql://h/a", "PGPULSE_HISTORY_URL": "postgresql://s/h",
+                              "PGPULSE_HISTORY_STATEMENTS_SECONDS": "30", "PGPULSE_HISTORY_RETENTION_DAYS": "90"},
+                             tmp_path / "none.toml")
+    assert (settings.history_url, settings.history_statements_seconds, settings.history_database_seconds,
+            settings.history_retention_days) == ("postgresql://s/h", 30, 10, 90)
+    assert "postgresql://s/h" not in repr(settings)
+    defaults = load_settings({"DATABASE_URL": "postgresql://h/a"}, tmp_path / "none.toml")
+    assert (defaults.history_url, defaults.history_statements_seconds, defaults.history_retention_days) == (None, 60, 14)
+    with pytest.raises(ConfigError, match="history_statements_seconds must be at least 10"):
+        load_settings({"DATABASE_URL": "postgresql://h/a", "PGPULSE_HISTORY_STATEMENTS_SECONDS": "5"}, tmp_path / "none.toml")
+
+
+def _history_sources() -> str:
+    paths = [*Path(REPO_ROOT / "queries" / "history").glob("*.py"), *Path(REPO_ROOT / "collector").glob("*.py")]
+    return "\n".join(path.read_text() for path in paths)
+
+
+def test_every_store_sql_file_is_used_exists_and_says_what_it_reads():
+    files = {path.stem for path in STORE_SQL_DIR.glob("*.sql")}
+    source = _history_sources()
+    called = set(re.findall(r'store_sql\("(\w+)"\)', source)) | set(re.findall(r'_read\(store, "(\w+)"', source))
+    assert called <= files, f"referenced but no .sql file: {called - files}"
+    unused = files - set(re.findall(r'"(\w+)"', source))
+    assert not unused, f".sql files nobody uses: {unused}"
+    for path in STORE_SQL_DIR.glob("*.sql"):
+        assert path.read_text().startswith("-- "), path.name
