@@ -21,6 +21,8 @@ from typing import Any
 from queries.catalogue import Metric
 
 # counters stored as float8; the others are whole numbers (bigint in the store)
+# counted apart from execution (planning, only with pg_stat_statements.track_planning): may move while calls does not
+NOT_EXECUTION = frozenset({"total_plan_time_ms"})
 FLOAT_COUNTERS = frozenset({"total_exec_time_ms", "total_plan_time_ms", "io_read_time_ms", "io_write_time_ms", "wal_bytes"})
 
 
@@ -77,17 +79,26 @@ def typed_counters(stored: tuple[float, ...], values: tuple[str, ...]) -> tuple:
     return tuple(value if name in FLOAT_COUNTERS else int(value) for name, value in zip(values, stored, strict=True))
 
 
-def _started_again(previous: tuple[tuple, datetime | None], current: tuple, since: datetime | None) -> bool:
+def _started_again(previous: tuple[tuple, datetime | None], current: tuple, since: datetime | None,
+                   values: tuple[str, ...]) -> bool:
     old_counters, old_since = previous
     if since is not None and old_since is not None and since != old_since:
         return True
-    return any(new < old for new, old in zip(current, old_counters, strict=True))
+    if any(new < old for new, old in zip(current, old_counters, strict=True)):
+        return True
+    if "calls" not in values:
+        return False
+    # an execution moves calls and the other execution counters together: counters that moved while calls did not
+    # belong to an entry evicted and re-created with as many calls as before (before 17, where no stats_since tells)
+    calls_at = values.index("calls")
+    return current[calls_at] == old_counters[calls_at] and any(
+        new != old for name, new, old in zip(values, current, old_counters, strict=True) if name not in NOT_EXECUTION)
 
 
 def entry_delta(previous: tuple[tuple, datetime | None] | None, current: tuple, since: datetime | None,
-                reset: bool) -> tuple:
-    """The delta of one entry: see the module's rules."""
-    if previous is None or reset or _started_again(previous, current, since):
+                reset: bool, values: tuple[str, ...]) -> tuple:
+    """The delta of one entry (counters named by `values`): see the module's rules."""
+    if previous is None or reset or _started_again(previous, current, since, values):
         return current
     return tuple(new - old for new, old in zip(current, previous[0], strict=True))
 
@@ -116,8 +127,9 @@ def next_batch(metric: Metric, state: MetricState | None, snapshot: Snapshot, kn
     reset = (not base and snapshot.stats_reset is not None and state.stats_reset is not None
              and snapshot.stats_reset != state.stats_reset)
     rows, changed, entries = [], [], {}
+    values = stored.values
     for row in snapshot.rows:
-        name, current = entry_name(row, stored.keys), counters_of(row, stored.values)
+        name, current = entry_name(row, stored.keys), counters_of(row, values)
         since = row.get(stored.since) if stored.since else None
         previous = state.entries.get(name)
         entries[name] = (current, since)
@@ -126,7 +138,7 @@ def next_batch(metric: Metric, state: MetricState | None, snapshot: Snapshot, kn
         changed.append({"entry": name, "counters": [float(value) for value in current], "stats_since": since})
         if base:
             continue
-        delta = entry_delta(previous, current, since, reset)
+        delta = entry_delta(previous, current, since, reset, values)
         if any(delta):
             rows.append({**{key: row[key] for key in stored.keys}, **dict(zip(stored.values, delta, strict=True))})
     gone = [name for name in state.entries if name not in entries]
