@@ -4,8 +4,9 @@ Pure functions (no I/O), so the rules are tested alone and the collector only re
 - the first snapshot of a metric is the base: no delta (nobody knows over what interval its counters grew);
 - an entry in both snapshots: the difference, unless its counters started again, in which case its current value
   is the delta: pg_stat_statements_info.stats_reset changed (a reset), the entry's `since` column changed (an
-  eviction that came back on 17+, a database's stats_reset), or a counter went down (a reset or a crash restart
-  that lost the counters). Never negative, never counted twice;
+  eviction that came back on 17+, a database's stats_reset), a counter went down (a reset or a crash restart
+  that lost the counters), or execution counters moved while calls did not (before 17: an entry evicted and
+  re-created with as many calls as it had). Never negative, never counted twice;
 - an entry that is new since the last snapshot: its whole value is the delta (it was created in the interval);
 - an entry gone from the view is forgotten, so its return counts from zero;
 - entries whose counters did not move write no row (most statements are idle in a minute);

@@ -183,8 +183,7 @@ def _connections(samples: pd.DataFrame) -> pd.DataFrame:
 
 def _statement_time(store: sa.Engine, params: dict) -> pd.DataFrame:
     covered = _read(store, "select_statement_collections", params)[["bucket_start", "covered_s", "evictions"]]
-    deltas = _read(store, "select_statement_buckets", {**params, "include_nested": False, "queryids": None})
-    time_ms = deltas.groupby("bucket_start", as_index=False)["total_exec_time_ms"].sum()
+    time_ms = _read(store, "select_statement_time_buckets", params)
     frame = covered.merge(time_ms, on="bucket_start", how="left").fillna({"total_exec_time_ms": 0.0})
     return frame.assign(statement_time_ms_per_s=frame["total_exec_time_ms"] / frame["covered_s"])[
         ["bucket_start", "statement_time_ms_per_s", "evictions"]]

@@ -5,6 +5,7 @@ AsyncConnection.run_sync, so there is one implementation of each write.
 """
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -19,6 +20,8 @@ ROW_INSERTS = {"statements": "insert_statement_delta", "database_counters": "ins
                "connection_states": "insert_connection_sample"}
 DEFAULT_RETENTION_DAYS = 14
 ROLL_UP_AFTER_DAYS = 2  # per-collection statement deltas older than this are kept per hour
+# (store, day) pairs whose partitions this process made or found: a write checks its day's partitions once, not per batch
+_partitioned: set[tuple[str, date]] = set()
 
 
 def target_id(conn: sa.Connection, name: str, database_url: str) -> int:
@@ -55,10 +58,12 @@ def known_queryids(conn: sa.Connection, target: int) -> set[int]:
 
 def ensure_partitions(conn: sa.Connection, days: list[date]) -> None:
     """Create the day partitions of every time-series table for these days (if missing), and commit."""
+    store = conn.engine.url.render_as_string(hide_password=True)
     for day in sorted(set(days)):
         for parent in TIME_SERIES_TABLES:
             conn.execute(store_sql("select_ensure_partition"), {"parent": parent, "day": day})
-    conn.commit()
+        conn.commit()
+        _partitioned.add((store, day))
 
 
 def partitions_ahead(conn: sa.Connection, now: datetime | None = None, days_ahead: int = 2) -> None:
@@ -70,7 +75,19 @@ def partitions_ahead(conn: sa.Connection, now: datetime | None = None, days_ahea
 def write_batch(conn: sa.Connection, target: int, batch: Batch) -> bool:
     """Store one snapshot's batch in one transaction. False (nothing written) when the store's last snapshot of the
     metric is not the one the batch follows: another collector stored it meanwhile, and its delta covers ours."""
-    ensure_partitions(conn, [batch.sampled_at.astimezone(UTC).date()])
+    partitioned = (conn.engine.url.render_as_string(hide_password=True), batch.sampled_at.astimezone(UTC).date())
+    if partitioned not in _partitioned:
+        ensure_partitions(conn, [partitioned[1]])
+    try:
+        return _write_batch(conn, target, batch)
+    except Exception:
+        _partitioned.discard(partitioned)  # another process may have dropped or rolled that day: check it again
+        with contextlib.suppress(Exception):  # a store that went away cannot roll back: the error below says so
+            conn.rollback()
+        raise
+
+
+def _write_batch(conn: sa.Connection, target: int, batch: Batch) -> bool:
     ids = {"target_id": target, "metric": batch.metric}
     stored = conn.execute(store_sql("select_collector_state"), ids).mappings().one_or_none()
     if (stored["sampled_at"] if stored else None) != batch.previous_sampled_at:
@@ -108,6 +125,7 @@ def drop_old_partitions(conn: sa.Connection, retention_days: int = DEFAULT_RETEN
     for name in dropped:
         conn.execute(store_sql("select_drop_partition"), {"partition_name": name})
     conn.commit()
+    _partitioned.difference_update({key for key in _partitioned if key[1] < oldest_kept})
     return dropped
 
 
@@ -122,4 +140,5 @@ def roll_up(conn: sa.Connection, after_days: int = ROLL_UP_AFTER_DAYS, now: date
         conn.execute(store_sql("insert_statement_rollup"), {"day_start": start, "day_end": start + timedelta(days=1)})
         conn.execute(store_sql("select_drop_partition"), {"partition_name": name})
         conn.commit()
+    _partitioned.difference_update({key for key in _partitioned if key[1] < limit})
     return [day for _, day in days]

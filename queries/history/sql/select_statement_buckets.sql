@@ -1,10 +1,12 @@
--- Per time bucket and statement, the stored deltas summed (pgpulse.statement_delta and its hourly roll-up); queryids NULL: all.
+-- Per time bucket and statement, the stored deltas of the given queryids summed (pgpulse.statement_delta and its hourly roll-up).
 WITH deltas AS (
     SELECT * FROM pgpulse.statement_delta
-    WHERE target_id = :target_id AND sampled_at >= :start AND sampled_at < :end AND (toplevel OR :include_nested)
+    WHERE target_id = :target_id AND queryid = ANY(CAST(:queryids AS bigint[])) AND sampled_at >= :start
+      AND sampled_at < :end AND (toplevel OR :include_nested)
     UNION ALL
     SELECT * FROM pgpulse.statement_delta_hourly
-    WHERE target_id = :target_id AND sampled_at >= :start AND sampled_at < :end AND (toplevel OR :include_nested)
+    WHERE target_id = :target_id AND queryid = ANY(CAST(:queryids AS bigint[])) AND sampled_at >= :start
+      AND sampled_at < :end AND (toplevel OR :include_nested)
 )
 SELECT date_bin(:bucket, sampled_at, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS bucket_start,
        queryid,
@@ -17,6 +19,5 @@ SELECT date_bin(:bucket, sampled_at, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS bu
        sum(temp_blks_written)::bigint AS temp_blks_written,
        sum(wal_bytes) AS wal_bytes
 FROM deltas
-WHERE CAST(:queryids AS bigint[]) IS NULL OR queryid = ANY(CAST(:queryids AS bigint[]))
 GROUP BY 1, 2
 ORDER BY 1, 2
