@@ -13,6 +13,7 @@ __all__ = ["Collector", "TargetConfig", "run"]
 def run(targets: list[TargetConfig], history_url: str, *, once: bool = False, **options) -> int:
     """Collect until SIGTERM / Ctrl-C (or one collection with once=True); 0 when all went well."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # "Running upgrade ..." on every start says nothing useful
     return asyncio.run(_main(targets, history_url, once, options))
 
 

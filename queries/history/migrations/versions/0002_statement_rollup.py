@@ -1,4 +1,4 @@
-"""Statement deltas rolled up to one row per hour after a few days (queries.history.maintenance.roll_up), so months
+"""Statement deltas rolled up to one row per hour after a few days (queries.history.store.roll_up), so months
 of retention stay small; partitioned by day like the per-collection deltas.
 
 Revision ID: 0002
