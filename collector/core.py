@@ -73,8 +73,10 @@ class Collector:
 
     # ---- logging once per problem ---------------------------------------------------------------------------------
     def _problem(self, key: str, what: str, exc: BaseException) -> None:
+        """Log a target's or the store's failure once, until it is reachable again (a server going down says
+        'shutting down', then 'unreachable': one problem)."""
         error = translate(exc)
-        if self._problems.get(key) != error.kind:
+        if key not in self._problems:
             log.warning("%s: %s", what, error)
             self._problems[key] = error.kind
 

@@ -36,10 +36,12 @@ def run_probe(url: str, times: int) -> None:
         conn.execute("SELECT pg_stat_force_next_flush()")
 
 
-@pytest.fixture(scope="module", params=["18", "15"], ids=["pg18", "pg15"])
-def small_cluster(request, tmp_path_factory):
-    """A cluster of its own (restarted by the tests) with pg_stat_statements.max at its minimum, 100."""
-    cluster = start_cluster(request.param, tmp_path_factory.mktemp(f"small{request.param}"),
+@pytest.fixture(scope="module")
+def small_cluster(pg_version, tmp_path_factory):
+    """A cluster of its own (restarted by the tests), of the session server's version, with pg_stat_statements.max
+    at its minimum, 100."""
+    version = str(pg_version // 10000)
+    cluster = start_cluster(version, tmp_path_factory.mktemp(f"small{version}"),
                             settings={**DEMO_SETTINGS, "pg_stat_statements.max": "100"})
     yield cluster
     cluster.stop(mode="immediate")

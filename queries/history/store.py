@@ -90,7 +90,11 @@ def write_batch(conn: sa.Connection, target: int, batch: Batch) -> bool:
 def _write_batch(conn: sa.Connection, target: int, batch: Batch) -> bool:
     ids = {"target_id": target, "metric": batch.metric}
     stored = conn.execute(store_sql("select_collector_state"), ids).mappings().one_or_none()
-    if (stored["sampled_at"] if stored else None) != batch.previous_sampled_at:
+    last = stored["sampled_at"] if stored else None
+    if last == batch.sampled_at:  # written already: the store went away after the commit, before we heard of it
+        conn.rollback()
+        return True
+    if last != batch.previous_sampled_at:
         conn.rollback()
         return False
     timing = {"target_id": target, "sampled_at": batch.sampled_at}
