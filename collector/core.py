@@ -222,7 +222,7 @@ class Collector:
             return
         self._last_maintenance = time.monotonic()
         if dropped or rolled:
-            log.info("history store: %d partitions past retention dropped, %d days rolled up to hours", len(dropped),
+            log.info("history store: %d partitions past retention dropped, %d days kept per hour only", len(dropped),
                      len(rolled))
 
     # ---- the two ways to run ----------------------------------------------------------------------------------------

@@ -175,7 +175,7 @@ def test_old_statement_deltas_roll_up_to_hours_and_keep_their_sums(store_engine)
     write_history(store_engine, "old", t0)
     before = statements_over_range(store_engine, "old", t0, at(t0, 60)).drop(columns="calls_per_s_trend")
     with store_engine.connect() as conn:
-        assert store.roll_up(conn) == [t0.date()]
+        assert store.roll_up(conn) == [t0.date()]  # the day is older than 2 days: kept per hour only
         remaining = [name for table, name, _ in store.partitions(conn) if table == "statement_delta"]
     after = statements_over_range(store_engine, "old", t0, at(t0, 60)).drop(columns="calls_per_s_trend")
     pd.testing.assert_frame_equal(before, after)
@@ -187,20 +187,56 @@ def test_old_statement_deltas_roll_up_to_hours_and_keep_their_sums(store_engine)
 def test_migrations_from_empty_and_from_the_previous_version(pg_admin_url):
     url = new_store(pg_admin_url)
     engine = make_engine(url)
+    t0 = (datetime.now(UTC) - timedelta(hours=3)).replace(minute=0, second=0, microsecond=0)
     try:
         with engine.connect() as conn:
             assert schema.current_revision(conn) is None
-            schema.migrate(conn, "0001")  # the previous schema version, with history in it
-            assert schema.current_revision(conn) == "0001"
-            target_id = store.target_id(conn, "kept", "postgresql://u@h:5432/d")
             schema.migrate(conn)
-            assert schema.current_revision(conn) == schema.head_revision() == "0002"
-            assert rows(url, "SELECT target_id, name FROM pgpulse.target") == [(target_id, "kept")]
-            schema.downgrade(conn, "0001")
-            assert rows(url, "SELECT to_regclass('pgpulse.statement_delta_hourly')") == [(None,)]
+        write_history(engine, "kept", t0)  # nothing rolled up yet: read per collection
+        before = statements_over_range(engine, "kept", at(t0, -5), at(t0, 50))
+        with engine.connect() as conn:
+            schema.downgrade(conn, "0002")  # the previous schema version, with that history in it
+            assert schema.current_revision(conn) == "0002"
+            schema.migrate(conn)
+            assert schema.current_revision(conn) == schema.head_revision() == "0003"
+        after = statements_over_range(engine, "kept", at(t0, -5), at(t0, 50))  # now read from the hour rolled up
+        pd.testing.assert_frame_equal(before, after)
+        assert rows(url, "SELECT count(*) FROM pgpulse.statement_delta_hourly") == [(2,)]
+        with engine.connect() as conn:
+            schema.downgrade(conn, "0002")
+            assert rows(url, "SELECT to_regclass('pgpulse.rollup_watermark'), count(*) FROM pgpulse.statement_delta_hourly"
+                        ) == [(None, 0)]
             schema.downgrade(conn, "base")
             assert rows(url, "SELECT count(*) FROM pg_tables WHERE schemaname = 'pgpulse'") == [(1,)]  # alembic_version
             schema.migrate(conn)
-            assert schema.current_revision(conn) == "0002"
+            assert schema.current_revision(conn) == "0003"
     finally:
         engine.dispose()
+
+
+def test_complete_hours_are_read_from_the_roll_up_and_late_deltas_count_once(store_engine):
+    t0 = (datetime.now(UTC) - timedelta(hours=3)).replace(minute=10, second=0, microsecond=0)
+    write_history(store_engine, "hours", t0, minutes=70)  # 10:10 to 11:20: one complete hour, two partial ones
+    ranges = [(at(t0, -10), at(t0, 80)), (at(t0, 5), at(t0, 65)), (at(t0, -10), at(t0, 50))]
+    before = [statements_over_range(store_engine, "hours", *span) for span in ranges]
+    series_before = statement_series(store_engine, "hours", Q_SLOWER, at(t0, -10), at(t0, 110), bucket_s=3600)
+    with store_engine.connect() as conn:
+        assert store.roll_up(conn) == []  # every complete hour rolled up; the day is kept per collection too
+        watermark = rows(store_engine.url.render_as_string(hide_password=False).replace("+psycopg", ""),
+                         "SELECT rolled_until FROM pgpulse.rollup_watermark")[0][0]
+    assert watermark > at(t0, 70)
+    for span, frame in zip(ranges, before, strict=True):
+        pd.testing.assert_frame_equal(frame, statements_over_range(store_engine, "hours", *span))
+    pd.testing.assert_frame_equal(series_before,
+                                  statement_series(store_engine, "hours", Q_SLOWER, at(t0, -10), at(t0, 110), bucket_s=3600))
+    # a delta the store receives late (it was down) for an hour already rolled up: counted once, in both forms
+    with store_engine.connect() as conn:
+        target_id = store.find_target_id(conn, "hours")
+        state = store.load_state(conn, target_id, "statements", catalogue.metric("statements").stored.values)
+        late = [_statement(Q_SLOWER, 10 * 70 + 9, 10 * 10 + 30 * 60 + 9.0), _statement(Q_IDLE, 5, 50.0),
+                _statement(Q_NEW, 4 * 56, 8.0 * 56)]
+        batch, _ = next_batch(catalogue.metric("statements"), state,
+                              Snapshot("statements", at(t0, 70.5), late, stats_reset=t0 - timedelta(days=1), dealloc=0))
+        assert store.write_batch(conn, target_id, batch)
+    assert statements_over_range(store_engine, "hours", at(t0, -10), at(t0, 80)).set_index("queryid").loc[
+        Q_SLOWER, "calls"] == before[0].set_index("queryid").loc[Q_SLOWER, "calls"] + 9

@@ -45,6 +45,22 @@ def _checked_range(start: datetime, end: datetime) -> tuple[datetime, datetime]:
     return start, end
 
 
+def _hours(store: sa.Engine, target_id: int, start: datetime, end: datetime, use_hours: bool = True) -> dict:
+    """Where a read takes whole hours from the hourly roll-up (hours_from to hours_to) and the rest per collection:
+    complete hours inside the range that are rolled up (before the target's watermark). Never both for one time."""
+    if not use_hours:
+        return {"hours_from": start, "hours_to": start}
+    watermark = _read(store, "select_rollup_watermark", {"target_id": target_id})
+    rolled_until = watermark["rolled_until"].iloc[0].to_pydatetime() if len(watermark) else start
+    hours_from = min(_hour(start, up=True), end)
+    return {"hours_from": hours_from, "hours_to": max(hours_from, min(_hour(end), rolled_until))}
+
+
+def _hour(moment: datetime, up: bool = False) -> datetime:
+    floor = moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    return floor + timedelta(hours=1) if up and floor != moment else floor
+
+
 def _read(store: sa.Engine, name: str, params: dict) -> pd.DataFrame:
     with read_only(store, statement_timeout_ms=30_000) as conn:
         return fetch_frame_in(conn, store_sql(name).text, params)
@@ -82,19 +98,25 @@ def statements_over_range(store: sa.Engine, target: str, start: datetime, end: d
     target_id = _target(store, target)
     if target_id is None:
         return _empty_statements()
-    frame = _read(store, "select_statements_over_range", {"target_id": target_id, "start": start, "end": end,
-                                                         "include_nested": include_nested, "sort_by": sort_by,
-                                                         "limit": int(limit)})
+    frame = _over_range(store, target_id, start, end, include_nested=include_nested, sort_by=sort_by, limit=limit)
     if frame.empty:
         return _empty_statements()
     trends = _calls_trends(store, target_id, start, end, frame["queryid"].tolist(), include_nested, trend_points)
     return frame.assign(calls_per_s_trend=[trends.get(queryid) for queryid in frame["queryid"]])
 
 
+def _over_range(store: sa.Engine, target_id: int, start: datetime, end: datetime, *, include_nested: bool = False,
+                sort_by: str = "total_exec_time_ms", limit: int = 1_000_000) -> pd.DataFrame:
+    return _read(store, "select_statements_over_range", {
+        "target_id": target_id, "start": start, "end": end, **_hours(store, target_id, start, end),
+        "include_nested": include_nested, "sort_by": sort_by, "limit": int(limit)})
+
+
 def _empty_statements() -> pd.DataFrame:
     return pd.DataFrame(columns=["queryid", "query", "calls", "total_exec_time_ms", "mean_exec_time_ms", "total_plan_time_ms",
                                  "rows", "hit_ratio", "shared_blks_hit", "shared_blks_read", "io_time_ms", "temp_blks_read",
-                                 "temp_blks_written", "wal_records", "wal_bytes", "time_share_ratio", "calls_per_s_trend"])
+                                 "temp_blks_written", "wal_records", "wal_bytes", "time_share_ratio", "first_seen_at",
+                                 "calls_per_s_trend"])
 
 
 def _bucket_starts(start: datetime, end: datetime, bucket_s: int) -> list[pd.Timestamp]:
@@ -108,7 +130,8 @@ def _calls_trends(store: sa.Engine, target_id: int, start: datetime, end: dateti
     bucket_s = bucket_seconds(start, end, points)
     params = {"target_id": target_id, "start": start, "end": end, "bucket": timedelta(seconds=bucket_s)}
     covered = _read(store, "select_statement_collections", params).set_index("bucket_start")["covered_s"]
-    buckets = _read(store, "select_statement_buckets", {**params, "include_nested": include_nested, "queryids": queryids})
+    buckets = _read(store, "select_statement_buckets", {**params, **_hours(store, target_id, start, end, bucket_s >= 3600),
+                                                        "include_nested": include_nested, "queryids": queryids})
     calls = buckets.pivot_table(index="bucket_start", columns="queryid", values="calls", aggfunc="sum")
     trends = {}
     for queryid in queryids:
@@ -132,7 +155,9 @@ def statement_series(store: sa.Engine, target: str, queryid: int, start: datetim
     bucket = timedelta(seconds=bucket_s or bucket_seconds(start, end))
     params = {"target_id": target_id, "start": start, "end": end, "bucket": bucket}
     covered = _read(store, "select_statement_collections", params)[["bucket_start", "covered_s"]]
-    deltas = _read(store, "select_statement_buckets", {**params, "include_nested": include_nested, "queryids": [int(queryid)]})
+    hours = _hours(store, target_id, start, end, bucket >= timedelta(hours=1))
+    deltas = _read(store, "select_statement_buckets", {**params, **hours, "include_nested": include_nested,
+                                                       "queryids": [int(queryid)]})
     frame = covered.merge(deltas.drop(columns="queryid"), on="bucket_start", how="left")
     counts = ["calls", "rows", "shared_blks_hit", "shared_blks_read", "temp_blks_read", "temp_blks_written", "wal_bytes",
               "total_exec_time_ms"]
@@ -158,7 +183,8 @@ def database_series(store: sa.Engine, target: str, start: datetime, end: datetim
     params = {"target_id": target_id, "start": start, "end": end, "bucket": bucket}
     frame = _database_rates(_read(store, "select_database_buckets", params))
     frame = frame.merge(_connections(_read(store, "select_connection_buckets", params)), on="bucket_start", how="outer")
-    frame = frame.merge(_statement_time(store, params), on="bucket_start", how="outer")
+    frame = frame.merge(_statement_time(store, {**params, **_hours(store, target_id, start, end, bucket >= timedelta(hours=1))}),
+                        on="bucket_start", how="outer")
     return frame.sort_values("bucket_start").reset_index(drop=True)
 
 
@@ -182,7 +208,8 @@ def _connections(samples: pd.DataFrame) -> pd.DataFrame:
 
 
 def _statement_time(store: sa.Engine, params: dict) -> pd.DataFrame:
-    covered = _read(store, "select_statement_collections", params)[["bucket_start", "covered_s", "evictions"]]
+    covered = _read(store, "select_statement_collections", {key: params[key] for key in ("target_id", "start", "end", "bucket")})[
+        ["bucket_start", "covered_s", "evictions"]]
     time_ms = _read(store, "select_statement_time_buckets", params)
     frame = covered.merge(time_ms, on="bucket_start", how="left").fillna({"total_exec_time_ms": 0.0})
     return frame.assign(statement_time_ms_per_s=frame["total_exec_time_ms"] / frame["covered_s"])[
@@ -194,12 +221,26 @@ def what_changed(store: sa.Engine, target: str, start: datetime, end: datetime, 
     """Statements whose mean time over [start, end) is at least min_ratio times the one of the previous window of the
     same length (change 'slower'), and statements first seen in this window while the previous one was collected
     (change 'new'): queryid, query, change, calls, total_exec_time_ms, mean_exec_time_ms,
-    previous_mean_exec_time_ms, mean_time_ratio. Slower first, by ratio."""
+    previous_mean_exec_time_ms, mean_time_ratio. Slower first, by ratio; then new, by total time."""
     start, end = _checked_range(start, end)
+    columns = ["queryid", "query", "change", "calls", "total_exec_time_ms", "mean_exec_time_ms",
+               "previous_mean_exec_time_ms", "mean_time_ratio"]
     target_id = _target(store, target)
     if target_id is None:
-        return pd.DataFrame(columns=["queryid", "query", "change", "calls", "total_exec_time_ms", "mean_exec_time_ms",
-                                     "previous_mean_exec_time_ms", "mean_time_ratio"])
-    return _read(store, "select_what_changed", {"target_id": target_id, "start": start, "end": end,
-                                                "previous_start": start - (end - start), "min_ratio": float(min_ratio),
-                                                "min_calls": int(min_calls)})
+        return pd.DataFrame(columns=columns)
+    previous_start = start - (end - start)
+    current = _over_range(store, target_id, start, end)
+    current = current[current["calls"] >= int(min_calls)]
+    previous = _over_range(store, target_id, previous_start, start)[["queryid", "calls", "mean_exec_time_ms"]]
+    both = current.merge(previous.rename(columns={"calls": "previous_calls", "mean_exec_time_ms": "previous_mean_exec_time_ms"}),
+                         on="queryid", how="left")
+    both["mean_time_ratio"] = both["mean_exec_time_ms"] / both["previous_mean_exec_time_ms"].where(
+        both["previous_mean_exec_time_ms"] > 0)
+    ran_before = both["previous_calls"].fillna(0) > 0
+    slower = both[ran_before & (both["mean_time_ratio"] >= float(min_ratio))].assign(change="slower")
+    collected_before = not _read(store, "select_statement_collections", {
+        "target_id": target_id, "start": previous_start, "end": start, "bucket": end - start}).empty
+    new = both[~ran_before & (both["first_seen_at"] >= start) & collected_before].assign(change="new")
+    ordered = pd.concat([slower.sort_values(["mean_time_ratio", "queryid"], ascending=[False, True]),
+                         new.sort_values(["total_exec_time_ms", "queryid"], ascending=[False, True])])
+    return ordered[columns].reset_index(drop=True)

@@ -19,7 +19,8 @@ TIME_SERIES_TABLES = ("statement_delta", "statement_collection", "database_delta
 ROW_INSERTS = {"statements": "insert_statement_delta", "database_counters": "insert_database_delta",
                "connection_states": "insert_connection_sample"}
 DEFAULT_RETENTION_DAYS = 14
-ROLL_UP_AFTER_DAYS = 2  # per-collection statement deltas older than this are kept per hour
+ROLL_UP_AFTER_DAYS = 2  # per-collection statement deltas are kept this long; every complete hour also per hour
+ROLL_UP_LAG = timedelta(hours=1)  # an hour is rolled up once it ended this long ago (late writes are added to it)
 # (store, day) pairs whose partitions this process made or found: a write checks its day's partitions once, not per batch
 _partitioned: set[tuple[str, date]] = set()
 
@@ -102,7 +103,10 @@ def _write_batch(conn: sa.Connection, target: int, batch: Batch) -> bool:
         conn.execute(store_sql("insert_statement_text"), [{**timing, **text} for text in batch.texts])
     if batch.rows:
         interval = {} if batch.metric == "connection_states" else {"interval_s": batch.interval_s}
-        conn.execute(store_sql(ROW_INSERTS[batch.metric]), [{**timing, **interval, **row} for row in batch.rows])
+        rows = [{**timing, **interval, **row} for row in batch.rows]
+        conn.execute(store_sql(ROW_INSERTS[batch.metric]), rows)
+        if batch.metric == "statements" and _rolled_past(conn, target, batch.sampled_at):
+            conn.execute(store_sql("insert_statement_delta_hourly"), rows)  # late: its hour is rolled up already
     if batch.collection:
         conn.execute(store_sql("insert_statement_collection"), {**timing, **batch.collection})
     if batch.changed:
@@ -112,6 +116,13 @@ def _write_batch(conn: sa.Connection, target: int, batch: Batch) -> bool:
     conn.execute(store_sql("upsert_collector_state"), {**ids, "sampled_at": batch.sampled_at, **batch.markers})
     conn.commit()
     return True
+
+
+def _rolled_past(conn: sa.Connection, target: int, sampled_at: datetime) -> bool:
+    """Whether the hour of sampled_at is rolled up already; the shared lock keeps a roll-up from running meanwhile."""
+    conn.execute(store_sql("select_rollup_lock"), {"exclusive": False})
+    watermark = conn.execute(store_sql("select_rollup_watermark"), {"target_id": target}).scalar_one_or_none()
+    return watermark is not None and sampled_at < watermark
 
 
 def partitions(conn: sa.Connection) -> list[tuple[str, str, date]]:
@@ -133,16 +144,21 @@ def drop_old_partitions(conn: sa.Connection, retention_days: int = DEFAULT_RETEN
     return dropped
 
 
-def roll_up(conn: sa.Connection, after_days: int = ROLL_UP_AFTER_DAYS, now: datetime | None = None) -> list[date]:
-    """Replace each day of per-collection statement deltas older than `after_days` by its hourly sums (one transaction
-    per day: a day is read either per collection or per hour, never both); return the days rolled up."""
-    limit = (now or datetime.now(UTC)).astimezone(UTC).date() - timedelta(days=after_days)
+def roll_up(conn: sa.Connection, after_days: int = ROLL_UP_AFTER_DAYS, now: datetime | None = None,
+            lag: timedelta = ROLL_UP_LAG) -> list[date]:
+    """Add every complete hour (older than `lag`) of statement deltas to the hourly table and move the watermark,
+    in one transaction under an exclusive lock (reads take hours before the watermark from the hourly table, the
+    rest per collection); then drop the per-collection days older than `after_days`. Returns the days dropped."""
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    until = (now - lag).replace(minute=0, second=0, microsecond=0)
+    conn.execute(store_sql("select_rollup_lock"), {"exclusive": True})
+    conn.execute(store_sql("insert_statement_hours"), {"until": until})
+    conn.execute(store_sql("upsert_rollup_watermark"), {"until": until})
+    conn.commit()
+    limit = min(now.date() - timedelta(days=after_days), until.date())
     days = [(name, day) for table, name, day in partitions(conn) if table == "statement_delta" and day < limit]
-    for name, day in days:
-        start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-        conn.execute(store_sql("select_ensure_partition"), {"parent": "statement_delta_hourly", "day": day})
-        conn.execute(store_sql("insert_statement_rollup"), {"day_start": start, "day_end": start + timedelta(days=1)})
+    for name, _ in days:
         conn.execute(store_sql("select_drop_partition"), {"partition_name": name})
-        conn.commit()
+    conn.commit()
     _partitioned.difference_update({key for key in _partitioned if key[1] < limit})
     return [day for _, day in days]

@@ -1,10 +1,13 @@
--- Each statement's figures summed over a time range from its stored deltas (pgpulse.statement_delta, its hourly roll-up, statement_text).
+-- Each statement's figures summed over a time range: per collection at its edges, per hour in between (pgpulse.statement_delta, statement_delta_hourly, statement_text).
 WITH deltas AS (
     SELECT * FROM pgpulse.statement_delta
-    WHERE target_id = :target_id AND sampled_at >= :start AND sampled_at < :end AND (toplevel OR :include_nested)
-    UNION ALL
+    WHERE target_id = :target_id AND (toplevel OR :include_nested) AND sampled_at >= :start AND sampled_at < :hours_from
+    UNION ALL  -- complete hours rolled up: one row per statement and hour
     SELECT * FROM pgpulse.statement_delta_hourly
-    WHERE target_id = :target_id AND sampled_at >= :start AND sampled_at < :end AND (toplevel OR :include_nested)
+    WHERE target_id = :target_id AND (toplevel OR :include_nested) AND sampled_at >= :hours_from AND sampled_at < :hours_to
+    UNION ALL
+    SELECT * FROM pgpulse.statement_delta
+    WHERE target_id = :target_id AND (toplevel OR :include_nested) AND sampled_at >= :hours_to AND sampled_at < :end
 ), per_statement AS (
     SELECT queryid,
            sum(calls)::bigint AS calls,
@@ -29,7 +32,7 @@ WITH deltas AS (
 )
 SELECT r.queryid, t.query, r.calls, r.total_exec_time_ms, r.mean_exec_time_ms, r.total_plan_time_ms, r.rows, r.hit_ratio,
        r.shared_blks_hit, r.shared_blks_read, r.io_time_ms, r.temp_blks_read, r.temp_blks_written, r.wal_records,
-       r.wal_bytes, r.time_share_ratio
+       r.wal_bytes, r.time_share_ratio, t.first_seen_at
 FROM ranked r
 LEFT JOIN pgpulse.statement_text t ON t.target_id = :target_id AND t.queryid = r.queryid
 ORDER BY CASE :sort_by WHEN 'total_exec_time_ms' THEN r.total_exec_time_ms
