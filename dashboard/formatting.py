@@ -49,3 +49,20 @@ def shorten(text: str, width: int = 60) -> str:
     """One line of SQL, cut to width, for chart labels."""
     flat = " ".join(str(text).split())
     return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+SPARK_BARS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values, unit: str = "") -> str:
+    """A trend in one line of text, '▁▃▇█ 2.1/s': a blank where nothing was collected (a gap, never a zero), the
+    newest figure after it. Text, so it reads the same in every table."""
+    numbers = [None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+               for value in values or []]
+    known = [value for value in numbers if value is not None]
+    if not known:
+        return "–"
+    top = max(known) or 1.0
+    bars = "".join(" " if value is None else SPARK_BARS[min(int(value / top * (len(SPARK_BARS) - 1) + 0.5),
+                                                                 len(SPARK_BARS) - 1)] for value in numbers)
+    return f"{bars} {known[-1]:,.2g}{unit}"

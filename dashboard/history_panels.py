@@ -7,11 +7,14 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.components import table_with_csv
+from dashboard.formatting import sparkline
 from dashboard.history import bucket_of, range_read
 from dashboard.history_charts import series_chart
 
 RANGE_COLUMNS = {
-    "calls_per_s_trend": st.column_config.LineChartColumn("Calls / s", width="small", y_min=0),
+    "calls_per_s_trend": st.column_config.TextColumn("Calls / s over the range", width="small",
+                                                     help="one bar per part of the range, the newest figure last; "
+                                                          "a blank where nothing was collected"),
     "time_share_ratio": st.column_config.ProgressColumn("Share of time", min_value=0.0, max_value=1.0, format="percent"),
 }
 RANGE_ORDER = ["query", "calls_per_s_trend", "calls", "total_exec_time_ms", "mean_exec_time_ms", "time_share_ratio",
@@ -29,6 +32,7 @@ def statements_over_range_table(context, *, sort_by: str, limit: int, include_ne
     frame = range_read("statements_over_range", context, sort_by=sort_by, limit=int(limit), include_nested=include_nested)
     if text:
         frame = frame[frame["query"].str.contains(text, case=False, regex=False)]
+    frame = frame.assign(calls_per_s_trend=[sparkline(trend, "/s") for trend in frame["calls_per_s_trend"]])
     st.caption(f"{len(frame)} statements that ran during the {context.time_range.label}, from the collector's deltas")
     table_with_csv(frame, "statements_over_range", column_config=RANGE_COLUMNS, column_order=RANGE_ORDER,
                    links=statement_links(frame))
