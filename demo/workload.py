@@ -16,6 +16,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import redis
+from opentelemetry import context as otel_context
+from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
+from opentelemetry.metrics import get_meter
+from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy import bindparam, create_engine, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import make_url
@@ -209,6 +213,24 @@ PATTERNS: dict[str, tuple[Pattern, int]] = {
 }
 
 
+# Where each pattern would live in a web app: its sqlcommenter route, controller and action, so the dashboard can
+# tell statements (and N+1 suspects) apart by the page that runs them.
+ROUTES: dict[str, dict[str, str]] = {
+    "feed_n_plus_one": {"route": "/feed", "controller": "feed", "action": "index"},
+    "feed_selectinload": {"route": "/feed-fixed", "controller": "feed", "action": "index_fixed"},
+    "posts_page": {"route": "/posts", "controller": "posts", "action": "by_tag"},
+    "upsert_users": {"route": "/users/sync", "controller": "users", "action": "sync"},
+    "bump_post_counters": {"route": "/posts/views", "controller": "posts", "action": "flush_views"},
+    "soft_delete_post": {"route": "/posts/delete", "controller": "moderation", "action": "soft_delete"},
+    "user_engagement": {"route": "/users/engagement", "controller": "users", "action": "engagement"},
+    "search_posts": {"route": "/search", "controller": "search", "action": "posts"},
+    "popular_posts_cached": {"route": "/popular", "controller": "posts", "action": "popular"},
+    "user_stats_cached": {"route": "/users/stats", "controller": "users", "action": "stats"},
+}
+# The context key web-framework instrumentations (Flask, Django) fill for the SQLAlchemy commenter to append.
+SQLCOMMENTER_TAGS_KEY = "SQLCOMMENTER_ORM_TAGS_AND_VALUES"
+
+
 def _choose_pattern(round_number: int, rng: random.Random) -> str:
     """Every pattern once in the first rounds (a short run shows them all), then weighted."""
     names = list(PATTERNS)
@@ -218,17 +240,33 @@ def _choose_pattern(round_number: int, rng: random.Random) -> str:
 
 
 def _run_round(engine, redis_client, name: str, rng: random.Random) -> None:
-    """One pattern in its own transaction, committed at the end."""
-    with Session(engine) as session, session.begin():
-        PATTERNS[name][0](session, redis_client, rng)
+    """One pattern in its own transaction, committed at the end, its statements tagged with its route."""
+    token = otel_context.attach(otel_context.set_value(SQLCOMMENTER_TAGS_KEY, ROUTES[name]))
+    try:
+        with Session(engine) as session, session.begin():
+            PATTERNS[name][0](session, redis_client, rng)
+    finally:
+        otel_context.detach(token)
+
+
+def _tag_statements(engine) -> None:
+    """Append sqlcommenter comments (route, controller, action, db_driver, db_framework) to the engine's SQL.
+
+    OpenTelemetry's SQLAlchemy tracer on this engine alone (the global instrumentor would patch every
+    create_engine in the process, the dashboard's too). It comments only statements of a recording span, hence
+    the SDK's tracer provider, kept private and without exporters. No traceparent: it differs on every call."""
+    tracer = TracerProvider(shutdown_on_exit=False).get_tracer(__name__)  # nothing to flush: no exporter
+    connections = get_meter(__name__).create_up_down_counter("db.client.connections.usage")
+    EngineTracer(tracer, engine, connections, enable_commenter=True, commenter_options={"opentelemetry_values": False})
 
 
 def _engine(database_url: str):
-    """A psycopg 3 engine tagged with our application_name, so pg_stat_activity shows us."""
+    """A psycopg 3 engine tagged with our application_name (pg_stat_activity) and its SQL with sqlcommenter routes."""
     url = make_url(database_url).set(drivername="postgresql+psycopg")
     # pre_ping: after a server restart the pool hands out a fresh connection, not a dead one.
-    return create_engine(url, pool_size=2, pool_pre_ping=True,
-                         connect_args={"application_name": APPLICATION_NAME})
+    engine = create_engine(url, pool_size=2, pool_pre_ping=True, connect_args={"application_name": APPLICATION_NAME})
+    _tag_statements(engine)
+    return engine
 
 
 def run_workload(database_url: str, redis_url: str | None, *, stop: threading.Event | None = None,
