@@ -10,9 +10,10 @@ from dashboard.components import table_with_csv
 from dashboard.formatting import sparkline
 from dashboard.history import bucket_of, range_read
 from dashboard.history_charts import series_chart
+from queries.sql_loader import OWN_STATEMENT_MARK
 
 RANGE_COLUMNS = {
-    "calls_per_s_trend": st.column_config.TextColumn("Calls / s over the range", width="small",
+    "calls_per_s_trend": st.column_config.TextColumn("Calls/s trend", width="medium",
                                                      help="one bar per part of the range, the newest figure last; "
                                                           "a blank where nothing was collected"),
     "time_share_ratio": st.column_config.ProgressColumn("Share of time", min_value=0.0, max_value=1.0, format="percent"),
@@ -27,11 +28,14 @@ def statement_links(frame: pd.DataFrame) -> dict[str, list[str]]:
             "explain": ["explain?" + urlencode({"sql": query}) for query in frame["query"]]}
 
 
-def statements_over_range_table(context, *, sort_by: str, limit: int, include_nested: bool, text: str | None) -> None:
+def statements_over_range_table(context, *, sort_by: str, limit: int, include_nested: bool, include_own: bool,
+                                text: str | None) -> None:
     """The Queries table over the sidebar's range, from deltas: what ran in that window, not since the last reset."""
     frame = range_read("statements_over_range", context, sort_by=sort_by, limit=int(limit), include_nested=include_nested)
     if text:
         frame = frame[frame["query"].str.contains(text, case=False, regex=False)]
+    if not include_own:  # pgpulse's own statements carry the mark (queries/sql_loader.py), as on the live view
+        frame = frame[~frame["query"].str.contains(OWN_STATEMENT_MARK, regex=False)]
     frame = frame.assign(calls_per_s_trend=[sparkline(trend, "/s") for trend in frame["calls_per_s_trend"]])
     st.caption(f"{len(frame)} statements that ran during the {context.time_range.label}, from the collector's deltas")
     table_with_csv(frame, "statements_over_range", column_config=RANGE_COLUMNS, column_order=RANGE_ORDER,

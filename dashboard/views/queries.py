@@ -57,7 +57,7 @@ def queries_page() -> None:
     if figures == OVER_RANGE and not history_missing:
         with panel():
             statements_over_range_table(context, sort_by=sort_by, limit=int(limit), include_nested=include_nested,
-                                        text=text.strip() or None)
+                                        include_own=include_own, text=text.strip() or None)
         return
     with panel():
         # the data layer has masked PASSWORD literals that utility statements keep
