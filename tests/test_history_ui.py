@@ -38,7 +38,9 @@ def history(app_env, pg_admin_url, monkeypatch):
 
 def queryid_of(url: str, query: str) -> int:
     with psycopg.connect(url) as conn:
-        return int(conn.execute("SELECT queryid FROM pg_stat_statements WHERE query = %s", (query,)).fetchone()[0])
+        # queryids depend on the tables' OIDs: the same text in another test's database has another one
+        return int(conn.execute("SELECT queryid FROM pg_stat_statements WHERE query = %s AND dbid = "
+                                "(SELECT oid FROM pg_database WHERE datname = current_database())", (query,)).fetchone()[0])
 
 
 def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:

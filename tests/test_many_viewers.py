@@ -41,7 +41,7 @@ def test_twenty_viewers_cost_one_query_set_per_interval(fresh_db, pg_version, re
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
             pages = [browser.new_page() for _ in range(VIEWERS)]
             for index, page in enumerate(pages):
-                page.goto(dashboards[index % PROCESSES].url)
+                page.goto(dashboards[index % PROCESSES].url, wait_until="commit", timeout=90_000)
             for page in pages:
                 page.get_by_text("Health checks").first.wait_for(timeout=90_000)
             before, started = summary_calls(fresh_db), time.monotonic()

@@ -36,4 +36,4 @@ def test_queries_page_says_so_next_to_the_plan_column_only_when_off(app_env):
     st.cache_resource.clear()  # pooled sessions keep the database's settings of when they connected
     app = run_page("views/queries.py")
     assert not app.exception
-    assert f"Plan ms: {NOTE}" in texts(app)
+    assert f"Planning time: {NOTE}" in texts(app)
