@@ -39,10 +39,7 @@ def _urls(args: argparse.Namespace) -> tuple[str, str | None]:
     redis_url = getattr(args, "redis_url", None) or os.environ.get("REDIS_URL") or None
     if args.database_url:
         return args.database_url, redis_url
-    try:
-        target = load_settings().target(args.target)
-    except ConfigError as exc:
-        raise CliError(f"configuration: {exc}") from None
+    target = _settings().target(args.target)
     if target is not None:
         return target.database_url, redis_url or target.redis_url
     demo = running_demo_urls()
@@ -146,7 +143,7 @@ RANGE_REPORTS = {
 
 def range_report(args: argparse.Namespace, start: datetime, end: datetime) -> int:
     """statements.csv and database_counters.csv over [start, end) from the history store, never the server."""
-    history_url = args.history_url or _configured(lambda settings: settings.history_url)
+    history_url = args.history_url or _settings().history_url
     if not history_url:
         raise CliError("--since / --from need the history store: pass --history-url URL or set PGPULSE_HISTORY_URL")
     unknown = sorted(set(args.only or ()) - set(RANGE_REPORTS))
@@ -166,9 +163,10 @@ def range_report(args: argparse.Namespace, start: datetime, end: datetime) -> in
     return _summary(written, failed, f"{target} in the history store, {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC")
 
 
-def _configured(pick: Callable):
+def _settings():
+    """The configuration, or a one-line CliError naming what is wrong in it."""
     try:
-        return pick(load_settings())
+        return load_settings()
     except ConfigError as exc:
         raise CliError(f"configuration: {exc}") from None
 
@@ -177,7 +175,7 @@ def _target_name(args: argparse.Namespace) -> str:
     """The name history is stored under: --target, else the configured target's, else "default" (the collector's)."""
     if args.target or args.database_url:
         return args.target or "default"
-    target = _configured(lambda settings: settings.target(None))
+    target = _settings().target(None)
     return target.name if target else "default"
 
 
@@ -227,7 +225,7 @@ def _explain_text(result) -> str:
 def explain_command(args: argparse.Namespace) -> int:
     url, _ = _urls(args)
     options = ExplainOptions(analyze=args.analyze, timeout_ms=int(args.timeout * 1000),
-                             analyze_writes=load_settings().allow_analyze_writes)
+                             analyze_writes=_settings().allow_analyze_writes)
     try:
         result = explain(make_engine(url, pool_size=1), args.sql, options, args.param or None)
     except PgPulseError as exc:
@@ -252,10 +250,7 @@ def collect_command(args: argparse.Namespace) -> int:
     """Run the history collector (collector/) until SIGTERM / Ctrl-C, or once with --once."""
     import collector
 
-    try:
-        settings = load_settings()
-    except ConfigError as exc:
-        raise CliError(f"configuration: {exc}") from None
+    settings = _settings()
     history_url = args.history_url or settings.history_url
     if not history_url:
         raise CliError("no history store: pass --history-url URL or set PGPULSE_HISTORY_URL (make run uses the embedded one)")
