@@ -56,5 +56,6 @@ def test_twenty_viewers_cost_one_query_set_per_interval(fresh_db, pg_version, re
             dashboard.stop()
     assert all(not texts for _, texts in problems), problems
     intervals = elapsed / REFRESH_S
-    # one query set per interval (+ bucket edges), where unshared viewers would cost VIEWERS times that
-    assert 1 <= during <= intervals + 3, f"{during} server summaries in {elapsed:.0f} s for {VIEWERS} viewers"
+    # one query set per interval, plus bucket edges and the odd peer that waited out WAIT_FOR_PEER_S on a loaded
+    # machine; unshared, two processes would cost twice that and every viewer VIEWERS times that
+    assert 1 <= during <= intervals * 1.3 + 3, f"{during} server summaries in {elapsed:.0f} s for {VIEWERS} viewers"

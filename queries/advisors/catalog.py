@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from queries.advisors.shape import Predicate, Shape, TableRef, statement_shape
 from queries.connection import fetch_frame_in, read_only, server_version_num
 from queries.sql_loader import load_sql
+from queries.statements import HIDDEN_QUERY_TEXT
 
 TableKey = tuple[str, str]  # (schema, table)
 
@@ -111,6 +112,8 @@ def statements_by_text(frame: pd.DataFrame) -> list[Statement]:
     `id IN ($1, $2)`, which must stay apart)."""
     groups: dict[str, list] = {}
     for row in frame.itertuples():
+        if row.query == HIDDEN_QUERY_TEXT or pd.isna(row.queryid):  # another role's statement: no text to advise on
+            continue
         key = " ".join(row.query.split())
         groups.setdefault(key, []).append(row)
     found = []
