@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run stop test lint bench clean
+.PHONY: run stop test lint bench screenshots clean
 
 $(VENV)/.app-installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ lint: $(VENV)/.dev-installed
 
 bench: $(VENV)/.dev-installed
 	$(PY) -m bench.run $(BENCH_ARGS)
+	$(PY) -m bench.history
+
+screenshots: $(VENV)/.dev-installed
+	$(PY) docs/capture.py $(SCREENSHOT_ARGS)
 
 clean:
 	-$(PY) -m demo stop

@@ -1,7 +1,8 @@
 """History costs from one run: the collector's share of the monitored server's execution time, the store's bytes per
 target and day, and range-read times on generated history.
 
-Run: .venv/bin/python -m bench.history [--statements 500 --active 20 --seconds 60 --days 1 --history-statements 500]
+Run: .venv/bin/python -m bench.history [--statements 5000 --active 50 --seconds 60 --days 7 --history-statements 5000
+     --every 10]
 A throwaway PostgreSQL 18 (the wheel) under a temporary folder serves as target and store; nothing is reset: the
 collector's share is the difference of pg_stat_statements sums before and after. Ratios are printed, nothing fails.
 """
@@ -9,15 +10,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import signal
+import subprocess
+import sys
 import tempfile
 import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import psutil
 import psycopg
 
-from collector import Collector, TargetConfig
+from collector import Collector
+from dashboard.config import REPO_ROOT
 from demo.postgres import DEMO_SETTINGS, Cluster, embedded_bin_dir
 from queries.connection import make_engine
 from queries.history import database_series, statement_series, statements_over_range
@@ -39,22 +46,41 @@ STORE_SIZE_SQL = """SELECT coalesce(sum(pg_total_relation_size(c.oid)) FILTER (W
                            (SELECT count(*) FROM pgpulse.database_delta)
                     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                     WHERE n.nspname = 'pgpulse' AND c.relkind = 'r'"""
-# a generated history: every statement runs in every minute of every day (the worst case: no idle statements)
+# a generated history: each statement runs in one minute of every `every` (1: every statement every minute, the worst
+# case), then rolled up as the collector's store does (hours once complete, minutes kept for ROLL_UP_AFTER_DAYS)
 GENERATE_SQL = """
 INSERT INTO pgpulse.statement_collection (target_id, sampled_at, interval_s, entries, evictions, stats_reset, server_restarted)
 SELECT %(target_id)s, t, 60, %(statements)s, 0, false, false FROM generate_series(%(start)s, %(end)s, interval '1 minute') t;
 INSERT INTO pgpulse.statement_delta
 SELECT %(target_id)s, t, 60, 5, 10, q, true, 10, 10.0 + q %% 7, 0, 10, 30, 3, 0, 0, 0, 0, 0.1, 0, 0, 0
-FROM generate_series(%(start)s, %(end)s, interval '1 minute') t, generate_series(1, %(statements)s) q;
+FROM generate_series(%(start)s, %(end)s, interval '1 minute') t, generate_series(1, %(statements)s) q
+WHERE (q + extract(epoch FROM t)::bigint / 60) %% %(every)s = 0;
 INSERT INTO pgpulse.statement_text (target_id, queryid, query, first_seen_at)
 SELECT %(target_id)s, q, 'SELECT ' || q, %(start)s FROM generate_series(1, %(statements)s) q ON CONFLICT DO NOTHING;
 """
 
 
+# the issue's goals: the collector's share of the server's time, store size per target and day, RSS, cold reads
+TARGETS = {"share_percent": 0.5, "store_mb_per_day": 50, "rss_mb": 150}
+READ_TARGETS_S = {"queries_24h": 0.5, "statement": 0.3, "database": 0.5}  # Queries over 7 d: 1 s
+
+
+def _read_target(name: str) -> float:
+    return READ_TARGETS_S.get(name) or READ_TARGETS_S.get(name.split("_")[0]) or 1.0
+
+
+def _ratio(what: str, measured: float, target: float, unit: str) -> None:
+    """A figure beside its goal; the ratio is goal / measured, so above 1 is within the goal."""
+    print(f"{what}: {measured:,.3f} {unit} (goal {target:g} {unit}, ratio {target / max(measured, 1e-9):.2f}x)")
+
+
 def _run_statements(url: str, count: int) -> None:
+    """`count` distinct pg_stat_statements entries: shapes differ in their column and condition counts."""
     with psycopg.connect(url, autocommit=True) as conn:
-        for columns in range(1, count + 1):
-            conn.execute("SELECT " + ", ".join(["1"] * columns))
+        for number in range(count):
+            columns, conditions = number % 100 + 1, number // 100 + 1
+            conn.execute("SELECT " + ", ".join(["g"] * columns) + " FROM (SELECT 1 AS g) s WHERE "
+                         + " AND ".join(["g > 0"] * conditions))
 
 
 def _workload(url: str, active: int, stop: threading.Event) -> None:
@@ -70,27 +96,29 @@ def _store_size(store_url: str) -> tuple[float, float, int, int]:
 
 
 def measure_collector(target_url: str, store_url: str, seconds: int, active: int) -> dict:
-    """Run the collector at FAST_PACES beside a workload; its share of the target's execution time, each read scaled
-    to its default pace, and the store's growth per collection (measured after a quarter of the run, so the base
-    snapshot, the texts and the empty partitions do not count) scaled to a day at the default paces."""
+    """Run `python -m dashboard collect` at FAST_PACES beside a workload; its share of the target's execution time,
+    each read scaled to its default pace, its peak RSS, and the store's growth per collection (measured after a
+    quarter of the run, so the base snapshot, the texts and the empty partitions do not count) scaled to a day at the
+    default paces."""
     stop_workload = threading.Event()
     worker = threading.Thread(target=_workload, args=(target_url, active, stop_workload), daemon=True)
     with psycopg.connect(target_url) as conn:
         before = conn.execute(EXECUTION_TIME_SQL).fetchone()
     worker.start()
-    sizes = []
-
-    async def collect() -> None:
-        collector, stop = Collector([TargetConfig("bench", target_url)], store_url, paces=FAST_PACES), asyncio.Event()
-        running = asyncio.create_task(collector.run(stop))
-        await asyncio.sleep(seconds / 4)
-        sizes.append(await asyncio.to_thread(_store_size, store_url))
-        await asyncio.sleep(seconds * 3 / 4)
-        stop.set()
-        await running
-        sizes.append(await asyncio.to_thread(_store_size, store_url))
-
-    asyncio.run(collect())
+    env = {**os.environ, **{f"PGPULSE_{name.upper()}": str(value) for name, value in FAST_PACES.items()}}
+    collector = psutil.Popen([sys.executable, "-m", "dashboard", "collect", "--database-url", target_url,
+                              "--target", "bench", "--history-url", store_url], env=env, cwd=REPO_ROOT,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sizes, peak_rss = [], 0
+    began = time.monotonic()
+    while time.monotonic() - began < seconds:
+        peak_rss = max(peak_rss, collector.memory_info().rss)
+        if not sizes and time.monotonic() - began >= seconds / 4:
+            sizes.append(_store_size(store_url))
+        time.sleep(0.5)
+    collector.send_signal(signal.SIGTERM)
+    collector.wait(60)
+    sizes.append(_store_size(store_url))
     stop_workload.set()
     worker.join()
     with psycopg.connect(target_url) as conn:
@@ -106,11 +134,12 @@ def measure_collector(target_url: str, store_url: str, seconds: int, active: int
             "share_default": at_defaults_ms / (server_ms - own_ms + at_defaults_ms),
             "bytes_per_day": per_collection * 86400 / DEFAULT_PACES["history_statements_seconds"]
             + per_sample * 86400 / DEFAULT_PACES["history_database_seconds"],
-            "collections": collections, "samples": samples}
+            "collections": collections, "samples": samples, "peak_rss_bytes": peak_rss}
 
 
-def measure_reads(store_url: str, days: int, statements: int) -> dict:
-    """Generated history of `days` for `statements` statements; cold range reads (a new engine each)."""
+def measure_reads(store_url: str, days: int, statements: int, every: int) -> dict:
+    """Generated history of `days` for `statements` statements, each running one minute in `every`, rolled up as the
+    store does; cold range reads (a new engine each)."""
     end = datetime.now(UTC).replace(second=0, microsecond=0)
     start = end - timedelta(days=days)
     with psycopg.connect(store_url) as conn:
@@ -120,17 +149,22 @@ def measure_reads(store_url: str, days: int, statements: int) -> dict:
     engine = make_engine(store_url)
     with engine.connect() as conn:
         history_store.ensure_partitions(conn, [(start + timedelta(days=d)).date() for d in range(days + 1)])
-    engine.dispose()
     with psycopg.connect(store_url) as conn:
         for statement in GENERATE_SQL.strip().split(";\n"):
-            conn.execute(statement, {"target_id": target_id, "start": start, "end": end, "statements": statements})
+            conn.execute(statement, {"target_id": target_id, "start": start, "end": end, "statements": statements,
+                                     "every": every})
         conn.commit()
+    with engine.connect() as conn:
+        history_store.roll_up(conn, now=end)
+    engine.dispose()
     with psycopg.connect(store_url, autocommit=True) as conn:
-        conn.execute("VACUUM ANALYZE pgpulse.statement_delta, pgpulse.statement_collection")
+        conn.execute("VACUUM ANALYZE pgpulse.statement_delta, pgpulse.statement_delta_hourly, "
+                     "pgpulse.statement_collection")
     timings = {}
     reads = {"queries_24h": lambda e: statements_over_range(e, "generated", end - timedelta(hours=24), end),
              f"queries_{days}d": lambda e: statements_over_range(e, "generated", start, end),
              "statement_24h": lambda e: statement_series(e, "generated", 1, end - timedelta(hours=24), end),
+             f"statement_{days}d": lambda e: statement_series(e, "generated", 1, start, end),
              "database_24h": lambda e: database_series(e, "generated", end - timedelta(hours=24), end)}
     for name, read in reads.items():
         engine = make_engine(store_url)
@@ -143,11 +177,13 @@ def measure_reads(store_url: str, days: int, statements: int) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--statements", type=int, default=500, help="distinct statements in pg_stat_statements")
-    parser.add_argument("--active", type=int, default=20, help="statements the workload keeps running")
+    parser.add_argument("--statements", type=int, default=5000, help="distinct statements in pg_stat_statements")
+    parser.add_argument("--active", type=int, default=50, help="statements the workload keeps running")
     parser.add_argument("--seconds", type=int, default=60, help="how long the collector runs")
-    parser.add_argument("--days", type=int, default=1, help="days of generated history for the range reads")
-    parser.add_argument("--history-statements", type=int, default=500, help="statements in the generated history")
+    parser.add_argument("--days", type=int, default=7, help="days of generated history for the range reads")
+    parser.add_argument("--history-statements", type=int, default=5000, help="statements in the generated history")
+    parser.add_argument("--every", type=int, default=10,
+                        help="each generated statement runs in one minute of this many (1: all of them every minute)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="pgpulse-bench-history-") as folder:
         cluster = Cluster(embedded_bin_dir(), Path(folder) / "data", settings=dict(DEMO_SETTINGS)).start()
@@ -161,16 +197,21 @@ def main(argv: list[str] | None = None) -> int:
             _run_statements(target, args.statements)
             costs = measure_collector(target, store, args.seconds, args.active)
             asyncio.run(_migrate(reads))
-            timings = measure_reads(reads, args.days, args.history_statements)
+            timings = measure_reads(reads, args.days, args.history_statements, args.every)
         finally:
             cluster.stop(mode="immediate")
     print(f"collector: {costs['collections']} statement collections, {costs['samples']} database samples in "
-          f"{args.seconds} s at {FAST_PACES}")
-    print(f"collector share of the server's execution time: {costs['share_fast']:.2%} at those paces, "
-          f"{costs['share_default']:.2%} scaled to the defaults ({args.statements} statements, {args.active} active)")
-    print(f"store: {costs['bytes_per_day'] / 1e6:.1f} MB per target and day at the default paces")
+          f"{args.seconds} s at {FAST_PACES}; {args.statements} statements in pg_stat_statements, {args.active} running")
+    _ratio("collector share of the server's execution time at the default paces", costs["share_default"] * 100,
+           TARGETS["share_percent"], "%")
+    print(f"  (at the fast paces above: {costs['share_fast']:.2%})")
+    _ratio("store growth per target and day at the default paces", costs["bytes_per_day"] / 1e6,
+           TARGETS["store_mb_per_day"], "MB")
+    _ratio("collector peak RSS", costs["peak_rss_bytes"] / 1e6, TARGETS["rss_mb"], "MB")
+    print(f"range reads, cold, {args.days} d generated for {args.history_statements} statements, each running one "
+          f"minute in {args.every}:")
     for name, seconds in timings.items():
-        print(f"range read {name} ({args.history_statements} statements, {args.days} d generated): {seconds:.3f} s cold")
+        _ratio(f"  {name}", seconds, _read_target(name), "s")
     return 0
 
 

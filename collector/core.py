@@ -166,7 +166,7 @@ class Collector:
         if held is None:  # given up meanwhile (another collector polls it)
             return False
         try:
-            snapshot = await held.reader.read(metric)
+            snapshot = await held.reader.read(metric, held.known_queryids)
         except PgPulseError as exc:
             self._problem(f"target:{name}", f"target {name}", exc)
             return False

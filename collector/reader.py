@@ -34,12 +34,24 @@ class TargetReader:
             f"set_config('lock_timeout', '{self.lock_timeout_ms}ms', true), set_config('jit', 'off', true), "
             "set_config('TimeZone', 'UTC', true)")
 
-    async def _rows(self, conn: AsyncConnection, name: str) -> list[dict]:
-        rows, columns = await conn.run_sync(fetch_rows_in, load_sql(name, self._version))  # masked like the pages' rows
+    async def _rows(self, conn: AsyncConnection, name: str, params: dict | None = None) -> list[dict]:
+        # masked like the pages' rows
+        rows, columns = await conn.run_sync(fetch_rows_in, load_sql(name, self._version), params)
         return [dict(zip(columns, row, strict=True)) for row in rows]
 
-    async def read(self, metric: Metric) -> Snapshot:
-        """One snapshot of a stored metric (statements: with pg_stat_statements_info's markers, same transaction)."""
+    async def _add_new_texts(self, conn: AsyncConnection, sql: str, rows: list[dict], known: set[int]) -> None:
+        """The text of each entry the store does not have yet, read in the snapshot's transaction."""
+        new = sorted({row["queryid"] for row in rows} - known)
+        if not new:
+            return
+        texts = {row["queryid"]: row["query"] for row in await self._rows(conn, sql, {"queryids": new})}
+        for row in rows:
+            if row["queryid"] in texts:
+                row["query"] = texts[row["queryid"]]
+
+    async def read(self, metric: Metric, known_texts: set[int] | None = None) -> Snapshot:
+        """One snapshot of a stored metric (statements: with pg_stat_statements_info's markers, same transaction).
+        Texts are read for the entries not in `known_texts` only."""
         try:
             async with self.engine.connect() as conn:
                 transaction = await conn.begin()
@@ -48,7 +60,10 @@ class TargetReader:
                         self._version = check_supported(int((await conn.exec_driver_sql("SHOW server_version_num")).scalar()))
                     await self._begin_read_only(conn)
                     markers = (await self._rows(conn, "select_statements_info"))[0] if metric.name == "statements" else {}
-                    rows = await self._rows(conn, metric.stored.sql)
+                    stored = metric.stored
+                    rows = await self._rows(conn, stored.sql, {"with_text": False} if stored.texts_sql else None)
+                    if stored.texts_sql:
+                        await self._add_new_texts(conn, stored.texts_sql, rows, known_texts or set())
                 finally:
                     await transaction.rollback()
         except Exception as exc:

@@ -39,6 +39,9 @@ class Stored:
     values: tuple[str, ...]
     every_setting: str  # a Settings attribute, e.g. "history_statements_seconds"
     texts: tuple[str, ...] = ()  # stored once per key (a statement's text), masked
+    # with texts: the SQL reading them for the keys the store lacks (:queryids), the main read then runs with
+    # :with_text false, since reading every text on every collection is most of its cost
+    texts_sql: str | None = None
     # a column that changes when the entry's counters started again (an evicted statement's stats_since on 17+,
     # a database's stats_reset): the current value is then the delta
     since: str | None = None
@@ -137,6 +140,7 @@ _declare("statements", statements.statements, "live", "queries",
                  HealthCheck("Statement dominating the time", health.dominant_statement, pace="stats")),
          stored=Stored("select_statement_counters", "counter", keys=("dbid", "userid", "queryid", "toplevel"),
                        values=statements.COUNTER_COLUMNS, every_setting="history_statements_seconds", texts=("query",),
+                       texts_sql="select_statement_texts",
                        since="stats_since"))
 _declare("n_plus_one", n_plus_one.n_plus_one, "stats", "queries", report={},
          checks=(HealthCheck("N+1 query patterns", health.n_plus_one_patterns),))

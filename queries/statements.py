@@ -113,7 +113,7 @@ def hidden_statement_count(frame: pd.DataFrame) -> int:
 
 def statement_counters(engine: sa.Engine) -> pd.DataFrame:
     """Every pg_stat_statements entry of the current database with its raw cumulative counters (the collector's read)."""
-    return fetch_frame(engine, "select_statement_counters")
+    return fetch_frame(engine, "select_statement_counters", {"with_text": True})
 
 
 def statements_info(engine: sa.Engine) -> dict:

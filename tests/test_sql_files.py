@@ -7,16 +7,19 @@ import pytest
 from queries.sql_loader import SQL_DIR, load_sql, query_names, sql_files
 
 QUERIES_DIR = Path(__file__).resolve().parents[1] / "queries"
-SQL_CALLS = {"fetch_frame", "fetch_row", "load_sql"}
+SQL_CALLS = {"fetch_frame", "fetch_row", "load_sql", "Stored"}
+SQL_KEYWORDS = {"texts_sql"}  # the catalogue's Stored(...) names the collector's SQL
 
 
 def referenced_query_names() -> set[str]:
-    """String literals passed as the query name to fetch_frame / fetch_row / load_sql."""
+    """String literals passed as the query name to fetch_frame / fetch_row / load_sql (and the catalogue's Stored SQL)."""
     names = set()
     for path in [*QUERIES_DIR.glob("*.py"), *QUERIES_DIR.glob("advisors/*.py")]:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) in SQL_CALLS:
-                for arg in node.args[:2]:
+                named = [keyword.value for keyword in node.keywords if keyword.arg in SQL_KEYWORDS]
+                positional = node.args[:1] if getattr(node.func, "id", None) == "Stored" else node.args[:2]
+                for arg in [*positional, *named]:
                     if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
                         names.add(arg.value)
     return names

@@ -1,0 +1,104 @@
+"""The README's screenshots: every page of a running demo in headless Chromium at 1440x900, written to docs/.
+
+Run: make screenshots   (or .venv/bin/python docs/capture.py [--url URL] [--warmup SECONDS])
+Without --url it uses the running `make run` (from .data/state.json), else starts one of its own in a temporary
+folder and lets the workload and the collector run for --warmup seconds first, so the history charts have data.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from dashboard.navigation import PAGES  # noqa: E402
+from demo.postgres import free_port  # noqa: E402
+from demo.state import alive, read_state  # noqa: E402
+from tests.browser_support import CHROMIUM, CHROMIUM_FLAGS, settle, wait_title  # noqa: E402
+
+DOCS = Path(__file__).resolve().parent
+VIEWPORT = {"width": 1440, "height": 900}  # a laptop's screen: what a first-time reader sees without scrolling
+EXPLAINED = ("SELECT p.id, p.title FROM posts p JOIN users u ON u.id = p.author_id "
+             "WHERE u.username = 'user_42' ORDER BY p.created_at DESC LIMIT 20")
+
+
+def running_demo() -> str | None:
+    state = read_state()
+    if state.get("port") and alive(state.get("launcher_pid")):
+        return f"http://127.0.0.1:{state['port']}"
+    return None
+
+
+def wait_answering(url: str, timeout_s: float = 300) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                return
+        except OSError:
+            time.sleep(1)
+    raise SystemExit(f"no dashboard answered at {url} within {timeout_s:.0f} s")
+
+
+def capture(url: str) -> list[Path]:
+    from playwright.sync_api import sync_playwright
+
+    written = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport=VIEWPORT)
+        for url_path, (_, title, _) in PAGES.items():
+            page.goto(f"{url}/{url_path}")
+            wait_title(page, title)
+            if url_path == "explain":
+                page.get_by_role("textbox").first.fill(EXPLAINED)
+                page.get_by_role("button", name="Explain").click()
+                page.get_by_text("Plan of run").first.wait_for(timeout=60_000)
+            settle(page)
+            if url_path == "overview":  # rates compare two readings: the page's next refresh brings them
+                page.get_by_text("Transactions / s").first.wait_for()
+                page.wait_for_timeout(12_000)
+                settle(page)
+            path = DOCS / f"{url_path}.png"
+            page.screenshot(path=path)
+            written.append(path)
+        browser.close()
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", help="a running dashboard (default: the running make run, else one started here)")
+    parser.add_argument("--warmup", type=float, default=240, help="seconds a demo started here runs before the shots")
+    args = parser.parse_args(argv)
+    url = args.url or running_demo()
+    if url:
+        wait_answering(url)
+        paths = capture(url)
+    else:
+        with tempfile.TemporaryDirectory(prefix="pgpulse-screenshots-") as folder:
+            port = free_port()
+            env = {**os.environ, "PGPULSE_DATA_DIR": folder, "PGPULSE_SECRETS": str(Path(folder) / "none.toml")}
+            demo = subprocess.Popen([sys.executable, "-m", "demo", "run", "--port", str(port)], env=env,
+                                    cwd=DOCS.parent, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+            try:
+                url = f"http://127.0.0.1:{port}"
+                wait_answering(url)
+                time.sleep(args.warmup)
+                paths = capture(url)
+            finally:
+                demo.terminate()
+                demo.wait(90)
+    for path in paths:
+        print(path.relative_to(DOCS.parent))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
