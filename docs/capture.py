@@ -12,12 +12,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dashboard.navigation import PAGES  # noqa: E402
+from demo.launcher import wait_for_dashboard  # noqa: E402
 from demo.postgres import free_port  # noqa: E402
 from demo.state import alive, read_state  # noqa: E402
 from tests.browser_support import CHROMIUM, CHROMIUM_FLAGS, settle, wait_title  # noqa: E402
@@ -33,17 +33,6 @@ def running_demo() -> str | None:
     if state.get("port") and alive(state.get("launcher_pid")):
         return f"http://127.0.0.1:{state['port']}"
     return None
-
-
-def wait_answering(url: str, timeout_s: float = 300) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
-                return
-        except OSError:
-            time.sleep(1)
-    raise SystemExit(f"no dashboard answered at {url} within {timeout_s:.0f} s")
 
 
 def capture(url: str) -> list[Path]:
@@ -79,8 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     url = args.url or running_demo()
     if url:
-        wait_answering(url)
-        paths = capture(url)
+        paths = capture(url)  # each page waits for its title
     else:
         with tempfile.TemporaryDirectory(prefix="pgpulse-screenshots-") as folder:
             port = free_port()
@@ -88,10 +76,9 @@ def main(argv: list[str] | None = None) -> int:
             demo = subprocess.Popen([sys.executable, "-m", "demo", "run", "--port", str(port)], env=env,
                                     cwd=DOCS.parent, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
             try:
-                url = f"http://127.0.0.1:{port}"
-                wait_answering(url)
+                wait_for_dashboard(port, demo, timeout=300)  # the first run seeds the demo database first
                 time.sleep(args.warmup)
-                paths = capture(url)
+                paths = capture(f"http://127.0.0.1:{port}")
             finally:
                 demo.terminate()
                 demo.wait(90)
