@@ -190,24 +190,25 @@ def _ignore_errors(conn, statement: str) -> None:
 def test_the_live_health_checks_read_the_same_snapshot(engine, scene, fresh_db):
     from queries.health import health_checks
 
-    with psycopg.connect(fresh_db, autocommit=True) as counter:  # open while pgpulse counts: both count it
+    # the counter stays open for every count below: a closed backend lingers in pg_stat_activity for a moment
+    with psycopg.connect(fresh_db, autocommit=True) as counter:
         # the scene's sessions, the engine's (idle in its pool) and this one
         expected_clients = counter.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'").fetchone()[0]
         counts = session_counts(engine, min_seconds=1, idle_min_seconds=1)
-    assert (counts.long_running_queries, counts.idle_in_transaction, counts.can_read_all_stats, counts.role_name) == (
-        2, 3, True, "postgres")
-    assert counts.usage.total_connections == expected_clients
-    capped = session_counts(engine, min_seconds=1, idle_min_seconds=1, row_limit=1)  # len() of a frame of 1 row
-    assert (capped.long_running_queries, capped.idle_in_transaction) == (1, 1)
+        assert (counts.long_running_queries, counts.idle_in_transaction, counts.can_read_all_stats, counts.role_name) == (
+            2, 3, True, "postgres")
+        assert counts.usage.total_connections == expected_clients
+        capped = session_counts(engine, min_seconds=1, idle_min_seconds=1, row_limit=1)  # len() of a frame of 1 row
+        assert (capped.long_running_queries, capped.idle_in_transaction) == (1, 1)
 
-    checks = health_checks(engine, groups=("live",), long_query_s=1, idle_in_transaction_s=1).set_index("check")
-    assert checks.loc["Long-running queries", ["status", "value", "detail"]].tolist() == [
-        "warn", 2.0, "2 queries running longer than 1 s"]
-    assert checks.loc["Idle in transaction", ["status", "value", "detail"]].tolist() == [
-        "warn", 3.0, "3 sessions idle in transaction over 1 s"]
-    usage = connection_usage(engine)
-    assert checks.loc["Connection usage", ["status", "value"]].tolist() == ["pass", usage.usage_ratio]
+        checks = health_checks(engine, groups=("live",), long_query_s=1, idle_in_transaction_s=1).set_index("check")
+        assert checks.loc["Long-running queries", ["status", "value", "detail"]].tolist() == [
+            "warn", 2.0, "2 queries running longer than 1 s"]
+        assert checks.loc["Idle in transaction", ["status", "value", "detail"]].tolist() == [
+            "warn", 3.0, "3 sessions idle in transaction over 1 s"]
+        usage = connection_usage(engine)
+        assert checks.loc["Connection usage", ["status", "value"]].tolist() == ["pass", usage.usage_ratio]
     from queries.catalogue import health_checks_declared
 
     assert list(checks.index) == [check.name for check, metric in health_checks_declared("postgres")
