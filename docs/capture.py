@@ -50,8 +50,8 @@ def capture(url: str) -> list[Path]:
                 page.get_by_role("button", name="Explain").click()
                 page.get_by_text("Plan of run").first.wait_for(timeout=60_000)
             settle(page)
-            if url_path == "overview":  # rates compare two readings: the page's next refresh brings them
-                page.get_by_text("Transactions / s").first.wait_for()
+            if url_path == "overview" or page.get_by_text("at the next refresh").count():
+                # rates and last-interval figures compare two readings: the page's next refresh brings them
                 page.wait_for_timeout(12_000)
                 settle(page)
             path = DOCS / f"{url_path}.png"

@@ -1,4 +1,6 @@
 """AppTest: every page loads against a real database, shows its figures and no exception."""
+import re
+
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -129,6 +131,11 @@ def test_overview_health_checks_worst_first_coloured_with_the_new_checks(app_env
     assert unused.startswith(":orange[**Unused indexes**: ") and unused.endswith(": 1 never-scanned index]")  # colour, singular
     summary = next(str(markdown.value) for markdown in app.markdown if "checks pass" in str(markdown.value))
     assert ":orange[**" in summary and ("check needs a look" in summary or "checks need a look" in summary)
+    dominating = next(link.proto for link in app.get("page_link") if "Statement dominating" in link.proto.label)
+    words = re.sub(r"^:\w+\[(.*)\]$", r"\1", dominating.label).replace("**", "")
+    detail = dominating.help.split("\n\n")[0]  # the whole detail on hover, the label cut to one line
+    assert detail.startswith("the busiest statement takes") and words.endswith("…") and len(words) <= 142, words
+    assert detail.startswith(words.removeprefix("Statement dominating the time: ").removesuffix("…"))
 
 
 def test_cache_without_redis_is_one_neutral_note_and_the_interval_gauge_says_when(app_env, monkeypatch):

@@ -69,8 +69,14 @@ def errors(app: AppTest) -> list[str]:
 
 
 def page_links(app: AppTest) -> list[str]:
-    """The links' words without their markup (the Overview colours a check that is not passing: ':orange[**...**]')."""
-    return [re.sub(r"^:\w+\[(.*)\]$", r"\1", str(link.proto.label)).replace("**", "") for link in app.get("page_link")]
+    """The links' words without their markup (the Overview colours a check that is not passing: ':orange[**...**]'),
+    a health check's detail in full (its label cuts a long one; the help, before "Open the ... page", holds it all)."""
+    words = []
+    for link in app.get("page_link"):
+        label = re.sub(r"^:\w+\[(.*)\]$", r"\1", str(link.proto.label)).replace("**", "")
+        detail, _, opens = str(link.proto.help).rpartition("\n\n")
+        words.append(f"{label.split(': ', 1)[0]}: {detail}" if opens.startswith("Open the ") and detail else label)
+    return words
 
 
 def frames(app: AppTest) -> list[pd.DataFrame]:

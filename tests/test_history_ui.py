@@ -121,3 +121,18 @@ def test_the_overview_charts_the_range_and_says_how_to_start_history_without_it(
     assert not bare.exception
     assert any("History is not being kept yet" in caption.value for caption in bare.caption)
     assert "Over the last 1 h" not in [header.value for header in bare.subheader]
+
+
+def test_after_the_first_collection_queries_over_the_range_say_when_statements_appear(app_env, pg_admin_url,
+                                                                                    monkeypatch):
+    store = new_store(pg_admin_url)
+    assert collect_once(store, ("default", app_env))  # one snapshot: no delta yet
+    monkeypatch.setenv("PGPULSE_HISTORY_URL", store)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    app = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=60)
+    app.switch_page("views/queries.py").run()
+    assert not app.exception, [str(exc.value) for exc in app.exception]
+    assert not app.dataframe
+    [note] = [info.value for info in app.info if "collector" in info.value]
+    assert "one every 1 min" in note and "Since the last statistics reset" in note

@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard.components import age_caption, panel, refresh_now_button, rerun_if_unreachable, second_reading_note, table_with_csv
 from dashboard.data import health_reading, load, sample_history
-from dashboard.formatting import human_bytes, human_duration, percent
+from dashboard.formatting import human_bytes, human_duration, percent, shorten
 from dashboard.history import history_note
 from dashboard.history_panels import overview_history, what_changed_table
 from dashboard.navigation import page_file
@@ -59,6 +59,7 @@ def top_statements() -> None:
     table_with_csv(shown, "top_statements")
 
 
+HEALTH_LINE_CHARS = 140  # what a health check's line holds at 1440 px wide before it would be clipped
 # status -> (icon, colour of the words, what it is called in the summary line)
 STATUS_LOOK = {"error": (":material/error:", "red", ("check could not run", "checks could not run")),
                "warn": (":material/warning:", "orange", ("check needs a look", "checks need a look")),
@@ -79,9 +80,10 @@ def health() -> None:
                            for status in STATUS_LOOK if counts.get(status)))
     for row in checks.itertuples():
         icon, colour, _ = STATUS_LOOK[row.status]
-        words = f"**{row.check}**: {row.detail}"
+        # a link's label is one line: a long detail (a statement, an index definition) is cut there, whole on hover
+        words = f"**{row.check}**: {shorten(row.detail, HEALTH_LINE_CHARS - len(row.check))}"
         st.page_link(str(page_file(row.page)), label=words if row.status == "pass" else f":{colour}[{words}]", icon=icon,
-                     help=f"Open the {row.page.title()} page")
+                     help=f"{row.detail}\n\nOpen the {row.page.title()} page")
     age_caption(time.time() - catalog.read_at, catalog_every_s, what="Index, wraparound, overflow and statement checks")
     with st.expander("Health checks as a table"):
         table_with_csv(checks, "health")
