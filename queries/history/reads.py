@@ -132,13 +132,13 @@ def _calls_trends(store: sa.Engine, target_id: int, start: datetime, end: dateti
     covered = _read(store, "select_statement_collections", params).set_index("bucket_start")["covered_s"]
     buckets = _read(store, "select_statement_buckets", {**params, **_hours(store, target_id, start, end, bucket_s >= 3600),
                                                         "include_nested": include_nested, "queryids": queryids})
-    calls = buckets.pivot_table(index="bucket_start", columns="queryid", values="calls", aggfunc="sum")
-    trends = {}
-    for queryid in queryids:
-        series = calls[queryid] if queryid in calls.columns else pd.Series(dtype="float64")
-        trends[queryid] = [None if bucket not in covered.index else
-                           float(series.get(bucket, 0) or 0) / covered[bucket] for bucket in _bucket_starts(start, end, bucket_s)]
-    return trends
+    starts = pd.DatetimeIndex(_bucket_starts(start, end, bucket_s))
+    calls = (buckets.pivot_table(index="bucket_start", columns="queryid", values="calls", aggfunc="sum")
+             .reindex(index=starts, columns=queryids).fillna(0.0))
+    # a bucket no collection covered is a gap (NaN, shown blank), not a bucket without calls
+    per_s = calls.div(covered.reindex(starts).to_numpy(), axis=0)
+    return {queryid: [None if pd.isna(value) else float(value) for value in per_s[queryid].to_numpy()]
+            for queryid in queryids}
 
 
 def statement_series(store: sa.Engine, target: str, queryid: int, start: datetime, end: datetime, *,
