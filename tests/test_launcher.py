@@ -109,10 +109,3 @@ def test_the_cli_finds_the_running_embedded_demo_until_make_stop(tmp_path, stopp
     after = run_cli("report", "--out", str(tmp_path / "after"), env_extra=cli_env)
     assert after.returncode == 2 and "start the demo with `make run`" in after.stderr
 
-
-def test_the_readme_states_the_seeding_time_the_launcher_prints():
-    from demo.launcher import FIRST_SEED_S
-
-    readme = (REPO_ROOT / "README.md").read_text()
-    assert re.search(rf"comments in about {FIRST_SEED_S} s\s+on\s+the first run", readme), (
-        "README's seeding time differs from demo.launcher.FIRST_SEED_S")
