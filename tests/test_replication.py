@@ -222,6 +222,8 @@ def test_the_page_on_the_standby_says_it_is_a_standby(pair, page_env):
     metrics = {metric.label: metric.value for metric in app.metric}
     assert metrics["Role"] == "standby"
     assert "This server is a standby" in texts(app) and not app.error
+    assert metrics["WAL replayed / s"] == "–" and any(  # one reading so far: the page says when the rate comes
+        "WAL replayed / s compares two readings" in str(caption.value) for caption in app.caption)
     receiver = next(frame.value for frame in app.dataframe if "sender_host" in frame.value.columns)
     assert list(receiver["status"]) == ["streaming"]
 

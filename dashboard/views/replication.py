@@ -2,7 +2,7 @@
 WAL receiver and replay lag."""
 import streamlit as st
 
-from dashboard.components import panel, read_age_caption, refresh_now_button, table_with_csv
+from dashboard.components import panel, read_age_caption, refresh_now_button, second_reading_note, table_with_csv
 from dashboard.data import load, sample_history
 from dashboard.formatting import human_bytes, human_duration, percent
 from dashboard.sidebar import current
@@ -55,10 +55,12 @@ def wal_figures(summary: ReplicationSummary) -> None:
                  help="in recovery (pg_is_in_recovery)" if summary.in_recovery else "not in recovery (pg_is_in_recovery)")
     second.metric("Replay position" if summary.in_recovery else "WAL position",
                   summary.replay_lsn if summary.in_recovery else summary.current_wal_lsn)
-    third.metric("WAL replayed / s" if summary.in_recovery else "WAL written / s",
-                 "–" if rate is None else f"{human_bytes(rate)}/s", help="between the last two refreshes")
+    rate_label = "WAL replayed / s" if summary.in_recovery else "WAL written / s"
+    third.metric(rate_label, "–" if rate is None else f"{human_bytes(rate)}/s", help="between the last two refreshes")
     fourth.metric("WAL since stats reset", human_bytes(summary.wal_bytes),
                   help=f"{summary.wal_records:,} records, {summary.wal_fpi:,} full-page images (pg_stat_wal)")
+    if rate is None:
+        st.caption(second_reading_note(context, f"{rate_label} compares"))
 
 
 def primary_panels(summary: ReplicationSummary) -> None:
