@@ -40,10 +40,12 @@ def indexes_page() -> None:
     with panel("Invalid indexes"):
         table_with_csv(load(invalid_indexes, context), "invalid_indexes",
                        first=FIX_FIRST, empty="No invalid index (a failed CREATE INDEX CONCURRENTLY leaves one).")
-    with panel("Tables read mostly by sequential scans (missing-index candidates)"):
-        table_with_csv(load(seq_scan_tables, context, min_rows=int(min_rows)),
-                       "seq_scan_tables", first=["schema_name", "table_name", "fix_sql", "seq_scan_ratio", "estimated_rows"],
-                       empty=f"No table of {int(min_rows):,} rows or more is read mostly by sequential scans.")
+    with panel("Tables by rows read sequentially (missing-index candidates)"):
+        table_with_csv(load(seq_scan_tables, context, min_rows=int(min_rows)), "seq_scan_tables",
+                       first=["schema_name", "table_name", "seq_tup_read_per_second", "seq_tup_read", "seq_scan_ratio",
+                              "fix_sql", "estimated_rows"],
+                       empty=f"No table of {int(min_rows):,} rows or more is read mostly or many times over by "
+                             "sequential scans.")
     with panel("Index hit rate"):
         st.metric("Index blocks found in the buffer cache",
                   percent(load(index_hit_ratio, context), 2))
