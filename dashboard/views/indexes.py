@@ -61,6 +61,8 @@ def index_suggestions() -> None:
             return
         # HypoPG's numbers only when it gave some: columns of "None" explain nothing
         costed = ["cost_before", "cost_after", "time_saved_ms", "estimated_size_bytes"] if frame["verified"].any() else []
+        # a partial index is costed against the full one: its figures beside the partial's
+        costed += ["full_index_cost_after", "full_index_size_bytes"] if frame["full_index_cost_after"].notna().any() else []
         if not costed:
             st.caption("Not verified: install the hypopg extension (CREATE EXTENSION hypopg) to have each suggestion "
                        "costed against the planner.")
@@ -74,6 +76,8 @@ def index_suggestions() -> None:
             "cost_after": st.column_config.NumberColumn("Cost after", format="%.0f"),
             "time_saved_ms": st.column_config.NumberColumn("Time saved ms", format="%.0f"),
             "estimated_size_bytes": st.column_config.NumberColumn("Estimated size bytes", format="compact"),
+            "full_index_cost_after": st.column_config.NumberColumn("Full index: cost after", format="%.0f"),
+            "full_index_size_bytes": st.column_config.NumberColumn("Full index: size bytes", format="compact"),
             "writes_per_second": st.column_config.NumberColumn("Table writes/s", format="%.1f"),
             "queries": st.column_config.TextColumn("Statements", width="medium")})
 
