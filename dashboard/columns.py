@@ -159,6 +159,8 @@ COLUMNS: dict[str, Column] = {
     "seq_scan": Column("Sequential scans", "count"),
     "seq_tup_read": Column("Rows read sequentially", "count"),
     "seq_scan_ratio": Column("Sequential share", "ratio"),
+    "seq_tup_read_per_second": Column("Rows read sequentially per second", "number",
+                                      "since the statistics reset: the tables an index would spare the most reading"),
     "idx_blks_hit": Column("Index blocks from cache", "count"),
     "idx_blks_read": Column("Index blocks read", "count"),
     # maintenance

@@ -48,7 +48,10 @@ def index_hit_ratio(engine: sa.Engine) -> float | None:
 
 
 def seq_scan_tables(engine: sa.Engine, *, min_rows: int = 10_000, min_seq_ratio: float = 0.5,
-                    limit: int = 100) -> pd.DataFrame:
-    """Tables of at least min_rows rows read mostly by sequential scans (pg_stat_user_tables' counters)."""
-    params = {"min_rows": int(min_rows), "min_seq_ratio": float(min_seq_ratio), "limit": int(limit)}
+                    min_full_reads: float = 100.0, limit: int = 100) -> pd.DataFrame:
+    """Tables of at least min_rows rows by rows read sequentially per second since the statistics reset (the
+    pg_stat_user_tables counters): those read mostly by sequential scans, or read in full min_full_reads times or
+    more however many index scans they also had."""
+    params = {"min_rows": int(min_rows), "min_seq_ratio": float(min_seq_ratio),
+              "min_full_reads": float(min_full_reads), "limit": int(limit)}
     return fetch_frame(engine, "select_seq_scan_tables", params)

@@ -372,11 +372,14 @@ def test_seq_scan_tables_flags_the_large_scanned_table(fresh_db):
     engine = make_engine(fresh_db)
     frame = poll(lambda: seq_scan_tables(engine), lambda f: list(f["table_name"]) == ["big"])
     assert list(frame.columns) == ["schema_name", "table_name", "seq_scan", "seq_tup_read", "idx_scan", "seq_scan_ratio",
-                                   "estimated_rows", "reason", "fix_sql"]
+                                   "seq_tup_read_per_second", "estimated_rows", "reason", "fix_sql"]
     big = frame.iloc[0]
     assert (big["schema_name"], big["table_name"], big["seq_scan"], big["seq_tup_read"]) == ("public", "big", 5, 50000)
     assert pd.isna(big["idx_scan"]) and big["seq_scan_ratio"] == 1.0 and big["estimated_rows"] == 10000
-    assert big["reason"] == "5 of its 5 scans were sequential, reading 50000 rows in all, on a table of about 10000 rows"
+    assert big["reason"] == ("5 of its 5 scans were sequential, reading 50000 rows in all (5.0 times the table), "
+                             "on a table of about 10000 rows")
+    # per second of the counters' age, read after the table's (the divisor only grows)
+    assert 0 < 50000 / big["seq_tup_read_per_second"] <= _stats_age_seconds(fresh_db)
     assert big["fix_sql"] == ('-- look at the Queries page for statements filtering public.big '
                               'and index their WHERE columns')
     # below min_rows: tiny and the hostile name appear only with a lower threshold; indexed is mostly index scans
@@ -386,6 +389,48 @@ def test_seq_scan_tables_flags_the_large_scanned_table(fresh_db):
                                       'and index their WHERE columns')
     assert run(fresh_db, "SELECT count(*) FROM pg_class WHERE relname = 'y'") == [(1,)]
     assert list(seq_scan_tables(engine, min_rows=100, min_seq_ratio=0.01)["table_name"]) == ["big", "indexed", EVIL, "tiny"]
+
+
+def _stats_age_seconds(url) -> float:
+    """Seconds the database's counters have been counting."""
+    return run(url, "SELECT extract(epoch FROM now() - coalesce(stats_reset, pg_postmaster_start_time()))::float8 "
+                    "FROM pg_stat_database WHERE datname = current_database()")[0][0]
+
+
+def test_seq_scan_tables_rank_by_rows_read_not_by_the_share_of_scans(fresh_db):
+    """A table read in full 1,000 times ranks first although its primary-key lookups (an N+1 loop's) outnumber
+    those scans: the share of sequential scans alone would not even list it."""
+    run(fresh_db,
+        "CREATE TABLE hot (id int PRIMARY KEY, code int NOT NULL)",
+        "INSERT INTO hot SELECT g, g FROM generate_series(1, 20000) g",
+        "CREATE TABLE cold (a int)", "INSERT INTO cold SELECT generate_series(1, 10000)",
+        "CREATE TABLE once (id int PRIMARY KEY, code int)", "INSERT INTO once SELECT g, g FROM generate_series(1, 20000) g",
+        "ANALYZE hot, cold, once")
+    scan(fresh_db, "SELECT 1")  # the setup's own counts published, then zeroed: only the scans below are counted
+    run(fresh_db, "SELECT pg_stat_reset()")
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        for n in range(1000):
+            conn.execute("SELECT id FROM hot WHERE code = %s", (n,))  # no index on code: a full scan each
+        for n in range(3000):
+            conn.execute("SELECT code FROM hot WHERE id = %s", (n,))
+        for n in range(50):  # the same primary-key loop on a table read in full once only
+            conn.execute("SELECT code FROM once WHERE id = %s", (n,))
+        conn.execute("SELECT count(*) FROM once WHERE code = 7")
+        for _ in range(5):
+            conn.execute("SELECT count(*) FROM cold")
+        conn.execute("SELECT pg_stat_force_next_flush()")
+    engine = make_engine(fresh_db)
+    frame = poll(lambda: seq_scan_tables(engine), lambda f: list(f["table_name"]) == ["hot", "cold"])
+    assert list(frame["table_name"]) == ["hot", "cold"]  # "once": 1 full read, mostly index scans
+    hot = frame.iloc[0]
+    assert (hot["seq_scan"], hot["seq_tup_read"], hot["idx_scan"]) == (1000, 20_000_000, 3000)
+    assert hot["seq_scan_ratio"] == 0.25
+    assert hot["reason"] == ("1000 of its 4000 scans were sequential, reading 20000000 rows in all (1000.0 times the "
+                             "table), on a table of about 20000 rows")
+    assert hot["seq_tup_read_per_second"] > frame.iloc[1]["seq_tup_read_per_second"] > 0
+    assert 20_000_000 / hot["seq_tup_read_per_second"] == pytest.approx(_stats_age_seconds(fresh_db), abs=5)
+    # by the share alone (the old rule) it is gone; reading it in full 2,000 times would be needed to list it
+    assert list(seq_scan_tables(engine, min_full_reads=2000)["table_name"]) == ["cold"]
 
 
 def test_seq_scan_tables_cover_user_tables_materialized_views_and_partitions_only(fresh_db):

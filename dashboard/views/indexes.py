@@ -40,10 +40,12 @@ def indexes_page() -> None:
     with panel("Invalid indexes"):
         table_with_csv(load(invalid_indexes, context), "invalid_indexes",
                        first=FIX_FIRST, empty="No invalid index (a failed CREATE INDEX CONCURRENTLY leaves one).")
-    with panel("Tables read mostly by sequential scans (missing-index candidates)"):
-        table_with_csv(load(seq_scan_tables, context, min_rows=int(min_rows)),
-                       "seq_scan_tables", first=["schema_name", "table_name", "fix_sql", "seq_scan_ratio", "estimated_rows"],
-                       empty=f"No table of {int(min_rows):,} rows or more is read mostly by sequential scans.")
+    with panel("Tables by rows read sequentially (missing-index candidates)"):
+        table_with_csv(load(seq_scan_tables, context, min_rows=int(min_rows)), "seq_scan_tables",
+                       first=["schema_name", "table_name", "seq_tup_read_per_second", "seq_tup_read", "seq_scan_ratio",
+                              "fix_sql", "estimated_rows"],
+                       empty=f"No table of {int(min_rows):,} rows or more is read mostly or many times over by "
+                             "sequential scans.")
     with panel("Index hit rate"):
         st.metric("Index blocks found in the buffer cache",
                   percent(load(index_hit_ratio, context), 2))
@@ -59,6 +61,8 @@ def index_suggestions() -> None:
             return
         # HypoPG's numbers only when it gave some: columns of "None" explain nothing
         costed = ["cost_before", "cost_after", "time_saved_ms", "estimated_size_bytes"] if frame["verified"].any() else []
+        # a partial index is costed against the full one: its figures beside the partial's
+        costed += ["full_index_cost_after", "full_index_size_bytes"] if frame["full_index_cost_after"].notna().any() else []
         if not costed:
             st.caption("Not verified: install the hypopg extension (CREATE EXTENSION hypopg) to have each suggestion "
                        "costed against the planner.")
@@ -72,6 +76,8 @@ def index_suggestions() -> None:
             "cost_after": st.column_config.NumberColumn("Cost after", format="%.0f"),
             "time_saved_ms": st.column_config.NumberColumn("Time saved ms", format="%.0f"),
             "estimated_size_bytes": st.column_config.NumberColumn("Estimated size bytes", format="compact"),
+            "full_index_cost_after": st.column_config.NumberColumn("Full index: cost after", format="%.0f"),
+            "full_index_size_bytes": st.column_config.NumberColumn("Full index: size bytes", format="compact"),
             "writes_per_second": st.column_config.NumberColumn("Table writes/s", format="%.1f"),
             "queries": st.column_config.TextColumn("Statements", width="medium")})
 

@@ -3,7 +3,10 @@
 From the top statements by total time (pg_stat_statements), pglast reads each table's predicates: equality,
 IN / ANY and join keys first (ordered by pg_stats' n_distinct, the most selective first), then one range,
 BETWEEN, prefix LIKE or ORDER BY-with-LIMIT column. Candidates that lead another of the same table merge into
-it; a constant predicate every statement of a candidate shares (deleted_at IS NULL) makes it partial. None is
+it; a constant predicate every statement of a candidate shares (deleted_at IS NULL, NOT is_deleted, is_published, or
+`is_deleted = $1`, which pg_stat_statements shows for `= false`: taken as the column's most common value from pg_stats
+and written into the text the plans are costed on) makes it partial, costed against the full index of the same
+columns: the partial one is kept when it is no costlier and smaller, else the full one. None is
 suggested where a valid index already starts with the same columns. A leading-wildcard LIKE or any ILIKE (the
 pattern is a $n in pg_stat_statements: it may start with %) gets a pg_trgm GIN index, never a B-tree.
 
@@ -23,15 +26,29 @@ import pandas as pd
 import sqlalchemy as sa
 
 from queries.advisors.catalog import Catalog, Statement, TableKey, read_catalog, statements_by_text, table_label
-from queries.advisors.shape import EQUALITY, IN_LIST, IS_NULL, JOIN, ORDER, PREFIX, RANGE, WILDCARD, Predicate
+from queries.advisors.shape import (
+    EQUALITY,
+    FLAG,
+    IN_LIST,
+    IS_NULL,
+    JOIN,
+    ORDER,
+    PREFIX,
+    RANGE,
+    WILDCARD,
+    Predicate,
+    bound_text,
+)
 from queries.connection import fetch_row, fetch_row_in, read_only, server_version_num
 from queries.errors import PgPulseError
 from queries.sql_loader import OWN_STATEMENT_MARK, load_sql
 from queries.statements import statements
 
 COLUMNS = ("table_name", "create_index", "statements", "cost_before", "cost_after", "verified", "estimated_size_bytes",
-           "reason", "time_saved_ms", "writes_per_second", "queries")
-PARTIAL_TESTS = ("IS NULL", "= true", "= false")  # the constant predicates a partial index is built from
+           "reason", "time_saved_ms", "writes_per_second", "queries", "full_index_cost_after", "full_index_size_bytes")
+# the constant predicates a partial index is built from
+PARTIAL_TESTS = ("IS NULL", "= true", "= false", "IS TRUE", "IS FALSE")
+PARTIAL_COST_MARGIN = 1.05  # a partial index costing at most 5 % more than the full one still wins when smaller
 NOT_VERIFIED = "not verified: install hypopg to check them"
 MAX_BTREE_WIDTH = 500  # bytes (pg_stats avg_width): wider values make a B-tree large and slow (2,704-byte limit per entry)
 MAX_COLUMNS = 3
@@ -46,6 +63,8 @@ class Candidate:
     predicate: frozenset[tuple[str, str]]  # (column, test) shared by every statement served
     served: list[Statement] = field(default_factory=list)
     kinds: dict[str, str] = field(default_factory=dict)  # column -> how the statements use it
+    assumed: dict[str, dict[int, bool]] = field(default_factory=dict)  # statement text -> $n -> boolean taken for it
+    notes: tuple[str, ...] = ()  # how each hidden boolean was taken
 
 
 @dataclass(frozen=True)
@@ -93,15 +112,37 @@ def _candidates(statement: Statement, catalog: Catalog, min_rows: int) -> list[C
     for table, predicates in catalog.predicates_by_table(statement.shape).items():
         if catalog.estimated_rows(table) < min_rows:
             continue
+        predicates, assumed, notes = _hidden_flags(predicates, table, catalog)
+        extra = {"assumed": {statement.query: assumed} if assumed else {}, "notes": notes}
         shared = frozenset((p.column, p.constant) for p in predicates if p.constant in PARTIAL_TESTS)
         wildcards = list(dict.fromkeys(p.column for p in predicates if p.kind == WILDCARD))
         for column in wildcards:
-            found.append(Candidate(table, (column,), "gin", shared, [statement], {column: WILDCARD}))
+            found.append(Candidate(table, (column,), "gin", shared, [statement], {column: WILDCARD}, **extra))
         btree = _btree(predicates, table, catalog)
         # a sort alone next to a wildcard filter: the trigram index does the filtering, the few rows left sort fast
         if btree and not (wildcards and set(btree.values()) == {ORDER}):
-            found.append(Candidate(table, tuple(btree), "btree", shared, [statement], btree))
+            found.append(Candidate(table, tuple(btree), "btree", shared, [statement], btree, **extra))
     return found
+
+
+def _hidden_flags(predicates: list[Predicate], table: TableKey,
+                  catalog: Catalog) -> tuple[list[Predicate], dict[int, bool], tuple[str, ...]]:
+    """`is_deleted = $1` on a boolean column: pg_stat_statements hid the `false`. Taken as the column's most common
+    value (a soft delete's filter keeps the live rows, most of them), so it can carry a partial index."""
+    kept, assumed, notes = [], {}, []
+    for predicate in predicates:
+        row = catalog.column(table, predicate.column)
+        usable = (predicate.kind == EQUALITY and predicate.parameter and row is not None
+                  and row["data_type"] == "boolean" and row.get("most_common_value") in ("t", "f"))
+        if not usable:
+            kept.append(predicate)
+            continue
+        value = row["most_common_value"] == "t"
+        assumed[predicate.parameter] = value
+        kept.append(replace(predicate, kind=FLAG, constant=f"= {'true' if value else 'false'}"))
+        notes.append(f"{predicate.column} = ${predicate.parameter} taken as {'true' if value else 'false'}, the value "
+                     f"of {row['most_common_freq'] * 100:.0f} % of the rows in pg_stats")
+    return kept, assumed, tuple(notes)
 
 
 def _btree(predicates: list[Predicate], table: TableKey, catalog: Catalog) -> dict[str, str]:
@@ -124,9 +165,12 @@ def _merged(candidates: list[Candidate]) -> list[Candidate]:
         into = next((k for k in kept if (k.table, k.method) == (candidate.table, candidate.method)
                      and k.columns[:len(candidate.columns)] == candidate.columns), None)
         if into is None:
-            kept.append(replace(candidate, served=list(candidate.served), kinds=dict(candidate.kinds)))
+            kept.append(replace(candidate, served=list(candidate.served), kinds=dict(candidate.kinds),
+                                assumed=dict(candidate.assumed)))
             continue
         into.predicate &= candidate.predicate
+        into.assumed.update(candidate.assumed)
+        into.notes = tuple(dict.fromkeys((*into.notes, *candidate.notes)))
         into.served += [s for s in candidate.served if s not in into.served]
         for column, kind in candidate.kinds.items():
             into.kinds.setdefault(column, kind)
@@ -149,9 +193,12 @@ def _covered(candidate: Candidate, catalog: Catalog) -> bool:
 
 
 def _predicate_terms(predicate: str | None) -> set[str]:
-    """pg_get_expr's '((deleted_at IS NULL) AND (kind = 1))' as {'deleted_at is null', 'kind = 1'}."""
+    """pg_get_expr's '((deleted_at IS NULL) AND (NOT is_deleted) AND is_published)' as {'deleted_at is null',
+    'is_deleted = false', 'is_published = true'} (the planner folds `= false` into NOT, `= true` into the column)."""
     text = (predicate or "").replace("(", "").replace(")", "").lower()
-    return {" ".join(term.split()) for term in text.split(" and ") if term.strip()}
+    terms = {" ".join(term.split()) for term in text.split(" and ") if term.strip()}
+    return {f"{term[4:]} = false" if term.startswith("not ") else f"{term} = true" if " " not in term else term
+            for term in terms}
 
 
 # ---- verification and rows -----------------------------------------------------------------------------------------
@@ -168,7 +215,7 @@ def _rows(engine: sa.Engine, candidates: list[Candidate], catalog: Catalog, exte
             for candidate in candidates:
                 text = _create_index_text(conn, candidate, version)
                 if verify and candidate.method == "btree":
-                    row = _verified_row(conn, candidate, text, catalog, min_cost, min_saving)
+                    row = _verified_row(conn, candidate, text, catalog, min_cost, min_saving, version)
                 else:
                     row = _unverified_row(candidate, text, catalog, verify)
                 if row is not None:
@@ -200,17 +247,19 @@ def _create_index_text(conn: sa.Connection, candidate: Candidate, version: int) 
     })["create_index"]
 
 
-def _generic_cost(conn: sa.Connection, statement: Statement) -> float | None:
-    """The total cost of the statement's generic plan, or None when it cannot be planned without values."""
+def _generic_cost(conn: sa.Connection, statement: Statement, values: dict[int, bool] | None = None) -> float | None:
+    """The total cost of the statement's generic plan (with `values` written in for some $n), or None when it cannot
+    be planned without values."""
     from queries.explain import _execute  # PQexecParams: one command only, errors in plain words
 
-    count, name = statement.shape.parameter_count, f"pgpulse_advisor_{next(_PREPARED_NAMES)}"
+    query, count = bound_text(statement.query, values) if values else (statement.query, statement.shape.parameter_count)
+    name = f"pgpulse_advisor_{next(_PREPARED_NAMES)}"
     execute = name + (f"({', '.join(['NULL'] * count)})" if count else "")
     try:
         with conn.begin_nested():
             conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
             # the text is a pg_stat_statements entry statement_shape parsed as one plain SELECT
-            _execute(conn, f"PREPARE {OWN_STATEMENT_MARK} {name} AS {statement.query}", 0, [])
+            _execute(conn, f"PREPARE {OWN_STATEMENT_MARK} {name} AS {query}", 0, [])
             plan = _execute(conn, f"EXPLAIN {OWN_STATEMENT_MARK} (FORMAT JSON) EXECUTE {execute}", 0, [])
             _execute(conn, f"DEALLOCATE {OWN_STATEMENT_MARK} {name}", 0, [])
     except PgPulseError:
@@ -218,24 +267,73 @@ def _generic_cost(conn: sa.Connection, statement: Statement) -> float | None:
     return float(json.loads(plan)[0]["Plan"]["Total Cost"])
 
 
-def _verified_row(conn: sa.Connection, candidate: Candidate, text: str, catalog: Catalog,
-                  min_cost: float, min_saving: float) -> dict | None:
-    before = {id(s): _generic_cost(conn, s) for s in candidate.served}
+@dataclass(frozen=True)
+class Verdict:
+    """What HypoPG said of one index over the statements it would serve."""
+
+    text: str
+    size_bytes: int
+    helped: list[Costing]
+
+    @property
+    def cost_before(self) -> float:
+        return sum(c.before for c in self.helped)
+
+    @property
+    def cost_after(self) -> float:
+        return sum(c.after for c in self.helped)
+
+
+def _verdict(conn: sa.Connection, candidate: Candidate, text: str, before: dict[int, float | None],
+             min_cost: float, min_saving: float) -> Verdict | None:
+    """The statements the hypothetical index cuts by min_saving or more (those costing min_cost or more), if any."""
     with conn.begin_nested():
         hypothetical = fetch_row_in(conn, load_sql("select_hypothetical_index"), {"create_index": text})
-        after = {id(s): _generic_cost(conn, s) for s in candidate.served}
+        after = {id(s): _generic_cost(conn, s, candidate.assumed.get(s.query)) for s in candidate.served}
         fetch_row_in(conn, load_sql("select_hypothetical_reset"))
     costings = [Costing(before[id(s)], after[id(s)], s) for s in candidate.served
                 if before[id(s)] is not None and after[id(s)] is not None]
     helped = [c for c in costings if c.before >= min_cost and c.after <= (1 - min_saving) * c.before]
-    if not helped:
+    return Verdict(text, int(hypothetical["estimated_size_bytes"]), helped) if helped else None
+
+
+def _verified_row(conn: sa.Connection, candidate: Candidate, text: str, catalog: Catalog,
+                  min_cost: float, min_saving: float, version: int) -> dict | None:
+    before = {id(s): _generic_cost(conn, s, candidate.assumed.get(s.query)) for s in candidate.served}
+    verdict = _verdict(conn, candidate, text, before, min_cost, min_saving)
+    if not candidate.predicate:
+        return None if verdict is None else _costed_row(candidate, verdict, catalog)
+    full = replace(candidate, predicate=frozenset())
+    full_verdict = _verdict(conn, full, _create_index_text(conn, full, version), before, min_cost, min_saving)
+    partial_wins = verdict is not None and (full_verdict is None or (
+        verdict.cost_after <= PARTIAL_COST_MARGIN * full_verdict.cost_after
+        and verdict.size_bytes < full_verdict.size_bytes))
+    if partial_wins:
+        return _costed_row(candidate, verdict, catalog, full_verdict)
+    if full_verdict is None:
         return None
-    cost_before, cost_after = sum(c.before for c in helped), sum(c.after for c in helped)
+    row = _costed_row(full, full_verdict, catalog)
+    if verdict is not None:
+        row["reason"] += (f"; the partial index {verdict.text.split(' WHERE ', 1)[1]} is not worth it: cost "
+                          f"{verdict.cost_after:,.0f} at {verdict.size_bytes:,} bytes")
+    return row
+
+
+def _costed_row(candidate: Candidate, verdict: Verdict, catalog: Catalog, full: Verdict | None = None) -> dict:
+    helped = verdict.helped
     saved = sum(c.statement.total_exec_time_ms * (1 - c.after / c.before) for c in helped)
-    reason = (f"{_uses(candidate)}; verified with HypoPG: generic-plan cost {cost_before:,.0f} -> {cost_after:,.0f} "
-              f"over {len(helped)} statement{'s' if len(helped) > 1 else ''}")
-    return _row(candidate, text, catalog, [c.statement for c in helped], cost_before, cost_after, True,
-                int(hypothetical["estimated_size_bytes"]), reason, saved)
+    reason = (f"{_uses(candidate)}; verified with HypoPG: generic-plan cost {verdict.cost_before:,.0f} -> "
+              f"{verdict.cost_after:,.0f} over {len(helped)} statement{'s' if len(helped) > 1 else ''}")
+    if full is not None:
+        reason += (f"; the full index (no WHERE) would cost {full.cost_after:,.0f} at {full.size_bytes:,} bytes, "
+                   f"this one is {verdict.size_bytes:,} bytes")
+    elif candidate.predicate:
+        reason += "; without the WHERE the index would not halve the cost"
+    row = _row(candidate, verdict.text, catalog, [c.statement for c in helped], verdict.cost_before, verdict.cost_after,
+               True, verdict.size_bytes, reason, saved)
+    if full is not None:
+        row.update(full_index_cost_after=full.cost_after, full_index_size_bytes=full.size_bytes)
+    return row
 
 
 def _unverified_row(candidate: Candidate, text: str, catalog: Catalog, hypopg_installed: bool) -> dict:
@@ -254,6 +352,8 @@ def _uses(candidate: Candidate) -> str:
     parts = [f"{words[candidate.kinds[column]]} on {column}" for column in candidate.columns]
     if candidate.predicate:
         parts.append("partial: every statement filters " + " AND ".join(f"{c} {t}" for c, t in sorted(candidate.predicate)))
+        notes = [note for note in candidate.notes if any(note.startswith(f"{c} ") for c, _ in candidate.predicate)]
+        parts[-1] += f" ({'; '.join(notes)})" if notes else ""
     return ", ".join(parts)
 
 
@@ -262,4 +362,4 @@ def _row(candidate: Candidate, text: str, catalog: Catalog, served: list[Stateme
     return {"table_name": table_label(candidate.table), "create_index": text, "statements": len(served),
             "cost_before": cost_before, "cost_after": cost_after, "verified": verified, "estimated_size_bytes": size,
             "reason": reason, "time_saved_ms": saved, "writes_per_second": catalog.writes_per_second(candidate.table),
-            "queries": "\n".join(s.query for s in served)}
+            "queries": "\n".join(s.query for s in served), "full_index_cost_after": None, "full_index_size_bytes": None}

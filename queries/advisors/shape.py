@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from queries.plan import ast_nodes
 
 # what a predicate asks of its column, as an index sees it
-EQUALITY, IN_LIST, RANGE, IS_NULL, PREFIX, WILDCARD, JOIN, ORDER = (
-    "equality", "in", "range", "is_null", "prefix", "wildcard", "join", "order")
+EQUALITY, IN_LIST, RANGE, IS_NULL, PREFIX, WILDCARD, JOIN, ORDER, FLAG = (
+    "equality", "in", "range", "is_null", "prefix", "wildcard", "join", "order", "flag")
 _RANGE_OPERATORS = {"<", ">", "<=", ">="}
 _FLIPPED = {"<": ">", ">": "<", "<=": ">=", ">=": "<=", "=": "="}
 
@@ -35,6 +35,7 @@ class Predicate:
     column: str
     kind: str
     constant: str | None = None  # the predicate's text when it compares to a constant the server kept (IS NULL, false)
+    parameter: int | None = None  # n of the $n an equality compares to (a boolean's value hidden by pg_stat_statements)
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,30 @@ def _constant_text(node) -> str | None:
     return None
 
 
+def _flag(part) -> Predicate | None:
+    """A boolean column tested alone: `is_published`, `NOT is_deleted`, `is_deleted IS FALSE` (texts
+    pg_stat_statements keeps as written, unlike `= false`), as the predicate a partial index would carry."""
+    from pglast import ast
+    from pglast.enums import BoolExprType, BoolTestType
+
+    if column := _column(part):
+        return Predicate(*column, FLAG, "= true")
+    if isinstance(part, ast.BoolExpr) and part.boolop == BoolExprType.NOT_EXPR and (column := _column(part.args[0])):
+        return Predicate(*column, FLAG, "= false")
+    tests = {BoolTestType.IS_TRUE: "IS TRUE", BoolTestType.IS_FALSE: "IS FALSE"}
+    if isinstance(part, ast.BooleanTest) and part.booltesttype in tests and (column := _column(part.arg)):
+        return Predicate(*column, FLAG, tests[part.booltesttype])
+    return None
+
+
+def _parameter(node) -> int | None:
+    from pglast import ast
+
+    while isinstance(node, ast.TypeCast):
+        node = node.arg
+    return node.number if isinstance(node, ast.ParamRef) else None
+
+
 def _predicates_of(part) -> Iterator[Predicate]:
     from pglast import ast
     from pglast.enums import A_Expr_Kind, NullTestType
@@ -142,7 +167,10 @@ def _predicates_of(part) -> Iterator[Predicate]:
         if (column := _column(part.arg)) and part.nulltesttype == NullTestType.IS_NULL:
             yield Predicate(*column, IS_NULL, "IS NULL")
         return
-    if isinstance(part, ast.BooleanTest) or not isinstance(part, ast.A_Expr):
+    if (flag := _flag(part)) is not None:
+        yield flag
+        return
+    if not isinstance(part, ast.A_Expr):
         return
     operator = part.name[-1].sval if part.name else None
     left, right = _column(part.lexpr), _column(part.rexpr) if isinstance(part.rexpr, ast.Node) else None
@@ -164,7 +192,8 @@ def _predicates_of(part) -> Iterator[Predicate]:
             return
         constant = _constant_text(value)
         kind = EQUALITY if operator == "=" else RANGE
-        yield Predicate(*column, kind, f"= {constant}" if constant and kind == EQUALITY else None)
+        yield Predicate(*column, kind, f"= {constant}" if constant and kind == EQUALITY else None,
+                        _parameter(value) if kind == EQUALITY else None)
 
 
 def _like_kind(part) -> str:
@@ -184,3 +213,24 @@ def _sort_columns(sort_clause) -> Iterator[tuple[str | None, str]]:
     for item in sort_clause or ():
         if column := _column(item.node):
             yield column
+
+
+def bound_text(sql: str, values: dict[int, bool]) -> tuple[str, int]:
+    """The statement with the booleans given for some of its $n written in, the other $n renumbered from 1, and
+    how many are left: the text a plan is costed on when a partial index needs the value pg_stat_statements hid."""
+    import pglast
+    from pglast import ast, visitors
+    from pglast.stream import RawStream
+
+    tree = pglast.parse_sql(sql)
+    kept = sorted({n.number for n in ast_nodes(tree) if isinstance(n, ast.ParamRef)} - set(values))
+    numbers = {old: new for new, old in enumerate(kept, start=1)}
+
+    class _Bind(visitors.Visitor):
+        def visit_ParamRef(self, ancestors, node):  # noqa: N802 - pglast's visitor naming
+            if node.number in values:
+                return ast.A_Const(val=ast.Boolean(boolval=values[node.number]))
+            return ast.ParamRef(number=numbers[node.number])
+
+    _Bind()(tree)
+    return RawStream()(tree), len(kept)

@@ -1,4 +1,4 @@
--- Columns of the current database's user tables (pg_attribute) with pg_stats' n_distinct, width and null share, and each table's rows and writes (pg_class, pg_stat_get_*).
+-- Columns of the current database's user tables (pg_attribute) with pg_stats' n_distinct, width, null share and most common value, and each table's rows and writes (pg_class, pg_stat_get_*).
 WITH tables AS (
     SELECT c.oid, n.nspname, c.relname,
            -- reltuples is -1 until the first VACUUM/ANALYZE; the live-row counter fills the gap
@@ -21,6 +21,9 @@ SELECT t.nspname AS schema_name,
        s.n_distinct::float8 AS n_distinct,
        s.avg_width,
        s.null_frac::float8 AS null_frac,
+       -- anyarray reads as text: the value a boolean equality to $n most likely asks for (soft deletes: false)
+       (s.most_common_vals::text::text[])[1] AS most_common_value,
+       s.most_common_freqs[1]::float8 AS most_common_freq,
        t.estimated_rows,
        t.writes,
        t.writes / nullif((SELECT seconds FROM counted_since), 0) AS writes_per_second
