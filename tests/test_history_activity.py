@@ -2,41 +2,20 @@
 wait is kept as the blocking tree of that moment, and the Database load reads them back."""
 from __future__ import annotations
 
-import asyncio
-import threading
-import time
 from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
 
-from collector import Collector, TargetConfig
 from queries.connection import make_engine
 from queries.history import load
 from tests.conftest import run_and_flush
-from tests.history_support import FAST_PACES, new_store, rows
+from tests.history_support import collect_while, hold_row_lock, new_store, rows
 
 
 @pytest.fixture
 def store(pg_admin_url) -> str:
     return new_store(pg_admin_url)
-
-
-def collect_while(history_url: str, target_url: str, action, *, before_s: float = 1.0, after_s: float = 1.0,
-                  every_s: float = 0.5) -> None:
-    """Run a collector (sampling every `every_s`) around `action` (run in a thread), then stop it."""
-    async def main() -> None:
-        collector = Collector([TargetConfig("app", target_url)], history_url,
-                              paces={**FAST_PACES, "history_activity_seconds": every_s})
-        stop = asyncio.Event()
-        running = asyncio.create_task(collector.run(stop))
-        await asyncio.sleep(before_s)
-        await asyncio.to_thread(action)
-        await asyncio.sleep(after_s)
-        stop.set()
-        await running
-
-    asyncio.run(main())
 
 
 def queryid_of(url: str, text: str) -> int:
@@ -79,19 +58,6 @@ def test_a_session_sleeping_5_s_is_one_active_session_with_its_statement(store, 
         engine.dispose()
 
 
-def hold_row_lock(url: str, pids: dict, hold_s: float = 3.0) -> None:
-    """Session 'blocker' locks row 1 and holds it hold_s; session 'waiter' updates it meanwhile and waits."""
-    with psycopg.connect(url) as blocker, psycopg.connect(url, autocommit=True) as waiter:
-        pids["blocker"] = blocker.info.backend_pid
-        pids["waiter"] = waiter.info.backend_pid
-        blocker.execute("UPDATE hot SET n = n + 1 WHERE id = 1")
-        thread = threading.Thread(target=lambda: waiter.execute("UPDATE hot SET n = n + 10 WHERE id = 1"))
-        thread.start()
-        time.sleep(hold_s)
-        blocker.commit()
-        thread.join()
-
-
 def test_a_row_lock_wait_is_kept_as_that_moment_s_blocking_tree(store, fresh_db):
     run_and_flush(fresh_db, "CREATE TABLE hot (id int PRIMARY KEY, n int)", "INSERT INTO hot VALUES (1, 0)")
     pids: dict[str, int] = {}
@@ -119,3 +85,54 @@ def test_a_row_lock_wait_is_kept_as_that_moment_s_blocking_tree(store, fresh_db)
         assert load.blocking_tree_at(engine, "app", moment + timedelta(minutes=5)).empty
     finally:
         engine.dispose()
+
+
+@pytest.fixture
+def lock_history(app_env, pg_admin_url, monkeypatch):
+    """A store in which the collector sampled a row lock wait of the app_env database ("default"), now over;
+    the dashboard pointed at it. Returns (store, pids)."""
+    import streamlit as st
+
+    store = new_store(pg_admin_url)
+    run_and_flush(app_env, "CREATE TABLE hot (id int PRIMARY KEY, n int)", "INSERT INTO hot VALUES (1, 0)")
+    pids: dict[str, int] = {}
+    collect_while(store, app_env, lambda: hold_row_lock(app_env, pids), name="default")
+    monkeypatch.setenv("PGPULSE_HISTORY_URL", store)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    return store, pids
+
+
+def shown(element):
+    value = element.value
+    return getattr(value, "data", value)
+
+
+def test_the_activity_page_shows_the_tree_of_a_past_moment(lock_history):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_history_ui import ROOT
+
+    store, pids = lock_history
+    (moment,) = rows(store, """SELECT sampled_at FROM pgpulse.lock_wait_sample WHERE depth = 1
+                               ORDER BY sampled_at OFFSET 2 LIMIT 1""")[0]
+    app = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=60)
+    app.switch_page("views/activity.py").run()
+    assert not app.exception, [str(exc.value) for exc in app.exception]
+    assert "Database load" in [header.value for header in app.subheader]
+    assert any(chart.proto.id for chart in app.get("plotly_chart"))
+    picker = app.selectbox(key="a_lock_pick")
+    assert len(picker.options) >= 5  # one per sample of the 3 s wait
+    picker.set_value(moment.isoformat()).run()
+    assert not app.exception, [str(exc.value) for exc in app.exception]
+    assert app.text_input(key="a_moment").value == f"{moment:%Y-%m-%d %H:%M:%S}"
+    trees = [shown(frame) for frame in app.dataframe if "session" in shown(frame).columns]
+    # the live tree is empty (the lock is gone): the one tree shown is the stored one
+    (tree,) = trees
+    assert tree["pid"].tolist() == [pids["blocker"], pids["waiter"]]
+    assert tree["blocking_pid"].tolist()[1] == pids["blocker"]
+    assert tree["lock_mode"].tolist() == ["ExclusiveLock", "ShareLock"]
+    assert tree["query"].tolist()[1] == "UPDATE hot SET n = n + 10 WHERE id = 1"
+    assert any("Blocking tree as it was at" in block.value for block in app.markdown)
+    app.text_input(key="a_moment").set_value("yesterday").run()
+    assert any("must read like 2026-01-31 14:05:00" in error.value for error in app.error)
