@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -23,11 +24,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from collector.reader import TargetReader, store_engine
 from queries import catalogue
-from queries.connection import describe_target
+from queries.connection import describe_target, normalize_url
 from queries.errors import PgPulseError, translate
 from queries.history import schema, store
 from queries.history._sql import store_sql
 from queries.history.deltas import Batch, MetricState, next_batch
+from queries.history.sampling import ActivityBucket, Aggregator
 
 log = logging.getLogger("pgpulse.collector")
 MAX_PENDING_BATCHES = 20_000  # per target: about 2 days of statements and database counters at the default paces
@@ -52,6 +54,10 @@ class _Held:
     known_queryids: set[int] = field(default_factory=set)
     pending: deque[Batch] = field(default_factory=deque)
     next_due: dict[str, float] = field(default_factory=dict)
+    # active session sampling: its own connection (a slow statements read must not delay a sample), its open bucket
+    sampler: TargetReader | None = None
+    aggregator: Aggregator = field(default_factory=Aggregator)
+    buckets: deque[ActivityBucket] = field(default_factory=deque)
 
 
 class Collector:
@@ -61,6 +67,7 @@ class Collector:
         self.targets = {target.name: target for target in targets}
         self.metrics = catalogue.stored_metrics()
         self.paces = {"history_statements_seconds": 60, "history_database_seconds": 10, **(paces or {})}
+        self.activity_every_s = float(self.paces.pop("history_activity_seconds", 1.0))
         self.retention_days = retention_days
         self.timeouts = {"statement_timeout_ms": statement_timeout_ms, "lock_timeout_ms": lock_timeout_ms}
         self.store = store_engine(history_url)
@@ -148,7 +155,9 @@ class Collector:
 
     async def _load(self, target: TargetConfig) -> _Held:
         target_id = await self._store_call(store.target_id, target.name, target.database_url)
-        held = _Held(TargetReader(target.database_url, **self.timeouts), target_id)
+        held = _Held(TargetReader(target.database_url, **self.timeouts), target_id,
+                     sampler=TargetReader(target.database_url, **self.timeouts),
+                     aggregator=Aggregator(_local_cpu_count(target.database_url), self.activity_every_s))
         for metric in self.metrics:
             held.states[metric.name] = await self._store_call(store.load_state, target_id, metric.name, metric.stored.values)
         held.known_queryids = await self._store_call(store.known_queryids, target_id)
@@ -158,6 +167,8 @@ class Collector:
         held = self.held.pop(name, None)
         if held is not None:
             await held.reader.close()
+            if held.sampler is not None:
+                await held.sampler.close()
 
     # ---- reading the targets --------------------------------------------------------------------------------------
     async def collect(self, name: str, metric: catalogue.Metric) -> bool:
@@ -178,6 +189,29 @@ class Collector:
             held.pending.clear()
             held.states.clear()
         return True
+
+    async def sample(self, name: str) -> bool:
+        """One active session sample of a held target; a bucket it closes is queued for the store."""
+        held = self.held.get(name)
+        if held is None or held.sampler is None:
+            return False
+        try:
+            at, rows, tree = await held.sampler.read_sessions()
+        except PgPulseError as exc:
+            self._problem(f"target:{name}", f"target {name}", exc)
+            return False
+        closed = held.aggregator.add(at, rows, tree)
+        if closed is not None:
+            held.buckets.append(closed)
+            if len(held.buckets) > MAX_PENDING_BATCHES:
+                held.buckets.popleft()
+        return True
+
+    def drain_samples(self) -> None:
+        """Queue every open bucket, partial (on stop)."""
+        for held in self.held.values():
+            if (bucket := held.aggregator.drain()) is not None:
+                held.buckets.append(bucket)
 
     async def collect_target(self, name: str) -> bool:
         """Every stored metric of one target, once (they share the target's one connection); False if it failed."""
@@ -207,6 +241,19 @@ class Collector:
                     break
                 held.pending.popleft()
                 held.known_queryids.update(text["queryid"] for text in batch.texts)
+            if not await self._flush_buckets(held):
+                return False
+        return True
+
+    async def _flush_buckets(self, held: _Held) -> bool:
+        while held.buckets:
+            try:
+                await self._store_call(store.write_activity, held.target_id, held.buckets[0])
+            except Exception as exc:
+                self._problem("store", f"history store {self.store_location}", exc)
+                await self._drop_lock_session()
+                return False
+            held.buckets.popleft()
         return True
 
     async def maintain(self, force: bool = False) -> None:
@@ -254,14 +301,16 @@ class Collector:
                         self._problem("store", f"history store {self.store_location}", exc)
                     await self.maintain()
                 for name in self.held:
-                    if name not in tasks or tasks[name].done():
-                        tasks[name] = asyncio.create_task(self._poll(name, stop))
+                    for key, loop in ((name, self._poll), (f"{name}\0sessions", self._sample_loop)):
+                        if key not in tasks or tasks[key].done():
+                            tasks[key] = asyncio.create_task(loop(name, stop))
                 await self.flush()
                 await _wait(stop, min(claim_every_s, 2))
         finally:
             for task in tasks.values():
                 task.cancel()
             await asyncio.gather(*tasks.values(), return_exceptions=True)
+            self.drain_samples()
             await self.flush()
             await self.close()
 
@@ -275,11 +324,25 @@ class Collector:
                         break
             await _wait(stop, max(0.05, min(held.next_due.values()) - time.monotonic()))
 
+    async def _sample_loop(self, name: str, stop: asyncio.Event) -> None:
+        """A sample every activity_every_s, on the clock (a slow read shortens the next wait, never drifts)."""
+        due = time.monotonic()
+        while not stop.is_set() and name in self.held:
+            await self.sample(name)
+            due = max(due + self.activity_every_s, time.monotonic())
+            await _wait(stop, due - time.monotonic())
+
     async def close(self) -> None:
         for name in list(self.held):
             await self._forget(name)
         await self._drop_lock_session()
         await self.store.dispose()
+
+
+def _local_cpu_count(database_url: str) -> int | None:
+    """The CPU count of the target's machine when it is this one (a socket or a loopback address): else unknown."""
+    host = normalize_url(database_url).host
+    return os.cpu_count() if not host or host.startswith("/") or host in ("localhost", "127.0.0.1", "::1") else None
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:

@@ -10,6 +10,7 @@ from queries.catalogue import Metric
 from queries.connection import check_supported, fetch_rows_in, normalize_url
 from queries.errors import translate
 from queries.history.deltas import Snapshot
+from queries.history.sampling import LOCK_TREE_ROWS, waits_on_lock
 from queries.sql_loader import load_sql
 
 APPLICATION_NAME = "pgpulse-collector"
@@ -72,6 +73,27 @@ class TargetReader:
         started = markers.get("server_started_at") or (rows[0].get("server_started_at") if rows else None)
         return Snapshot(metric.name, datetime.now(UTC), rows, stats_reset=markers.get("stats_reset"),
                         server_started_at=started, dealloc=markers.get("dealloc"))
+
+    async def read_sessions(self) -> tuple[datetime, list[dict], list[dict]]:
+        """One active session sample: its moment, the non-idle client backends (select_active_sessions) and, only
+        when one waits on a lock, the blocking tree (pg_blocking_pids is not called otherwise)."""
+        try:
+            async with self.engine.connect() as conn:
+                transaction = await conn.begin()
+                try:
+                    if self._version is None:
+                        self._version = check_supported(int((await conn.exec_driver_sql("SHOW server_version_num")).scalar()))
+                    await self._begin_read_only(conn)
+                    at = datetime.now(UTC)
+                    rows = await self._rows(conn, "select_active_sessions")
+                    tree = (await self._rows(conn, "select_blocking_tree", {"limit": LOCK_TREE_ROWS})
+                            if waits_on_lock(rows) else [])
+                finally:
+                    await transaction.rollback()
+        except Exception as exc:
+            self._version = None
+            raise translate(exc) from None
+        return at, rows, tree
 
     async def close(self) -> None:
         await self.engine.dispose()

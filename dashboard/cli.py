@@ -255,7 +255,8 @@ def collect_command(args: argparse.Namespace) -> int:
     if not history_url:
         raise CliError("no history store: pass --history-url URL or set PGPULSE_HISTORY_URL (make run uses the embedded one)")
     paces = {"history_statements_seconds": settings.history_statements_seconds,
-             "history_database_seconds": settings.history_database_seconds}
+             "history_database_seconds": settings.history_database_seconds,
+             "history_activity_seconds": settings.history_activity_seconds}
     return collector.run(_collect_targets(args, settings), history_url, once=args.once, paces=paces,
                          retention_days=settings.history_retention_days, statement_timeout_ms=settings.statement_timeout_ms,
                          lock_timeout_ms=settings.lock_timeout_ms)

@@ -108,6 +108,9 @@ COLUMNS: dict[str, Column] = {
     # activity
     "pid": Column("PID"),
     "session": Column("Session (PID)"),
+    "average_sessions": Column("Average sessions", "number", help="samples that found it / samples taken then"),
+    "query_id": Column("Query id"),
+    "sampled_at": Column("Sampled at", "time"),
     "blocking_pid": Column("Blocked by PID"),
     "blocked_by": Column("Blocked by"),
     "depth": Column("Depth", "count"),

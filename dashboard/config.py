@@ -22,6 +22,8 @@ DEFAULT_REFRESH_S, DEFAULT_STATS_REFRESH_S, DEFAULT_SIZE_REFRESH_S = 10, 300, 60
 # History (README: History): the collector's paces and how long the store keeps what it wrote
 DEFAULT_HISTORY_STATEMENTS_S, MIN_HISTORY_STATEMENTS_S = 60, 10
 DEFAULT_HISTORY_DATABASE_S, DEFAULT_HISTORY_RETENTION_DAYS = 10, 14
+# active session sampling: one pg_stat_activity read per sample (README: History, Database load)
+DEFAULT_HISTORY_ACTIVITY_S, HISTORY_ACTIVITY_RANGE_S = 1.0, (0.5, 60.0)
 
 
 class ConfigError(ValueError):
@@ -55,6 +57,7 @@ class Settings:
     history_statements_seconds: int = DEFAULT_HISTORY_STATEMENTS_S
     history_database_seconds: int = DEFAULT_HISTORY_DATABASE_S
     history_retention_days: int = DEFAULT_HISTORY_RETENTION_DAYS
+    history_activity_seconds: float = DEFAULT_HISTORY_ACTIVITY_S
 
     def target(self, name: str | None) -> Target | None:
         by_name = {target.name: target for target in self.targets}
@@ -70,6 +73,18 @@ def _int_setting(raw: object, key: str, default: int) -> int:
         raise ConfigError(f"{key} must be a whole number, not {raw!r}") from None
     if value <= 0:
         raise ConfigError(f"{key} must be positive, not {value}")
+    return value
+
+
+def _seconds_setting(raw: object, key: str, default: float, bounds: tuple[float, float]) -> float:
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{key} must be a number of seconds, not {raw!r}") from None
+    if not bounds[0] <= value <= bounds[1]:
+        raise ConfigError(f"{key} must be between {bounds[0]:g} and {bounds[1]:g} seconds, not {value:g}")
     return value
 
 
@@ -122,7 +137,10 @@ def _history_settings(env, options: dict) -> dict:
     return {"history_url": env.get("PGPULSE_HISTORY_URL") or options.get("history_url") or None,
             "history_statements_seconds": statements_s,
             "history_database_seconds": setting("history_database_seconds", DEFAULT_HISTORY_DATABASE_S),
-            "history_retention_days": setting("history_retention_days", DEFAULT_HISTORY_RETENTION_DAYS)}
+            "history_retention_days": setting("history_retention_days", DEFAULT_HISTORY_RETENTION_DAYS),
+            "history_activity_seconds": _seconds_setting(
+                env.get("PGPULSE_HISTORY_ACTIVITY_SECONDS", options.get("history_activity_seconds")),
+                "history_activity_seconds", DEFAULT_HISTORY_ACTIVITY_S, HISTORY_ACTIVITY_RANGE_S)}
 
 
 def read_secrets(path: Path) -> dict:

@@ -18,7 +18,7 @@ import streamlit as st
 from dashboard.data import settings
 from queries.connection import make_engine
 from queries.errors import PgPulseError
-from queries.history import reads
+from queries.history import load, reads
 
 RANGES_S = {"15 min": 900, "1 h": 3600, "6 h": 6 * 3600, "24 h": 86400, "7 d": 7 * 86400}
 CUSTOM = "custom"
@@ -100,7 +100,12 @@ RANGE_READS = {
         store, target, queryid, start, end, **options),
     "database_series": reads.database_series,
     "what_changed": reads.what_changed,
+    "database_load": load.database_load,
+    "load_reference": load.load_reference,
+    "lock_waits": load.lock_waits,
 }
+# reads of one moment, each as (store, target, at)
+MOMENT_READS = {"sessions_at": load.sessions_at, "blocking_tree_at": load.blocking_tree_at}
 
 
 def range_read(name: str, context, **kwargs: Any) -> Any:
@@ -108,6 +113,16 @@ def range_read(name: str, context, **kwargs: Any) -> Any:
     span = context.time_range
     return _range_read(name, settings().history_url, context.target.name, span.start, span.end,
                        tuple(sorted(kwargs.items())))
+
+
+@st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
+def _moment_read(name: str, url: str, target: str, at: datetime) -> Any:
+    return MOMENT_READS[name](_store_engine(url), target, at)
+
+
+def moment_read(name: str, context, at: datetime) -> Any:
+    """MOMENT_READS[name] at one moment for the context's target, cached (a past moment's samples do not change)."""
+    return _moment_read(name, settings().history_url, context.target.name, at)
 
 
 @st.cache_data(ttl=30, max_entries=64, show_spinner=False)

@@ -36,3 +36,32 @@ def series_chart(frame: pd.DataFrame, columns: dict[str, str], title: str, *, un
     else:
         figure.update_yaxes(title=unit or None, tickformat=",d" if integer else None, rangemode="tozero")
     return figure
+
+
+def load_chart(frame: pd.DataFrame, *, cpu_count: int | None = None, max_connections: int | None = None,
+               bucket_s: int | None = None, title: str = "Database load", height: int = 320) -> go.Figure:
+    """Average active sessions per bucket, stacked by dimension (frame: bucket_start, dimension, label,
+    average_active_sessions), with the CPU count as a line, and max_connections when the load comes near it."""
+    figure = go.Figure()
+    labels = dict(zip(frame["dimension"], frame["label"], strict=True))
+    for dimension in dict.fromkeys(frame["dimension"]):
+        part = with_gaps(frame[frame["dimension"] == dimension][["bucket_start", "average_active_sessions"]], bucket_s)
+        name = _short(labels[dimension])
+        figure.add_trace(go.Scatter(x=part["bucket_start"], y=part["average_active_sessions"], name=name,
+                                    mode="lines", stackgroup="load", line={"width": 0.5}, connectgaps=False,
+                                    hovertemplate=f"%{{y:,.2f}} sessions<extra>{name}</extra>"))
+    peak = frame.groupby("bucket_start")["average_active_sessions"].sum().max() if len(frame) else 0
+    for value, words in ((cpu_count, f"{cpu_count} CPUs"), (max_connections, f"max_connections {max_connections}")):
+        if value and (value == cpu_count or peak >= value / 4):  # a far line would flatten the load to nothing
+            figure.add_hline(y=value, line_dash="dash", line_color="gray", annotation_text=words,
+                             annotation_position="top left")
+    figure.update_layout(title=title, height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                         legend={"orientation": "h", "y": -0.2}, hovermode="x unified")
+    figure.update_xaxes(title=None)
+    figure.update_yaxes(title="average active sessions", rangemode="tozero")
+    return figure
+
+
+def _short(text: str, width: int = 60) -> str:
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= width else flat[:width - 1] + "…"

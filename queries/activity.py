@@ -57,6 +57,12 @@ def connection_states(engine: sa.Engine) -> pd.DataFrame:
     return fetch_frame(engine, "select_connection_states")
 
 
+def active_sessions(engine: sa.Engine) -> pd.DataFrame:
+    """Non-idle client backends, not this one, with their wait, query_id, user, application, database and client
+    (pg_stat_activity): what the collector samples every history_activity_seconds. One row with pid NULL when none."""
+    return fetch_frame(engine, "select_active_sessions")
+
+
 def activity(engine: sa.Engine, *, limit: int = 500, all_backends: bool = False) -> pd.DataFrame:
     """Every client backend (every backend with all_backends) from pg_stat_activity, busiest and oldest first.
 

@@ -6,6 +6,8 @@ from dashboard.charts import count_bar, distinct_values
 from dashboard.components import confirm_action, panel, rerun_if_unreachable, table_with_csv
 from dashboard.data import engine_for, load, settings
 from dashboard.formatting import percent
+from dashboard.history import history_note
+from dashboard.load_panels import database_load, tree_table
 from dashboard.sidebar import current
 from queries.activity import ActivitySnapshot, activity_snapshot
 
@@ -74,10 +76,7 @@ def blocking(snapshot: Snapshot) -> None:
     if frame.empty:
         st.success("No session is blocked by another.", icon=":material/check_circle:")
         return
-    shown = frame.assign(session=["    " * int(depth) + ("└─ " if depth else "") + str(pid)
-                                  for pid, depth in zip(frame["pid"], frame["depth"], strict=True)])
-    table_with_csv(shown, "blocking", column_order=["session", "blocking_pid", "wait_seconds", "query", "lock_mode",
-                                                     "locktype", "relation", "user_name", "state", "path"])
+    tree_table(frame, "blocking")
 
 
 def waits_chart(snapshot: Snapshot) -> None:
@@ -106,6 +105,11 @@ def activity_page() -> None:
         connection_charts(snapshot)
     with panel("Blocking tree"):
         blocking(snapshot)
+    with panel("Database load"):
+        if note := history_note(context):
+            st.caption(note)
+        else:
+            database_load(context)
     with panel(f"Queries running longer than {min_seconds} s"):
         table_with_csv(snapshot.frame("long_running_queries"), "long_running_queries",
                        first=["pid", "query_seconds", "query"], empty=f"No query has run longer than {min_seconds} s.")

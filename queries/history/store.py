@@ -13,9 +13,10 @@ import sqlalchemy as sa
 from queries.connection import describe_target
 from queries.history._sql import store_sql
 from queries.history.deltas import Batch, MetricState, typed_counters
+from queries.history.sampling import ActivityBucket
 
 TIME_SERIES_TABLES = ("statement_delta", "statement_collection", "database_delta", "connection_sample",
-                      "statement_delta_hourly")
+                      "statement_delta_hourly", "activity_bucket", "activity_load", "lock_wait_sample")
 ROW_INSERTS = {"statements": "insert_statement_delta", "database_counters": "insert_database_delta",
                "connection_states": "insert_connection_sample"}
 DEFAULT_RETENTION_DAYS = 14
@@ -116,6 +117,27 @@ def _write_batch(conn: sa.Connection, target: int, batch: Batch) -> bool:
     conn.execute(store_sql("upsert_collector_state"), {**ids, "sampled_at": batch.sampled_at, **batch.markers})
     conn.commit()
     return True
+
+
+def write_activity(conn: sa.Connection, target: int, bucket: ActivityBucket) -> None:
+    """Store one bucket of session samples and its lock trees in one transaction. No check against another
+    collector: only the target's lock holder samples, and two rows of one bucket (a restart inside it) add up."""
+    day = (conn.engine.url.render_as_string(hide_password=True), bucket.sampled_at.astimezone(UTC).date())
+    if day not in _partitioned:
+        ensure_partitions(conn, [day[1]])
+    ids = {"target_id": target}
+    try:
+        conn.execute(store_sql("insert_activity_bucket"), {**ids, **bucket.bucket_row()})
+        if bucket.load:
+            conn.execute(store_sql("insert_activity_load"), [{**ids, **row} for row in bucket.load_rows()])
+        if bucket.lock_trees:
+            conn.execute(store_sql("insert_lock_wait_sample"), [{**ids, **row} for row in bucket.lock_rows()])
+        conn.commit()
+    except Exception:
+        _partitioned.discard(day)
+        with contextlib.suppress(Exception):
+            conn.rollback()
+        raise
 
 
 def _rolled_past(conn: sa.Connection, target: int, sampled_at: datetime) -> bool:

@@ -1,0 +1,136 @@
+"""Database load over a range, from active session sampling (queries.history.sampling): average active sessions per
+bucket split by a dimension, the sessions of one moment and the blocking tree as it was then.
+
+Average active sessions of a bucket = the session samples found active in it / the samples taken in it. Only
+state 'active' counts as load (idle in transaction runs nothing); a bucket with no sample has no row (a gap).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pandas as pd
+import sqlalchemy as sa
+
+from queries.history.reads import HistoryRangeError, _checked_range, _read, _target
+from queries.history.sampling import BUCKET_S, bucket_start
+
+LOAD_DIMENSIONS = ("wait_event_type", "wait_event", "statement", "user", "application", "database")
+LOAD_BUCKETS_S = (BUCKET_S, 60, 300, 900, 3600, 6 * 3600, 86400)
+OTHER = "other"
+LOAD_COLUMNS = ["bucket_start", "dimension", "label", "average_active_sessions"]
+SESSION_COLUMNS = ["state", "wait_event_type", "wait_event", "query_id", "query", "user_name", "application_name",
+                   "database_name", "client_addr", "backend_type", "average_sessions"]
+TREE_COLUMNS = ["sampled_at", "pid", "blocking_pid", "root_pid", "depth", "path", "user_name", "database_name", "state",
+                "wait_seconds", "lock_mode", "locktype", "relation", "query", "backend_type"]
+LOCK_WAIT_COLUMNS = ["sampled_at", "waiting_pid", "blocking_pid", "lock_mode", "locktype", "relation", "wait_seconds", "query"]
+
+
+@dataclass(frozen=True)
+class LoadReference:
+    """What a range's samples were taken against: the reference lines of the Database load chart."""
+
+    samples: int
+    sampled_s: float  # seconds the samples cover (samples x pace)
+    max_connections: int | None
+    cpu_count: int | None  # known when the collector runs on the target's machine
+    query_id_computed: bool | None  # False: compute_query_id is off, statements have no query id
+
+
+def load_bucket_seconds(start: datetime, end: datetime, points: int = 360) -> int:
+    """The smallest stored-bucket multiple giving at most `points` buckets over the range."""
+    span_s = (end - start).total_seconds()
+    return next((choice for choice in LOAD_BUCKETS_S if span_s / choice <= points), LOAD_BUCKETS_S[-1])
+
+
+def _params(target_id: int, start: datetime, end: datetime, bucket_s: int | None) -> dict:
+    return {"target_id": target_id, "start": start, "end": end,
+            "bucket": timedelta(seconds=bucket_s or load_bucket_seconds(start, end))}
+
+
+def database_load(store: sa.Engine, target: str, start: datetime, end: datetime, *, by: str = "wait_event_type",
+                  bucket_s: int | None = None, top: int = 8, query_id: int | None = None) -> pd.DataFrame:
+    """Average active sessions per bucket and dimension (`by`: one of LOAD_DIMENSIONS) over [start, end):
+    bucket_start, dimension (for statements the query_id), label (for statements the text), average_active_sessions.
+    The `top` dimensions by load, the rest summed as 'other'; a zero where a sampled bucket lacks a dimension;
+    no row for a bucket with no sample. `query_id`: that statement's sessions only."""
+    start, end = _checked_range(start, end)
+    if by not in LOAD_DIMENSIONS:
+        raise HistoryRangeError(f"cannot split the load by {by!r}; choose one of {', '.join(LOAD_DIMENSIONS)}")
+    target_id = _target(store, target)
+    if target_id is None:
+        return pd.DataFrame(columns=LOAD_COLUMNS)
+    params = _params(target_id, start, end, bucket_s)
+    samples = _read(store, "select_load_samples", params)
+    load = _read(store, "select_load_buckets", {**params, "by": by, "query_id": query_id})
+    if samples.empty:
+        return pd.DataFrame(columns=LOAD_COLUMNS)
+    totals = load.groupby("dimension")["session_samples"].sum().sort_values(ascending=False, kind="stable")
+    kept = list(totals.index[:top])
+    load = load.assign(dimension=load["dimension"].where(load["dimension"].isin(kept), OTHER))
+    order = kept + ([OTHER] if len(totals) > top else [])
+    wide = load.pivot_table(index="bucket_start", columns="dimension", values="session_samples", aggfunc="sum")
+    wide = wide.reindex(index=samples["bucket_start"], columns=order).fillna(0)
+    per_bucket = wide.div(samples.set_index("bucket_start")["samples"], axis=0)
+    frame = per_bucket.rename_axis(columns="dimension").stack().rename("average_active_sessions").reset_index()
+    labels = _labels(store, target_id, by, order)
+    frame["label"] = frame["dimension"].map(labels).fillna(frame["dimension"])
+    return frame[LOAD_COLUMNS]
+
+
+def _labels(store: sa.Engine, target_id: int, by: str, dimensions: list[str]) -> dict[str, str]:
+    """Words for a dimension's values: a statement's stored text; the empty value named."""
+    if by != "statement":
+        return {"": "(none)"}
+    ids = [int(value) for value in dimensions if value not in ("", OTHER)]
+    texts = _read(store, "select_statement_texts_by_id", {"target_id": target_id, "queryids": ids})
+    named = {str(queryid): query for queryid, query in zip(texts["queryid"], texts["query"], strict=True)}
+    return {"": "(no query id)", **{value: named.get(value, f"query id {value}") for value in dimensions
+                                    if value not in ("", OTHER)}}
+
+
+def load_reference(store: sa.Engine, target: str, start: datetime, end: datetime) -> LoadReference:
+    """The samples of the range in one figure each: count, seconds covered, max_connections, CPUs, query ids."""
+    start, end = _checked_range(start, end)
+    target_id = _target(store, target)
+    if target_id is None:
+        return LoadReference(0, 0.0, None, None, None)
+    samples = _read(store, "select_load_samples", {"target_id": target_id, "start": start, "end": end,
+                                                  "bucket": end - start + timedelta(days=1)})
+    if samples.empty:
+        return LoadReference(0, 0.0, None, None, None)
+    row = samples.iloc[0]
+    known = {key: None if pd.isna(row[key]) else int(row[key]) for key in ("max_connections", "cpu_count")}
+    return LoadReference(int(row["samples"]), float(row["sampled_s"]), **known,
+                         query_id_computed=bool(row["query_id_computed"]))
+
+
+def sessions_at(store: sa.Engine, target: str, at: datetime) -> pd.DataFrame:
+    """The sessions sampled in the stored bucket holding `at`: each combination's average sessions in it."""
+    _checked_range(at - timedelta(seconds=1), at)
+    target_id = _target(store, target)
+    if target_id is None:
+        return pd.DataFrame(columns=SESSION_COLUMNS)
+    return _read(store, "select_sessions_at", {"target_id": target_id, "bucket_start": bucket_start(at)})[SESSION_COLUMNS]
+
+
+def blocking_tree_at(store: sa.Engine, target: str, at: datetime, *, within_s: float = 30) -> pd.DataFrame:
+    """The blocking tree sampled nearest `at` (within within_s seconds), in the live tree's columns and order, with
+    its sampled_at; empty when no session waited on a lock then."""
+    _checked_range(at - timedelta(seconds=1), at)
+    target_id = _target(store, target)
+    if target_id is None:
+        return pd.DataFrame(columns=TREE_COLUMNS)
+    return _read(store, "select_blocking_tree_at", {"target_id": target_id, "at": at,
+                                                    "within": timedelta(seconds=within_s)})[TREE_COLUMNS]
+
+
+def lock_waits(store: sa.Engine, target: str, start: datetime, end: datetime, *, limit: int = 100_000) -> pd.DataFrame:
+    """Every sampled lock wait over [start, end): sampled_at, waiting_pid, blocking_pid, lock_mode, locktype, relation,
+    wait_seconds and the waiter's statement (masked), oldest first."""
+    start, end = _checked_range(start, end)
+    target_id = _target(store, target)
+    if target_id is None:
+        return pd.DataFrame(columns=LOCK_WAIT_COLUMNS)
+    return _read(store, "select_lock_waits", {"target_id": target_id, "start": start, "end": end,
+                                              "limit": int(limit)})[LOCK_WAIT_COLUMNS]

@@ -1,0 +1,11 @@
+-- Samples taken per time bucket, the seconds they cover and what they were taken against (pgpulse.activity_bucket).
+SELECT date_bin(:bucket, sampled_at, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS bucket_start,
+       sum(samples)::bigint AS samples,
+       sum(samples * every_s)::float8 AS sampled_s,
+       max(max_connections) AS max_connections,
+       max(cpu_count) AS cpu_count,
+       bool_and(query_id_computed) AS query_id_computed
+FROM pgpulse.activity_bucket
+WHERE target_id = :target_id AND sampled_at >= :start AND sampled_at < :end
+GROUP BY 1
+ORDER BY 1
