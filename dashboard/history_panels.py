@@ -41,7 +41,7 @@ def statements_over_range_table(context, *, sort_by: str, limit: int, include_ne
         every = human_duration(settings().history_statements_seconds)
         st.info(f"No statement ran during the {context.time_range.label}, as far as the collector has seen: it "
                 f"compares two collections of pg_stat_statements, one every {every}, so a statement shows here one "
-                "collection after it first ran. *Since the last statistics reset* shows them now.",
+                "collection after it first ran; the view since the statistics reset shows them now.",
                 icon=":material/history:")
         return
     frame = frame.assign(calls_per_s_trend=[sparkline(trend, "/s") for trend in frame["calls_per_s_trend"]])

@@ -135,4 +135,4 @@ def test_after_the_first_collection_queries_over_the_range_say_when_statements_a
     assert not app.exception, [str(exc.value) for exc in app.exception]
     assert not app.dataframe
     [note] = [info.value for info in app.info if "collector" in info.value]
-    assert "one every 1 min" in note and "Since the last statistics reset" in note
+    assert "one every 1 min" in note and "since the statistics reset shows them now" in note
