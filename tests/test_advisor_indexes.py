@@ -7,6 +7,8 @@ import pytest
 
 from queries.advisors.indexes import NOT_VERIFIED, suggested_indexes
 
+pytestmark = pytest.mark.all_versions  # data layer: every supported PostgreSQL version
+
 SETUP = [
     "CREATE TABLE orders (id int PRIMARY KEY, customer_id int NOT NULL, sku text NOT NULL, note text)",
     "INSERT INTO orders SELECT g, g % 5000, 'sku-' || g, 'note' FROM generate_series(1, 200000) g",

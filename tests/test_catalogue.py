@@ -15,6 +15,8 @@ from queries.connection import fetch_frame
 from queries.health import health_checks
 from queries.sql_loader import query_names
 
+pytestmark = pytest.mark.all_versions  # data layer: every supported PostgreSQL version
+
 ROOT = Path(__file__).resolve().parents[1]
 VIEWS = ROOT / "dashboard" / "views"
 LOADERS = {"load", "reading", "read_age_caption", "read_seconds_ago"}

@@ -12,7 +12,7 @@ import pytest
 
 from collector import Collector, TargetConfig
 from demo.postgres import DEMO_SETTINGS
-from tests.conftest import create_database, run_and_flush, start_cluster
+from tests.conftest import create_database, flush_statistics, run_and_flush, start_cluster
 from tests.history_support import FAST_PACES, collect_once, new_store, rows, statement_calls
 
 PROBE = "SELECT count(*) FROM probe WHERE id < $1"
@@ -33,7 +33,7 @@ def run_probe(url: str, times: int) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         for limit in range(times):
             conn.execute("SELECT count(*) FROM probe WHERE id < %s", (limit,))
-        conn.execute("SELECT pg_stat_force_next_flush()")
+        flush_statistics(conn)
 
 
 @pytest.fixture(scope="module")

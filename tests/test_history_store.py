@@ -23,6 +23,8 @@ from queries.history import (
 from queries.history.deltas import Snapshot, next_batch
 from tests.history_support import new_store, rows
 
+pytestmark = pytest.mark.all_versions  # data layer: every supported PostgreSQL version
+
 GAP = {8, 9}  # minutes without a collection (collector or target down)
 Q_SLOWER, Q_NEW, Q_IDLE = 11, 22, 33
 

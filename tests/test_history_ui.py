@@ -11,7 +11,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import run_and_flush
+from tests.conftest import flush_statistics, run_and_flush
 from tests.history_support import collect_once, new_store
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
@@ -28,7 +28,7 @@ def history(app_env, pg_admin_url, monkeypatch):
     with psycopg.connect(app_env, autocommit=True) as conn:
         for limit in range(7):
             conn.execute("SELECT count(*) FROM history_probe WHERE id < %s", (limit,))
-        conn.execute("SELECT pg_stat_force_next_flush()")
+        flush_statistics(conn)
     assert collect_once(store, ("default", app_env))
     monkeypatch.setenv("PGPULSE_HISTORY_URL", store)
     st.cache_data.clear()

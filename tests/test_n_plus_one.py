@@ -10,6 +10,8 @@ from queries.advisors.n_plus_one import GUESS_NOTE, n_plus_one
 from queries.connection import normalize_url
 from queries.health import health_checks
 
+pytestmark = pytest.mark.all_versions  # data layer: every supported PostgreSQL version
+
 POSTS, ROUNDS = 20, 5
 
 

@@ -9,6 +9,8 @@ from queries.activity import activity, long_running_queries
 from queries.errors import PgPulseError
 from tests.test_queries_activity import Session, wait_for
 
+pytestmark = pytest.mark.all_versions  # data layer: every supported PostgreSQL version
+
 
 @pytest.fixture
 def sleeper(fresh_db):

@@ -20,6 +20,8 @@ from queries.activity import (
     wait_events,
 )
 
+pytestmark = pytest.mark.all_versions  # data layer: every supported PostgreSQL version
+
 
 class Session:
     """A connection of its own whose statements can run in a background thread."""

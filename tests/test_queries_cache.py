@@ -9,6 +9,8 @@ from queries.connection import make_engine
 from tests.conftest import poll
 from tests.conftest import run_and_flush as run
 
+pytestmark = pytest.mark.all_versions  # data layer: every supported PostgreSQL version
+
 
 @pytest.fixture
 def read_db(fresh_db):

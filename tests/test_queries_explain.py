@@ -12,6 +12,8 @@ from queries.errors import PgPulseError
 from queries.explain import ExplainFailed, ExplainOptions, ExplainRefused, check_statement, explain
 from tests.conftest import create_database
 
+pytestmark = pytest.mark.all_versions  # data layer: every supported PostgreSQL version
+
 SETUP = """
 CREATE TABLE t (id int PRIMARY KEY, v int NOT NULL);
 INSERT INTO t SELECT g, g * 3 FROM generate_series(1, 200) g;

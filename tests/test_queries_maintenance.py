@@ -18,6 +18,8 @@ from queries.maintenance import (
 from tests.conftest import poll
 from tests.conftest import run_and_flush as run
 
+pytestmark = pytest.mark.all_versions  # data layer: every supported PostgreSQL version
+
 STOP_LIMIT_AGE = 2147483647 - 3000000
 
 

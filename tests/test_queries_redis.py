@@ -22,6 +22,8 @@ from queries.redis_stats import (
     slowlog,
 )
 
+pytestmark = pytest.mark.all_versions  # data layer: every supported PostgreSQL version
+
 NAMESPACE_DB = 1
 
 

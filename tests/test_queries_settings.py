@@ -2,10 +2,13 @@
 import uuid
 
 import psycopg
+import pytest
 from sqlalchemy.engine import make_url
 
 from queries.connection import make_engine
 from queries.settings import PERFORMANCE_SETTINGS, performance_settings
+
+pytestmark = pytest.mark.all_versions  # data layer: every supported PostgreSQL version
 
 
 def setting(frame, name):
@@ -14,12 +17,13 @@ def setting(frame, name):
     return rows.iloc[0]
 
 
-def test_shared_buffers_with_unit_display_and_default(fresh_db):
+def test_shared_buffers_with_unit_display_and_default(fresh_db, pg_version):
     frame = performance_settings(make_engine(fresh_db))
     row = setting(frame, "shared_buffers")
-    # the test servers set 128MB in their configuration file, which is also the compiled-in default
+    # the test servers set 128MB in their configuration file, the compiled-in default from 15 on (8MB before)
     assert (row["setting"], row["unit"], row["value_display"]) == ("16384", "8kB", "128MB")
-    assert (row["source"], row["boot_val"], row["is_default"]) == ("configuration file", "16384", True)
+    compiled = "16384" if pg_version >= 150000 else "1024"
+    assert (row["source"], row["boot_val"], row["is_default"]) == ("configuration file", compiled, compiled == "16384")
     assert row["category"].startswith("Resource Usage") and not row["pending_restart"]
     changed = setting(frame, "max_connections")  # 120 in the configuration file, compiled default 100
     assert (changed["setting"], changed["boot_val"], changed["is_default"]) == ("120", "100", False)
@@ -48,6 +52,7 @@ def test_alter_database_set_is_reported_with_its_source(fresh_db):
 def test_server_derived_default_counts_as_default(fresh_db):
     row = setting(performance_settings(make_engine(fresh_db)), "wal_buffers")
     assert row["boot_val"] == "-1" and row["setting"] != "-1"  # -1: sized from shared_buffers at start
+    assert row["source"] in ("default", "override")  # 'override' before 15: set by the server itself
     assert row["is_default"]
 
 

@@ -11,6 +11,8 @@ from queries.errors import PgPulseError
 from queries.space import database_sizes, index_sizes, table_size_estimates, table_sizes
 from tests.conftest import create_database
 
+pytestmark = pytest.mark.all_versions  # data layer: every supported PostgreSQL version
+
 TABLE_COLUMNS = ["schema_name", "table_name", "heap_bytes", "toast_bytes", "index_bytes", "total_bytes", "estimated_rows"]
 DOC_ROWS = 300
 

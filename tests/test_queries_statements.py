@@ -10,6 +10,8 @@ from queries.errors import ExtensionMissingError
 from queries.statements import hidden_statement_count, statements, statements_status
 from tests.conftest import create_database
 
+pytestmark = pytest.mark.all_versions  # data layer: every supported PostgreSQL version
+
 PROBE_QUERY = "SELECT count(*) FROM pgpulse_probe WHERE id < $1"
 
 

@@ -21,7 +21,8 @@ SELECT s.name,
        s.boot_val,
        s.reset_val,
        -- values the server derives itself (wal_buffers = -1 -> 512) differ from boot_val but are still its default
-       s.setting = s.boot_val OR s.source = 'default' AS is_default,
+       -- (their source is 'override' before 15)
+       s.setting = s.boot_val OR s.source IN ('default', 'override') AS is_default,
        s.pending_restart,
        s.short_desc
 FROM settings s
