@@ -26,7 +26,7 @@ class ReplicationSummary:
     max_wal_senders: int
     archive_mode: str
     current_wal_lsn: str | None  # a primary's write position; None on a standby
-    wal_position_bytes: int  # the primary's position or the standby's replay position, as bytes since 0/0
+    wal_position_bytes: int  # the primary's insert position or the standby's replay position, as bytes since 0/0
     receive_lsn: str | None  # standby only
     replay_lsn: str | None  # standby only
     replay_lag_bytes: int | None  # standby only: received but not yet replayed

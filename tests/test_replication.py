@@ -61,7 +61,9 @@ def pair(request, tmp_path_factory):
 
 
 def streaming(engine):
-    return poll(lambda: replication.standbys(engine), lambda frame: list(frame["state"]) == ["streaming"], 30)
+    # the LSNs arrive with the standby's first feedback, a moment after it starts streaming
+    return poll(lambda: replication.standbys(engine),
+                lambda frame: list(frame["state"]) == ["streaming"] and frame["replay_lsn"].notna().all(), 30)
 
 
 def test_the_primary_lists_its_standby_streaming(pair):

@@ -5,7 +5,9 @@ SELECT pg_is_in_recovery() AS in_recovery,
        current_setting('archive_mode') AS archive_mode,
        -- pg_current_wal_lsn() raises on a standby: CASE evaluates only the branch taken
        CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_lsn()::text END AS current_wal_lsn,
-       pg_wal_lsn_diff(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END,
+       -- WAL generated: the insert position, not the write position, which lags by up to wal_writer_delay
+       -- under synchronous_commit = off
+       pg_wal_lsn_diff(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_insert_lsn() END,
                        '0/0')::bigint AS wal_position_bytes,
        pg_last_wal_receive_lsn()::text AS receive_lsn,
        pg_last_wal_replay_lsn()::text AS replay_lsn,
