@@ -12,6 +12,8 @@ from queries.history import load
 from tests.conftest import run_and_flush
 from tests.history_support import collect_while, hold_row_lock, new_store, rows
 
+pytestmark = pytest.mark.all_versions  # the collector reads version-dependent views: every supported version
+
 
 @pytest.fixture
 def store(pg_admin_url) -> str:
