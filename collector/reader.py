@@ -2,6 +2,8 @@
 as the dashboard, each in a READ ONLY transaction with statement and lock timeouts."""
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
@@ -94,6 +96,28 @@ class TargetReader:
             self._version = None
             raise translate(exc) from None
         return at, rows, tree
+
+    @asynccontextmanager
+    async def _read_only(self) -> AsyncIterator[AsyncConnection]:
+        """One READ ONLY transaction with the timeouts, always rolled back; failures as PgPulseError."""
+        try:
+            async with self.engine.connect() as conn:
+                transaction = await conn.begin()
+                try:
+                    if self._version is None:
+                        self._version = check_supported(int((await conn.exec_driver_sql("SHOW server_version_num")).scalar()))
+                    await self._begin_read_only(conn)
+                    yield conn
+                finally:
+                    await transaction.rollback()
+        except Exception as exc:
+            self._version = None
+            raise translate(exc) from None
+
+    async def read_rows(self, *names: str) -> dict[str, list[dict]]:
+        """The rows of each named queries/sql file, read in one transaction (one snapshot of the statistics)."""
+        async with self._read_only() as conn:
+            return {name: await self._rows(conn, name) for name in names}
 
     async def close(self) -> None:
         await self.engine.dispose()
