@@ -19,7 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from collector import Collector, TargetConfig
 from collector.prometheus import METRICS_READ, MetricsServer
-from dashboard.config import REPO_ROOT, load_settings
+from dashboard.config import REPO_ROOT, ConfigError, load_settings
 from demo.postgres import free_port
 from queries import catalogue
 from tests.conftest import flush_statistics, run_and_flush, start_cluster
@@ -280,3 +280,16 @@ def test_metrics_port_errors_are_one_line(fresh_db, pg_admin_url):
         busy = run_cli("collect", "--metrics-port", str(port), "--database-url", fresh_db, "--history-url", store)
     assert busy.returncode == 2 and f"cannot serve /metrics on 127.0.0.1:{port}" in busy.stderr
     assert "Traceback" not in busy.stderr
+
+
+def test_metrics_settings(tmp_path):
+    settings = load_settings({"DATABASE_URL": "postgresql://h/a", "PGPULSE_METRICS_PORT": "9187",
+                              "PGPULSE_METRICS_HOST": "0.0.0.0"}, tmp_path / "none.toml")
+    assert (settings.metrics_port, settings.metrics_host) == (9187, "0.0.0.0")
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text('database_url = "postgresql://h/a"\n[pgpulse]\nmetrics_port = 9300\n')
+    assert (load_settings({}, secrets).metrics_port, load_settings({}, secrets).metrics_host) == (9300, "127.0.0.1")
+    with pytest.raises(ConfigError, match="metrics_port must be a port number from 1 to 65535, not 70000"):
+        load_settings({"DATABASE_URL": "postgresql://h/a", "PGPULSE_METRICS_PORT": "70000"}, tmp_path / "none.toml")
+    with pytest.raises(ConfigError, match="metrics_port must be a whole number"):
+        load_settings({"DATABASE_URL": "postgresql://h/a", "PGPULSE_METRICS_PORT": "ninety"}, tmp_path / "none.toml")
