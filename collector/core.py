@@ -367,14 +367,14 @@ class Collector:
     async def _poll(self, name: str, stop: asyncio.Event) -> None:
         while not stop.is_set() and name in self.held:
             held, now = self.held[name], time.monotonic()
-            reached = True
             for metric in self.metrics:
                 if held.next_due.get(metric.name, 0.0) <= now:
                     held.next_due[metric.name] = now + self.paces[metric.stored.every_setting]
-                    if not await self.collect(name, metric):
-                        reached = False
+                    # a server down fails every read: wait for the next tick. One read failing (pg_stat_statements
+                    # missing, a timeout) does not keep the others from being read
+                    if not await self.collect(name, metric) and held.up is False:
                         break
-            if self.server_figures and reached and held.next_due.get(SERVER_FIGURES, 0.0) <= now:
+            if self.server_figures and held.up and held.next_due.get(SERVER_FIGURES, 0.0) <= now:
                 await self._read_figures_when_due(name, held, now)
             await _wait(stop, max(0.05, min(held.next_due.values()) - time.monotonic()))
 

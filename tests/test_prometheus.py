@@ -22,7 +22,7 @@ from collector.prometheus import METRICS_READ, MetricsServer
 from dashboard.config import REPO_ROOT, ConfigError, load_settings
 from demo.postgres import free_port
 from queries import catalogue
-from tests.conftest import flush_statistics, run_and_flush, start_cluster
+from tests.conftest import create_database, flush_statistics, run_and_flush, start_cluster
 from tests.history_support import new_store
 from tests.test_cli import run_cli
 
@@ -83,6 +83,11 @@ def _retained_bytes(admin_url: str, slot_name: str) -> int:
 def _frozen_xid_age(admin_url: str, datname: str) -> int:
     with psycopg.connect(admin_url) as conn:
         return conn.execute("SELECT age(datfrozenxid) FROM pg_database WHERE datname = %s", (datname,)).fetchone()[0]
+
+
+def drop_database(admin_url: str, url: str) -> None:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
 
 
 def _xact_commit(admin_url: str, datname: str) -> int:
@@ -237,18 +242,28 @@ def _scrape_when(port: int, ready, timeout_s: float = 60) -> str:
 def test_collect_serves_metrics_on_the_port_it_is_given(fresh_db, pg_admin_url):
     store, port = new_store(pg_admin_url), free_port()
     datname, server = fresh_db.rsplit("/", 1)[1], f"127.0.0.1:{fresh_db.split(':')[2].split('/')[0]}"
-    process = _start_collector(store, f'{{"prod": "{with_password(fresh_db)}"}}', "--metrics-port", str(port))
+    bare = create_database(pg_admin_url, f"bare_{uuid.uuid4().hex[:8]}", extension=False)  # no pg_stat_statements
+    targets = f'{{"prod": "{with_password(fresh_db)}", "bare": "{bare}"}}'
+    process = _start_collector(store, targets, "--metrics-port", str(port))
+
+    def ready(found: dict) -> bool:
+        return (value(found, "pgpulse_health_check_status", target="prod", server=server, check="Replication lag")
+                is not None and value(found, "pg_stat_database_xact_commit", target="bare", server=server,
+                                      datname=bare.rsplit("/", 1)[1]) is not None)
+
     try:
-        text = _scrape_when(port, lambda found: value(found, "pg_stat_database_xact_commit", target="prod",
-                                                       server=server, datname=datname) is not None
-                            and value(found, "pgpulse_health_check_status", target="prod", server=server,
-                                      check="Replication lag") is not None)
+        text = _scrape_when(port, ready)
         listening = _listening_ports(process.pid)
     finally:
         process.terminate()
         _, stderr = process.communicate(timeout=30)
+        drop_database(pg_admin_url, bare)
     found = samples(text)
     assert value(found, "pg_up", target="prod", server=server) == 1
+    assert value(found, "pg_stat_database_xact_commit", target="prod", server=server, datname=datname) > 0
+    # its statements cannot be read, its other figures are
+    assert value(found, "pg_up", target="bare", server=server) == 1
+    assert 'target bare: a relation the query needs does not exist — relation "pg_stat_statements_info"' in stderr
     assert listening == {port}  # bound to 127.0.0.1 only (IPv4 loopback)
     assert f"serving Prometheus metrics on http://127.0.0.1:{port}/metrics" in stderr
     assert SECRET not in text + stderr and process.returncode == 0, stderr
