@@ -1,6 +1,6 @@
 """The collector's /metrics on real servers: exact figures after known transactions, sessions, a slot and an invalid
-index; a stopped target is pg_up 0 while the other stays 1; a forgotten target is gone; no password in a scrape;
-no listener unless a port is given."""
+index; a stopped target is pg_up 0 while the other stays 1, and 1 again once restarted; a forgotten target is gone;
+no password in a scrape; no listener unless a port is given."""
 from __future__ import annotations
 
 import asyncio
@@ -156,6 +156,9 @@ def test_metrics_show_exact_figures_of_a_known_state(fresh_db, pg_admin_url, oth
             other_cluster.stop(mode="immediate")
             assert not await collector.collect("other", counters)
             scrapes["after"] = scrape(port)
+            other_cluster.start()
+            assert await collector.collect("other", counters)
+            scrapes["back"] = scrape(port)
             await collector._forget("other")  # given up (e.g. to another collector): gone from the next scrape
             scrapes["forgotten"] = scrape(port)
         finally:
@@ -194,6 +197,9 @@ def test_metrics_show_exact_figures_of_a_known_state(fresh_db, pg_admin_url, oth
     assert {name for name, labels in after if dict(labels)["target"] == "other"} == {
         "pg_up", "pgpulse_last_poll_timestamp_seconds"}
     assert value(after, "pg_up", target="app", server=server) == 1
+    back = samples(scrapes["back"])
+    assert value(back, "pg_up", target="other", server=other_server) == 1  # reached again at its next poll
+    assert value(back, "pg_stat_database_xact_commit", target="other", server=other_server, datname="postgres") > 0
     assert targets_in(samples(scrapes["forgotten"])) == {"app"}
     for text in scrapes.values():
         assert SECRET not in text and "postgresql://" not in text
