@@ -245,21 +245,26 @@ def _scrape_when(port: int, ready, timeout_s: float = 60) -> str:
         time.sleep(0.3)
 
 
-def test_collect_serves_metrics_on_the_port_it_is_given(fresh_db, pg_admin_url):
+def test_collect_serves_metrics_on_the_port_it_is_given(fresh_db, pg_admin_url, other_cluster):
     store, port = new_store(pg_admin_url), free_port()
     datname, server = fresh_db.rsplit("/", 1)[1], f"127.0.0.1:{fresh_db.split(':')[2].split('/')[0]}"
+    other_server = f"127.0.0.1:{other_cluster.port}"
     bare = create_database(pg_admin_url, f"bare_{uuid.uuid4().hex[:8]}", extension=False)  # no pg_stat_statements
-    targets = f'{{"prod": "{with_password(fresh_db)}", "bare": "{bare}"}}'
+    targets = (f'{{"prod": "{with_password(fresh_db)}", "bare": "{bare}", '
+               f'"other": "{with_password(other_cluster.url("postgres"))}"}}')
     process = _start_collector(store, targets, "--metrics-port", str(port))
 
     def ready(found: dict) -> bool:
         return (value(found, "pgpulse_health_check_status", target="prod", server=server, check="Replication lag")
                 is not None and value(found, "pg_stat_database_xact_commit", target="bare", server=server,
-                                      datname=bare.rsplit("/", 1)[1]) is not None)
+                                      datname=bare.rsplit("/", 1)[1]) is not None
+                and value(found, "pg_up", target="other", server=other_server) == 1)
 
     try:
         text = _scrape_when(port, ready)
         listening = _listening_ports(process.pid)
+        other_cluster.stop(mode="immediate")
+        stopped = _scrape_when(port, lambda found: value(found, "pg_up", target="other", server=other_server) == 0)
     finally:
         process.terminate()
         _, stderr = process.communicate(timeout=30)
@@ -269,6 +274,10 @@ def test_collect_serves_metrics_on_the_port_it_is_given(fresh_db, pg_admin_url):
     assert value(found, "pg_stat_database_xact_commit", target="prod", server=server, datname=datname) > 0
     # its statements cannot be read, its other figures are
     assert value(found, "pg_up", target="bare", server=server) == 1
+    # the stopped server is down within an interval (1 s here); the others stay up
+    assert value(samples(stopped), "pg_up", target="prod", server=server) == 1
+    assert value(samples(stopped), "pg_up", target="bare", server=server) == 1
+    assert SECRET not in stopped
     assert 'target bare: a relation the query needs does not exist — relation "pg_stat_statements_info"' in stderr
     assert listening == {port}  # bound to 127.0.0.1 only (IPv4 loopback)
     assert f"serving Prometheus metrics on http://127.0.0.1:{port}/metrics" in stderr
