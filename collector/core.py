@@ -10,6 +10,9 @@
   when the store is back. Target down: no snapshot (a gap), the other targets go on; logged once per problem and
   once when it is back.
 - pg_stat_statements is never reset: every read is a READ ONLY transaction.
+- For /metrics (collector/prometheus.py) each held target also keeps, in memory only: whether its last poll reached
+  it, the latest snapshot of the metrics named in `keep_latest`, its last closed activity bucket and, with
+  `server_figures`, its server-wide figures (collector/server_figures.py). A target given up takes them with it.
 """
 from __future__ import annotations
 
@@ -20,15 +23,17 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from collector.reader import TargetReader, store_engine
+from collector.reader import APPLICATION_NAME, TargetReader, store_engine
+from collector.server_figures import ServerFigures, read_server_figures
 from queries import catalogue
-from queries.connection import describe_target, normalize_url
-from queries.errors import PgPulseError, translate
+from queries.connection import describe_target, make_engine, normalize_url
+from queries.errors import PgPulseError, UnreachableError, translate
 from queries.history import schema, store
 from queries.history._sql import store_sql
-from queries.history.deltas import Batch, MetricState, next_batch
+from queries.history.deltas import Batch, MetricState, Snapshot, next_batch
 from queries.history.sampling import ActivityBucket, Aggregator
 
 log = logging.getLogger("pgpulse.collector")
@@ -36,6 +41,8 @@ MAX_PENDING_BATCHES = 20_000  # per target: about 2 days of statements and datab
 MAINTENANCE_EVERY_S = 3600
 # Alembic keeps its running migration in module globals: collectors sharing a process migrate one at a time
 _MIGRATING = asyncio.Lock()
+SERVER_FIGURES = "server figures"  # its key among a target's next_due; read at the database pace
+CATALOG_CHECKS = "catalog checks"  # the health checks the Overview runs at the statistics pace
 
 
 @dataclass
@@ -58,16 +65,26 @@ class _Held:
     sampler: TargetReader | None = None
     aggregator: Aggregator = field(default_factory=Aggregator)
     buckets: deque[ActivityBucket] = field(default_factory=deque)
+    # the latest readings, for /metrics: replaced whole (never mutated), since the HTTP thread reads them
+    up: bool | None = None  # reached at its last poll; None until polled
+    reached_at: float | None = None  # epoch seconds of the last poll that reached it
+    latest: dict[str, Snapshot] = field(default_factory=dict)
+    last_bucket: ActivityBucket | None = None
+    figures: ServerFigures | None = None
+    checks_engine: sa.Engine | None = None  # the health verdicts take a psycopg engine
 
 
 class Collector:
     def __init__(self, targets: list[TargetConfig], history_url: str, *, paces: dict[str, int] | None = None,
                  retention_days: int = store.DEFAULT_RETENTION_DAYS, statement_timeout_ms: int = 5000,
-                 lock_timeout_ms: int = 1000):
+                 lock_timeout_ms: int = 1000, keep_latest: tuple[str, ...] = (), server_figures: bool = False,
+                 catalog_checks_every_s: float = 300):
         self.targets = {target.name: target for target in targets}
         self.metrics = catalogue.stored_metrics()
         self.paces = {"history_statements_seconds": 60, "history_database_seconds": 10, **(paces or {})}
         self.activity_every_s = float(self.paces.pop("history_activity_seconds", 1.0))
+        self.keep_latest, self.server_figures = frozenset(keep_latest), server_figures
+        self.catalog_checks_every_s = catalog_checks_every_s
         self.retention_days = retention_days
         self.timeouts = {"statement_timeout_ms": statement_timeout_ms, "lock_timeout_ms": lock_timeout_ms}
         self.store = store_engine(history_url)
@@ -158,6 +175,9 @@ class Collector:
         held = _Held(TargetReader(target.database_url, **self.timeouts), target_id,
                      sampler=TargetReader(target.database_url, **self.timeouts),
                      aggregator=Aggregator(_local_cpu_count(target.database_url), self.activity_every_s))
+        if self.server_figures:
+            held.checks_engine = make_engine(target.database_url, pool_size=1, application_name=APPLICATION_NAME,
+                                             **self.timeouts)
         for metric in self.metrics:
             held.states[metric.name] = await self._store_call(store.load_state, target_id, metric.name, metric.stored.values)
         held.known_queryids = await self._store_call(store.known_queryids, target_id)
@@ -169,6 +189,8 @@ class Collector:
             await held.reader.close()
             if held.sampler is not None:
                 await held.sampler.close()
+            if held.checks_engine is not None:
+                held.checks_engine.dispose()
 
     # ---- reading the targets --------------------------------------------------------------------------------------
     async def collect(self, name: str, metric: catalogue.Metric) -> bool:
@@ -179,9 +201,11 @@ class Collector:
         try:
             snapshot = await held.reader.read(metric, held.known_queryids)
         except PgPulseError as exc:
-            self._problem(f"target:{name}", f"target {name}", exc)
+            self._failed(name, held, exc)
             return False
-        self._fine(f"target:{name}", f"target {name}")
+        self._reached(name, held)
+        if metric.name in self.keep_latest:
+            held.latest = {**held.latest, metric.name: snapshot}
         batch, held.states[metric.name] = next_batch(metric, held.states.get(metric.name), snapshot, held.known_queryids)
         held.pending.append(batch)
         if len(held.pending) > MAX_PENDING_BATCHES:  # the store has been down for days: start this target afresh
@@ -198,14 +222,40 @@ class Collector:
         try:
             at, rows, tree = await held.sampler.read_sessions()
         except PgPulseError as exc:
-            self._problem(f"target:{name}", f"target {name}", exc)
+            self._failed(name, held, exc)
             return False
+        self._reached(name, held)
         closed = held.aggregator.add(at, rows, tree)
         if closed is not None:
             held.buckets.append(closed)
+            held.last_bucket = closed
             if len(held.buckets) > MAX_PENDING_BATCHES:
                 held.buckets.popleft()
         return True
+
+    async def read_figures(self, name: str, groups: tuple[str, ...]) -> bool:
+        """A held target's server-wide figures and the verdicts of the health checks of `groups`, kept in memory."""
+        held = self.held.get(name)
+        if held is None or held.checks_engine is None:
+            return False
+        try:
+            held.figures = await read_server_figures(held.reader, held.checks_engine, groups, held.figures)
+        except PgPulseError as exc:
+            self._failed(name, held, exc)
+            return False
+        self._reached(name, held)
+        return True
+
+    def _reached(self, name: str, held: _Held) -> None:
+        held.up, held.reached_at = True, time.time()
+        self._fine(f"target:{name}", f"target {name}")
+
+    def _failed(self, name: str, held: _Held, exc: PgPulseError) -> None:
+        """Logged once per problem; down for /metrics when the server could not be reached (a slow read or a
+        missing privilege is not the server being down)."""
+        if isinstance(exc, UnreachableError):
+            held.up = False
+        self._problem(f"target:{name}", f"target {name}", exc)
 
     def drain_samples(self) -> None:
         """Queue every open bucket, partial (on stop)."""
@@ -320,9 +370,20 @@ class Collector:
             for metric in self.metrics:
                 if held.next_due.get(metric.name, 0.0) <= now:
                     held.next_due[metric.name] = now + self.paces[metric.stored.every_setting]
-                    if not await self.collect(name, metric):
+                    # a server down fails every read: wait for the next tick. One read failing (pg_stat_statements
+                    # missing, a timeout) does not keep the others from being read
+                    if not await self.collect(name, metric) and held.up is False:
                         break
+            if self.server_figures and held.up and held.next_due.get(SERVER_FIGURES, 0.0) <= now:
+                await self._read_figures_when_due(name, held, now)
             await _wait(stop, max(0.05, min(held.next_due.values()) - time.monotonic()))
+
+    async def _read_figures_when_due(self, name: str, held: _Held, now: float) -> None:
+        """Server figures and live checks at the database pace; the catalog checks at the statistics pace."""
+        held.next_due[SERVER_FIGURES] = now + self.paces["history_database_seconds"]
+        catalog_due = held.next_due.get(CATALOG_CHECKS, 0.0) <= now
+        if await self.read_figures(name, ("live", "catalog") if catalog_due else ("live",)) and catalog_due:
+            held.next_due[CATALOG_CHECKS] = now + self.catalog_checks_every_s
 
     async def _sample_loop(self, name: str, stop: asyncio.Event) -> None:
         """A sample every activity_every_s, on the clock (a slow read shortens the next wait, never drifts)."""

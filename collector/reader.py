@@ -2,6 +2,8 @@
 as the dashboard, each in a READ ONLY transaction with statement and lock timeouts."""
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
@@ -53,23 +55,12 @@ class TargetReader:
     async def read(self, metric: Metric, known_texts: set[int] | None = None) -> Snapshot:
         """One snapshot of a stored metric (statements: with pg_stat_statements_info's markers, same transaction).
         Texts are read for the entries not in `known_texts` only."""
-        try:
-            async with self.engine.connect() as conn:
-                transaction = await conn.begin()
-                try:
-                    if self._version is None:
-                        self._version = check_supported(int((await conn.exec_driver_sql("SHOW server_version_num")).scalar()))
-                    await self._begin_read_only(conn)
-                    markers = (await self._rows(conn, "select_statements_info"))[0] if metric.name == "statements" else {}
-                    stored = metric.stored
-                    rows = await self._rows(conn, stored.sql, {"with_text": False} if stored.texts_sql else None)
-                    if stored.texts_sql:
-                        await self._add_new_texts(conn, stored.texts_sql, rows, known_texts or set())
-                finally:
-                    await transaction.rollback()
-        except Exception as exc:
-            self._version = None  # a restarted server may be another version
-            raise translate(exc) from None
+        async with self._read_only() as conn:
+            markers = (await self._rows(conn, "select_statements_info"))[0] if metric.name == "statements" else {}
+            stored = metric.stored
+            rows = await self._rows(conn, stored.sql, {"with_text": False} if stored.texts_sql else None)
+            if stored.texts_sql:
+                await self._add_new_texts(conn, stored.texts_sql, rows, known_texts or set())
         started = markers.get("server_started_at") or (rows[0].get("server_started_at") if rows else None)
         return Snapshot(metric.name, datetime.now(UTC), rows, stats_reset=markers.get("stats_reset"),
                         server_started_at=started, dealloc=markers.get("dealloc"))
@@ -77,6 +68,15 @@ class TargetReader:
     async def read_sessions(self) -> tuple[datetime, list[dict], list[dict]]:
         """One active session sample: its moment, the non-idle client backends (select_active_sessions) and, only
         when one waits on a lock, the blocking tree (pg_blocking_pids is not called otherwise)."""
+        async with self._read_only() as conn:
+            at = datetime.now(UTC)
+            rows = await self._rows(conn, "select_active_sessions")
+            tree = await self._rows(conn, "select_blocking_tree", {"limit": LOCK_TREE_ROWS}) if waits_on_lock(rows) else []
+        return at, rows, tree
+
+    @asynccontextmanager
+    async def _read_only(self) -> AsyncIterator[AsyncConnection]:
+        """One READ ONLY transaction with the timeouts, always rolled back; failures as PgPulseError."""
         try:
             async with self.engine.connect() as conn:
                 transaction = await conn.begin()
@@ -84,16 +84,17 @@ class TargetReader:
                     if self._version is None:
                         self._version = check_supported(int((await conn.exec_driver_sql("SHOW server_version_num")).scalar()))
                     await self._begin_read_only(conn)
-                    at = datetime.now(UTC)
-                    rows = await self._rows(conn, "select_active_sessions")
-                    tree = (await self._rows(conn, "select_blocking_tree", {"limit": LOCK_TREE_ROWS})
-                            if waits_on_lock(rows) else [])
+                    yield conn
                 finally:
                     await transaction.rollback()
         except Exception as exc:
-            self._version = None
+            self._version = None  # a restarted server may be another version
             raise translate(exc) from None
-        return at, rows, tree
+
+    async def read_rows(self, *names: str) -> dict[str, list[dict]]:
+        """The rows of each named queries/sql file, read in one transaction (one snapshot of the statistics)."""
+        async with self._read_only() as conn:
+            return {name: await self._rows(conn, name) for name in names}
 
     async def close(self) -> None:
         await self.engine.dispose()

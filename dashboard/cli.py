@@ -257,9 +257,26 @@ def collect_command(args: argparse.Namespace) -> int:
     paces = {"history_statements_seconds": settings.history_statements_seconds,
              "history_database_seconds": settings.history_database_seconds,
              "history_activity_seconds": settings.history_activity_seconds}
-    return collector.run(_collect_targets(args, settings), history_url, once=args.once, paces=paces,
-                         retention_days=settings.history_retention_days, statement_timeout_ms=settings.statement_timeout_ms,
-                         lock_timeout_ms=settings.lock_timeout_ms)
+    targets = _collect_targets(args, settings)
+    try:
+        return collector.run(targets, history_url, once=args.once, metrics_at=_metrics_at(args, settings), paces=paces,
+                             retention_days=settings.history_retention_days,
+                             statement_timeout_ms=settings.statement_timeout_ms, lock_timeout_ms=settings.lock_timeout_ms,
+                             catalog_checks_every_s=settings.stats_refresh_seconds)
+    except collector.MetricsUnavailable as exc:
+        raise CliError(str(exc)) from None
+
+
+def _metrics_at(args: argparse.Namespace, settings) -> tuple[str, int] | None:
+    """(host, port) of /metrics from --metrics-port / --metrics-host, else the settings; None: not served."""
+    port = args.metrics_port if args.metrics_port is not None else settings.metrics_port
+    if port is None:
+        return None
+    if not 0 < port <= 65535:
+        raise CliError(f"--metrics-port must be from 1 to 65535, not {port}")
+    if args.once:
+        raise CliError("--metrics-port serves a running collector's figures: leave out --once")
+    return args.metrics_host or settings.metrics_host, port
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -292,6 +309,9 @@ def build_parser() -> argparse.ArgumentParser:
     col.add_argument("--database-url", help="collect this database only (default: every configured target)")
     col.add_argument("--target", help="collect this configured target only (with --database-url: the name to store it by)")
     col.add_argument("--history-url", help="the history store, a PostgreSQL URL (default: PGPULSE_HISTORY_URL or secrets.toml)")
+    col.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on http://127.0.0.1:PORT/metrics "
+                     "(default: PGPULSE_METRICS_PORT; off when unset)")
+    col.add_argument("--metrics-host", help="the address /metrics listens on (default 127.0.0.1: this machine only)")
     col.set_defaults(handler=collect_command)
     return parser
 

@@ -24,6 +24,8 @@ DEFAULT_HISTORY_STATEMENTS_S, MIN_HISTORY_STATEMENTS_S = 60, 10
 DEFAULT_HISTORY_DATABASE_S, DEFAULT_HISTORY_RETENTION_DAYS = 10, 14
 # active session sampling: one pg_stat_activity read per sample (README: History, Database load)
 DEFAULT_HISTORY_ACTIVITY_S, HISTORY_ACTIVITY_RANGE_S = 1.0, (0.5, 60.0)
+# the collector's /metrics for Prometheus (README: Prometheus): off unless a port is set; this machine only by default
+DEFAULT_METRICS_HOST = "127.0.0.1"
 
 
 class ConfigError(ValueError):
@@ -58,6 +60,8 @@ class Settings:
     history_database_seconds: int = DEFAULT_HISTORY_DATABASE_S
     history_retention_days: int = DEFAULT_HISTORY_RETENTION_DAYS
     history_activity_seconds: float = DEFAULT_HISTORY_ACTIVITY_S
+    metrics_port: int | None = None  # the collector serves /metrics on it when set
+    metrics_host: str = DEFAULT_METRICS_HOST
 
     def target(self, name: str | None) -> Target | None:
         by_name = {target.name: target for target in self.targets}
@@ -74,6 +78,15 @@ def _int_setting(raw: object, key: str, default: int) -> int:
     if value <= 0:
         raise ConfigError(f"{key} must be positive, not {value}")
     return value
+
+
+def _port_setting(raw: object, key: str) -> int | None:
+    if raw in (None, ""):
+        return None
+    port = _int_setting(raw, key, 0)
+    if port > 65535:
+        raise ConfigError(f"{key} must be a port number from 1 to 65535, not {port}")
+    return port
 
 
 def _seconds_setting(raw: object, key: str, default: float, bounds: tuple[float, float]) -> float:
@@ -140,7 +153,9 @@ def _history_settings(env, options: dict) -> dict:
             "history_retention_days": setting("history_retention_days", DEFAULT_HISTORY_RETENTION_DAYS),
             "history_activity_seconds": _seconds_setting(
                 env.get("PGPULSE_HISTORY_ACTIVITY_SECONDS", options.get("history_activity_seconds")),
-                "history_activity_seconds", DEFAULT_HISTORY_ACTIVITY_S, HISTORY_ACTIVITY_RANGE_S)}
+                "history_activity_seconds", DEFAULT_HISTORY_ACTIVITY_S, HISTORY_ACTIVITY_RANGE_S),
+            "metrics_port": _port_setting(env.get("PGPULSE_METRICS_PORT", options.get("metrics_port")), "metrics_port"),
+            "metrics_host": env.get("PGPULSE_METRICS_HOST") or options.get("metrics_host") or DEFAULT_METRICS_HOST}
 
 
 def read_secrets(path: Path) -> dict:

@@ -66,9 +66,17 @@ def describe_target(url: str | URL) -> str:
         parsed = normalize_url(url)
     except PgPulseError:
         return "(invalid URL)"
+    return f"{describe_server(parsed)}/{parsed.database or ''}"
+
+
+def describe_server(url: str | URL) -> str:
+    """host:port of the server (the port when the URL names one): never the user's password."""
+    try:
+        parsed = normalize_url(url)
+    except PgPulseError:
+        return "(invalid URL)"
     host = parsed.host or parsed.query.get("host") or "local socket"
-    port = f":{parsed.port}" if parsed.port else ""
-    return f"{host}{port}/{parsed.database or ''}"
+    return f"{host}:{parsed.port}" if parsed.port else str(host)
 
 
 def make_engine(url: str | URL, *, pool_size: int = 4, connect_timeout_s: int = 5,
