@@ -30,6 +30,7 @@ from queries.advisors.shape import (
     EQUALITY,
     FLAG,
     IN_LIST,
+    INDEXABLE,
     IS_NULL,
     JOIN,
     ORDER,
@@ -37,7 +38,10 @@ from queries.advisors.shape import (
     RANGE,
     WILDCARD,
     Predicate,
+    Shape,
+    TableRef,
     bound_text,
+    filter_predicates,
 )
 from queries.connection import fetch_row, fetch_row_in, read_only, server_version_num
 from queries.errors import PgPulseError
@@ -204,7 +208,9 @@ def _predicate_terms(predicate: str | None) -> set[str]:
 # ---- verification and rows -----------------------------------------------------------------------------------------
 
 def _rows(engine: sa.Engine, candidates: list[Candidate], catalog: Catalog, extensions: dict,
-          min_cost: float, min_saving: float) -> list[dict]:
+          min_cost: float, min_saving: float, *, pasted: bool = False) -> list[dict]:
+    """The candidates' rows, verified with HypoPG where it can; `pasted`: the statements are a user's text (the
+    Explain page's), planned on a connection that is then closed, as Explain closes its own."""
     if not candidates:
         return []
     verify = extensions["hypopg_version"] is not None
@@ -223,7 +229,9 @@ def _rows(engine: sa.Engine, candidates: list[Candidate], catalog: Catalog, exte
                         row["create_index"] = f"CREATE EXTENSION IF NOT EXISTS pg_trgm; {row['create_index']}"
                     rows.append(row)
         finally:
-            if verify:
+            if pasted:
+                conn.invalidate()  # whatever planning a user's statement left in the session goes with the connection
+            elif verify:
                 _forget(conn)
     return rows
 
@@ -363,3 +371,56 @@ def _row(candidate: Candidate, text: str, catalog: Catalog, served: list[Stateme
             "cost_before": cost_before, "cost_after": cost_after, "verified": verified, "estimated_size_bytes": size,
             "reason": reason, "time_saved_ms": saved, "writes_per_second": catalog.writes_per_second(candidate.table),
             "queries": "\n".join(s.query for s in served), "full_index_cost_after": None, "full_index_size_bytes": None}
+
+
+# ---- the Explain page's suggestions ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PlanAdvice:
+    """What the advisor says of one sequential scan of an explained plan."""
+
+    create_index: str | None  # the statements to run, as text; None when no index is suggested
+    reason: str  # "... verified with HypoPG: ...", "... not verified: ...", or why nothing is suggested
+
+
+def plan_index_advice(engine: sa.Engine, sql: str, nodes: pd.DataFrame, *, parameter_count: int = 0,
+                      min_cost: float = 100.0, min_saving: float = 0.5) -> dict[int, PlanAdvice]:
+    """node_id -> the advisor's index for each Seq Scan a plan flags with a selective filter (nodes' index_columns):
+    a pg_trgm GIN index for a pattern that may start with a wildcard, no B-tree on a column too wide for one or where
+    an index already starts with the columns, B-trees costed with HypoPG on the statement's generic plan when the
+    extension is installed (kept when they halve its cost, as on the Indexes page)."""
+    scans = nodes[nodes["index_columns"].map(bool) & nodes["relation_name"].notna()]
+    if scans.empty:
+        return {}
+    catalog = read_catalog(engine)
+    extensions = fetch_row(engine, "select_advisor_extensions")
+    found = {}
+    for scan in scans.itertuples(index=False):
+        schema = scan.schema_name if isinstance(scan.schema_name, str) else None
+        table = catalog.table_of(TableRef(schema, scan.relation_name, None))
+        if table is not None:
+            statement = Statement(sql, (), 1, int(scan.actual_rows_total or 0), 0.0, Shape((), (), False, parameter_count))
+            found[scan.node_id] = _scan_advice(engine, statement, table, scan.filter, catalog, extensions,
+                                               min_cost, min_saving)
+    return found
+
+
+def _scan_advice(engine: sa.Engine, statement: Statement, table: TableKey, filter_text: str, catalog: Catalog,
+                 extensions: dict, min_cost: float, min_saving: float) -> PlanAdvice:
+    predicates = tuple(filter_predicates(filter_text))
+    scanned = Statement(statement.query, (), 1, 0, 0.0, Shape((TableRef(*table, None),), predicates, False, 0))
+    candidates = [replace(c, served=[statement], assumed={}) for c in _candidates(scanned, catalog, 0)]
+    uncovered = [c for c in candidates if not _covered(c, catalog)]
+    kept = {id(c): _rows(engine, [c], catalog, extensions, min_cost, min_saving, pasted=True) for c in uncovered}
+    rows = [row for c in uncovered for row in kept[id(c)]]
+    notes = [f"no B-tree on {column}: its values average {catalog.column(table, column)['avg_width']:,} bytes "
+             f"(pg_stats), too wide for one" for column in dict.fromkeys(
+                 p.column for p in predicates if p.kind in INDEXABLE and p.kind != WILDCARD)
+             if _too_wide(catalog, table, column)]
+    notes += [f"checked with HypoPG: an index on ({', '.join(c.columns)}) would not halve this statement's "
+              "generic-plan cost" for c in uncovered if not kept[id(c)]]
+    notes += [f"{table_label(table)} has an index starting with ({', '.join(c.columns)}): the planner chose not to "
+              "use it" for c in candidates if c not in uncovered]
+    if rows:
+        return PlanAdvice("; ".join(row["create_index"] for row in rows), "; ".join([row["reason"] for row in rows] + notes))
+    return PlanAdvice(None, "; ".join(notes) or "no index serves this filter")
