@@ -119,6 +119,24 @@ def confirm_action(engine) -> None:
         (st.success if done else st.warning)(f"{action} of pid {pid}: {'done' if done else 'no such backend'}")
 
 
+def confirm_analyze(engine, target, fixes: list[str], tables: list[tuple[str, str]]) -> None:
+    """ANALYZE one of `tables` (each with its fix text), only after the viewer confirms (actions are enabled)."""
+    from dashboard.data import refresh_now
+    from queries.actions import analyze_table
+
+    left, right = st.columns([2, 2])
+    chosen = left.selectbox("Table", range(len(tables)), format_func=lambda i: fixes[i], key="analyze_table")
+    confirmed = right.checkbox(f"Yes, run {fixes[chosen]}", key="analyze_confirm")
+    if right.button("Run ANALYZE", disabled=not confirmed, key="analyze_run", type="primary"):
+        try:
+            command = analyze_table(engine, *tables[chosen], enabled=True)
+        except PgPulseError as exc:
+            st.error(str(exc))
+            return
+        refresh_now(target)  # the statistics panels read the table's new state at once
+        st.success(f"{command}: done")
+
+
 # what to do about each way a target can be out of reach (queries/errors.py's classes, most specific first)
 _HOW_TO_FIX = (
     (AuthenticationError, "pgpulse could not log in",

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from queries import activity, cache, health, indexes, maintenance, overview, redis_stats, replication, settings, space, statements
 from queries.advisors import indexes as index_advisor
 from queries.advisors import n_plus_one
+from queries.advisors import statistics as statistics_advisor
 
 # How often a metric is re-read, by name; the seconds come from the configuration (dashboard/config.py):
 # live views every refresh; statistics, catalog checks and settings every stats_refresh_seconds; exact sizes
@@ -192,6 +193,8 @@ _declare("index_hit_rates", indexes.index_hit_rates, "stats", "indexes", report=
 _declare("autovacuum_due", maintenance.tables_past_autovacuum_threshold, "stats", "maintenance", report={})
 _declare("maintenance", maintenance.vacuum_stats, "stats", "maintenance", report={"limit": UNLIMITED},
          floor=("table_vacuum",))
+_declare("stale_statistics", statistics_advisor.stale_statistics, "stats", "maintenance", report={},
+         checks=(HealthCheck("Stale statistics", health.stale_statistics),))
 _declare("wraparound", maintenance.database_wraparound, "stats", "maintenance", report={}, floor=("pg_class",),
          checks=(HealthCheck("Transaction-ID wraparound", health.wraparound),))
 _declare("table_wraparound", maintenance.table_wraparound, "stats", "maintenance", report={"limit": UNLIMITED})

@@ -232,11 +232,11 @@ def _rows(engine: sa.Engine, candidates: list[Candidate], catalog: Catalog, exte
             if pasted:
                 conn.invalidate()  # whatever planning a user's statement left in the session goes with the connection
             elif verify:
-                _forget(conn)
+                forget(conn)
     return rows
 
 
-def _forget(conn: sa.Connection) -> None:
+def forget(conn: sa.Connection) -> None:
     """Hypothetical indexes and prepared statements outlive the rollback: drop them, or drop the connection."""
     try:
         with conn.begin_nested():
@@ -255,9 +255,9 @@ def _create_index_text(conn: sa.Connection, candidate: Candidate, version: int) 
     })["create_index"]
 
 
-def _generic_cost(conn: sa.Connection, statement: Statement, values: dict[int, bool] | None = None) -> float | None:
-    """The total cost of the statement's generic plan (with `values` written in for some $n), or None when it cannot
-    be planned without values."""
+def generic_plan(conn: sa.Connection, statement: Statement, values: dict[int, bool] | None = None) -> dict | None:
+    """The top node of the statement's generic plan (with `values` written in for some $n), or None when it cannot
+    be planned without values. Prepared statements outlive the transaction: forget() them after."""
     from queries.explain import _execute  # PQexecParams: one command only, errors in plain words
 
     query, count = bound_text(statement.query, values) if values else (statement.query, statement.shape.parameter_count)
@@ -272,7 +272,13 @@ def _generic_cost(conn: sa.Connection, statement: Statement, values: dict[int, b
             _execute(conn, f"DEALLOCATE {OWN_STATEMENT_MARK} {name}", 0, [])
     except PgPulseError:
         return None
-    return float(json.loads(plan)[0]["Plan"]["Total Cost"])
+    return json.loads(plan)[0]["Plan"]
+
+
+def _generic_cost(conn: sa.Connection, statement: Statement, values: dict[int, bool] | None = None) -> float | None:
+    """The total cost of the statement's generic plan, or None when it cannot be planned without values."""
+    plan = generic_plan(conn, statement, values)
+    return None if plan is None else float(plan["Total Cost"])
 
 
 @dataclass(frozen=True)
