@@ -77,6 +77,12 @@ COLUMNS: dict[str, Column] = {
     # statements (pg_stat_statements)
     "queryid": Column("Query id"),
     "query": Column("Statement", "sql"),
+    # sqlcommenter tags of a statement's text (queries/advisors/sqlcommenter.py)
+    "route": Column("Route", help="the route='...' tag of the statement's sqlcommenter comment"),
+    "controller": Column("Controller"),
+    "action": Column("Action"),
+    "file": Column("Source file"),
+    "comment_tags": Column("Comment tags", "long", "every key=value of the statement's sqlcommenter comment"),
     "user_name": Column("User"),
     "database_name": Column("Database"),
     "toplevel": Column("Top level", "bool"),

@@ -71,6 +71,14 @@ def table_with_csv(frame: pd.DataFrame, name: str, *, column_config: dict | None
     )
 
 
+def tag_columns(frame: pd.DataFrame) -> list[str]:
+    """The sqlcommenter tags some row of the frame carries (route, controller, action, file): none when the application
+    does not tag its SQL, so an untagged table shows no empty columns."""
+    from queries.advisors.sqlcommenter import TAG_COLUMNS
+
+    return [column for column in TAG_COLUMNS if column in frame and frame[column].notna().any()]
+
+
 def read_age_caption(read, context, *, what: str = "", **kwargs) -> None:
     """Under a slow panel, after its `load(read, context, **kwargs)`: how old its figures are, so nobody takes a
     9-minute-old size for live."""

@@ -135,7 +135,7 @@ _declare("statements_status", statements.statements_status, "status", "overview"
 # makes both pages share one pg_stat_statements read per interval.
 _declare("statements", statements.statements, "live", "queries",
          defaults={"sort_by": "total_exec_time_ms", "user": None, "min_calls": 0, "text": None, "limit": 100,
-                   "include_nested": False, "include_own": False},
+                   "include_nested": False, "include_own": False, "route": None},
          report={"limit": UNLIMITED, "include_nested": True}, floor=("pg_stat_statements",),
          checks=(HealthCheck("Slow statements", health.slow_statements, pace="stats"),
                  HealthCheck("Statement dominating the time", health.dominant_statement, pace="stats")),
