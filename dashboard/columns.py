@@ -163,6 +163,13 @@ COLUMNS: dict[str, Column] = {
     "reason": Column("Why flagged", "long"),
     "fix_sql": Column("Fix (not executed)", "sql"),
     "covering_index_name": Column("Covered by"),
+    # what-if drop (HypoPG's hypopg_hide_index)
+    "flagged_as": Column("Flagged as"),
+    "statements_replanned": Column("Statements re-planned", "count"),
+    "statements_worse": Column("Statements worse without it", "count"),
+    "cost_with_index": Column("Cost with the index", "number", "planner cost of the statements, generic plans"),
+    "cost_without_index": Column("Cost without it", "number", "the same with the index hidden by HypoPG"),
+    "verdict": Column("Verdict", "long"),
     "index_definition": Column("Definition", "sql"),
     "covering_definition": Column("Covering definition", "sql"),
     "seq_scan": Column("Sequential scans", "count"),

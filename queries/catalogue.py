@@ -16,8 +16,8 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from queries import activity, cache, health, indexes, maintenance, overview, redis_stats, replication, settings, space, statements
+from queries.advisors import drops, n_plus_one
 from queries.advisors import indexes as index_advisor
-from queries.advisors import n_plus_one
 from queries.advisors import statistics as statistics_advisor
 
 # How often a metric is re-read, by name; the seconds come from the configuration (dashboard/config.py):
@@ -185,6 +185,9 @@ _declare("seq_scan_tables", indexes.seq_scan_tables, "stats", "indexes", default
          floor=("table_scans",))
 _declare("suggested_indexes", index_advisor.suggested_indexes, "stats", "indexes", report={},
          checks=(HealthCheck("Missing indexes", health.missing_indexes),))
+# what-if drop needs HypoPG 1.4+ (hypopg_hide_index): the status says so in one line when it is missing
+_declare("hypopg_status", drops.hypopg_status, "stats", "indexes", summary_type=drops.HypoPGStatus)
+_declare("what_if_drop", drops.what_if_drop, "stats", "indexes", report={})
 _declare("index_hit_ratio", indexes.index_hit_ratio, "stats", "indexes")
 _declare("index_hit_rates", indexes.index_hit_rates, "stats", "indexes", report={"limit": UNLIMITED},
          floor=("index_blocks",))

@@ -5,6 +5,7 @@ from dashboard.components import panel, read_age_caption, refresh_now_button, re
 from dashboard.data import load
 from dashboard.formatting import human_duration, percent
 from dashboard.sidebar import current
+from queries.advisors.drops import hypopg_status, what_if_drop
 from queries.advisors.indexes import suggested_indexes
 from queries.indexes import duplicate_indexes, index_hit_rates, index_hit_ratio, invalid_indexes, seq_scan_tables, unused_indexes
 
@@ -82,5 +83,18 @@ def index_suggestions() -> None:
             "queries": st.column_config.TextColumn("Statements", width="medium")})
 
 
+def what_if_drops() -> None:
+    """Each unused or duplicate index hidden from the planner (HypoPG 1.4+): would any statement's plan get worse?"""
+    with panel("What-if drop"):
+        status = load(hypopg_status, context)
+        if status.note:
+            st.caption(status.note)
+            return
+        table_with_csv(load(what_if_drop, context), "what_if_drop",
+                       first=["schema_name", "table_name", "index_name", "verdict", "flagged_as"],
+                       empty="No unused or duplicate index to re-plan without.")
+
+
 indexes_page()
 index_suggestions()
+what_if_drops()

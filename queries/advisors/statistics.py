@@ -13,7 +13,7 @@ from __future__ import annotations
 import pandas as pd
 import sqlalchemy as sa
 
-from queries.advisors.catalog import Catalog, Statement, TableKey, read_catalog, statements_by_text
+from queries.advisors.catalog import Statement, TableKey, read_catalog, statements_by_text
 from queries.advisors.indexes import forget, generic_plan
 from queries.connection import fetch_frame, read_only
 from queries.statements import statements
@@ -44,7 +44,7 @@ def _misestimates(engine: sa.Engine, stale: pd.DataFrame, statement_limit: int,
     tables = set(zip(stale["schema_name"], stale["table_name"], strict=True))
     catalog = read_catalog(engine)
     top = statements_by_text(statements(engine, sort_by="total_exec_time_ms", limit=statement_limit))
-    reading = [(s, read) for s in top if s.calls and (read := _tables_read(s, catalog) & tables)]
+    reading = [(s, read) for s in top if s.calls and (read := catalog.tables_read(s.shape) & tables)]
     found: dict[TableKey, list[tuple[float, Statement]]] = {}
     if not reading:
         return found
@@ -61,12 +61,6 @@ def _misestimates(engine: sa.Engine, stale: pd.DataFrame, statement_limit: int,
         finally:
             forget(conn)
     return found
-
-
-def _tables_read(statement: Statement, catalog: Catalog) -> set[TableKey]:
-    if statement.shape is None:
-        return set()
-    return {key for ref in statement.shape.tables if (key := catalog.table_of(ref)) is not None}
 
 
 def misestimate(estimated_rows: float, actual_rows: float) -> float:
