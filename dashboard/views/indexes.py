@@ -4,6 +4,7 @@ import streamlit as st
 from dashboard.components import panel, read_age_caption, refresh_now_button, rerun_if_unreachable, table_with_csv
 from dashboard.data import load
 from dashboard.formatting import human_duration, percent
+from dashboard.history import advice_over_range, history_note
 from dashboard.sidebar import current
 from queries.advisors.drops import hypopg_status, what_if_drop
 from queries.advisors.indexes import suggested_indexes
@@ -53,10 +54,18 @@ def indexes_page() -> None:
         table_with_csv(load(index_hit_rates, context), "index_hit_rates")
 
 
+def advisor_frame(read):
+    """The advisor over the sidebar's range when the target has history, else since the statistics reset."""
+    if history_note(context):
+        return load(read, context)
+    st.caption(f"From the statements that ran during the {context.time_range.label} (the collector's deltas).")
+    return advice_over_range(read, context)
+
+
 def index_suggestions() -> None:
     """Indexes the statements taking the time would use, as text (never created), checked by HypoPG when installed."""
     with panel("Suggested indexes"):
-        frame = load(suggested_indexes, context)
+        frame = advisor_frame(suggested_indexes)
         if frame.empty:
             st.caption("No index to suggest: the statements taking the time filter on indexed columns or small tables.")
             return

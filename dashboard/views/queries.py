@@ -7,7 +7,7 @@ from dashboard.charts import METRIC_LABELS, calls_vs_mean_scatter, top_statement
 from dashboard.columns import progress
 from dashboard.components import panel, rerun_if_unreachable, table_with_csv, tag_columns
 from dashboard.data import load
-from dashboard.history import history_note
+from dashboard.history import advice_over_range, history_note
 from dashboard.history_panels import statements_over_range_table
 from dashboard.sidebar import current
 from queries.advisors.n_plus_one import n_plus_one
@@ -86,7 +86,11 @@ def queries_page() -> None:
 def n_plus_one_suspects() -> None:
     """Key lookups called once per row of another statement, with the loader option that batches them."""
     with panel("N+1 suspects"):
-        frame = load(n_plus_one, context)
+        if history_missing:
+            frame = load(n_plus_one, context)
+        else:  # the calls of the sidebar's range, as the table above shows them by default
+            st.caption(f"From the calls made during the {context.time_range.label} (the collector's deltas).")
+            frame = advice_over_range(n_plus_one, context)
         if frame.empty:
             st.caption("No statement looks like an N+1 loop: no key lookup is called many times per call of a "
                        "statement reading the table its foreign key links.")

@@ -79,10 +79,13 @@ class Costing:
 
 
 def suggested_indexes(engine: sa.Engine, *, statement_limit: int = 100, min_rows: int = 10_000,
-                      min_cost: float = 100.0, min_saving: float = 0.5) -> pd.DataFrame:
+                      min_cost: float = 100.0, min_saving: float = 0.5,
+                      statements_frame: pd.DataFrame | None = None) -> pd.DataFrame:
     """CREATE INDEX statements (as text) for the top statements by total time, from pg_stat_statements, the catalog
-    and pg_stats, verified with HypoPG's hypothetical indexes when the extension is installed."""
-    top = statements_by_text(statements(engine, sort_by="total_exec_time_ms", limit=statement_limit))
+    and pg_stats, verified with HypoPG's hypothetical indexes when the extension is installed. `statements_frame`: the
+    statements to advise on instead of pg_stat_statements' since its reset (e.g. queries.history.reads'
+    statements_over_range: what ran in a time range), the top statement_limit by total time taken."""
+    top = statements_by_text(_top_by_time(engine, statements_frame, statement_limit))
     catalog = read_catalog(engine)
     candidates = _merged([c for statement in top for c in _candidates(statement, catalog, min_rows)])
     candidates = [c for c in candidates if not _covered(c, catalog)]
@@ -91,6 +94,12 @@ def suggested_indexes(engine: sa.Engine, *, statement_limit: int = 100, min_rows
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
     return frame.sort_values(["time_saved_ms", "table_name", "create_index"], ascending=[False, True, True],
                              ignore_index=True, na_position="last") if rows else frame
+
+
+def _top_by_time(engine: sa.Engine, frame: pd.DataFrame | None, limit: int) -> pd.DataFrame:
+    if frame is None:
+        return statements(engine, sort_by="total_exec_time_ms", limit=limit)
+    return frame.sort_values("total_exec_time_ms", ascending=False, kind="stable").head(limit)
 
 
 # ---- candidates from statements ------------------------------------------------------------------------------------
