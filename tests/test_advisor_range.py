@@ -78,3 +78,26 @@ def test_queries_page_judges_the_n_plus_one_loops_of_the_range(blog, app_env, pg
     suspects = next(frame.value for frame in app.dataframe if "hint" in frame.value.columns)
     assert sorted(zip(suspects["child_table"], suspects["calls"], strict=True)) == [("comments", 60), ("users", 60)]
     assert any(caption.value.startswith("From the calls made during the last 1 h") for caption in app.caption)
+
+
+def test_indexes_page_suggests_for_the_statements_of_the_range(app_env, pg_admin_url, monkeypatch):
+    from tests.test_app import run_page
+
+    store = new_store(pg_admin_url)
+    with psycopg.connect(app_env, autocommit=True) as conn:
+        for statement in SETUP:
+            conn.execute(statement)
+        for n in range(20):  # before the range only
+            conn.execute("SELECT id, note FROM orders WHERE customer_id = %s", (n,))
+        assert collect_once(store, ("default", app_env))
+        for n in range(20):
+            conn.execute("SELECT id, kind FROM events WHERE account_id = %s AND created_at >= %s AND deleted_at IS NULL",
+                         (n, "2026-02-01"))
+    assert collect_once(store, ("default", app_env))
+    monkeypatch.setenv("PGPULSE_HISTORY_URL", store)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    app = run_page("views/indexes.py")
+    assert not app.exception and not app.error, [error.value for error in app.error]
+    shown = next(frame.value for frame in app.dataframe if "create_index" in frame.value.columns)
+    assert list(shown["create_index"]) == [PARTIAL]

@@ -54,18 +54,14 @@ def indexes_page() -> None:
         table_with_csv(load(index_hit_rates, context), "index_hit_rates")
 
 
-def advisor_frame(read):
-    """The advisor over the sidebar's range when the target has history, else since the statistics reset."""
-    if history_note(context):
-        return load(read, context)
-    st.caption(f"From the statements that ran during the {context.time_range.label} (the collector's deltas).")
-    return advice_over_range(read, context)
-
-
 def index_suggestions() -> None:
     """Indexes the statements taking the time would use, as text (never created), checked by HypoPG when installed."""
     with panel("Suggested indexes"):
-        frame = advisor_frame(suggested_indexes)
+        if history_note(context):  # no history: the statements since the statistics reset
+            frame = load(suggested_indexes, context)
+        else:
+            st.caption(f"From the statements that ran during the {context.time_range.label} (the collector's deltas).")
+            frame = advice_over_range(suggested_indexes, context)
         if frame.empty:
             st.caption("No index to suggest: the statements taking the time filter on indexed columns or small tables.")
             return
