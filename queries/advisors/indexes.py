@@ -238,7 +238,7 @@ def _rows(engine: sa.Engine, candidates: list[Candidate], catalog: Catalog, exte
                         row["create_index"] = f"CREATE EXTENSION IF NOT EXISTS pg_trgm; {row['create_index']}"
                     rows.append(row)
         finally:
-            if pasted:
+            if pasted and verify:
                 conn.invalidate()  # whatever planning a user's statement left in the session goes with the connection
             elif verify:
                 forget(conn)
@@ -428,7 +428,7 @@ def _scan_advice(engine: sa.Engine, statement: Statement, table: TableKey, filte
     uncovered = [c for c in candidates if not _covered(c, catalog)]
     kept = {id(c): _rows(engine, [c], catalog, extensions, min_cost, min_saving, pasted=True) for c in uncovered}
     rows = [row for c in uncovered for row in kept[id(c)]]
-    notes = [f"no B-tree on {column}: its values average {catalog.column(table, column)['avg_width']:,} bytes "
+    notes = [f"no B-tree on {column}: its values average {int(catalog.column(table, column)['avg_width']):,} bytes "
              f"(pg_stats), too wide for one" for column in dict.fromkeys(
                  p.column for p in predicates if p.kind in INDEXABLE and p.kind != WILDCARD)
              if _too_wide(catalog, table, column)]
