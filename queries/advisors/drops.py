@@ -3,7 +3,7 @@
 HypoPG 1.4 added hypopg_hide_index(oid): the planner of this backend then plans as if the index were gone (memory
 only, inside a READ ONLY transaction, nothing dropped). Each unused or duplicate index is hidden in turn, the top
 statements that read its table are costed on their generic plans (as the index advisor costs them) with and without
-it, and hypopg_unhide_all() shows every index again. Detected by the function's presence, not by a version number.
+it, and hypopg_unhide_all_indexes() shows every index again. Detected by the function's presence, not by a version number.
 """
 from __future__ import annotations
 
@@ -84,15 +84,18 @@ def _costs(conn: sa.Connection, reading: list[Statement]) -> dict[int, float | N
 def _replanned(conn: sa.Connection, index, reading: list[Statement], min_worse: float) -> dict:
     before = _costs(conn, reading)
     with conn.begin_nested():
-        fetch_row_in(conn, load_sql("select_hide_index"), {"schema_name": index.schema_name, "index_name": index.index_name})
-        after = _costs(conn, reading)
+        hidden = fetch_row_in(conn, load_sql("select_hide_index"), {"schema_name": index.schema_name,
+                                                                    "index_name": index.index_name})["hidden"]
+        after = _costs(conn, reading) if hidden else {}  # not hidden: dropped or renamed since it was listed
         fetch_row_in(conn, load_sql("select_unhide_all"))
-    costed = [(s, before[id(s)], after[id(s)]) for s in reading if before[id(s)] is not None and after[id(s)] is not None]
+    costed = [(s, before[id(s)], after[id(s)]) for s in reading
+              if before[id(s)] is not None and after.get(id(s)) is not None]
     worse = sorted(((s, b, a) for s, b, a in costed if a > b * (1 + min_worse)), key=lambda c: c[1] - c[2])
     verdict = (f"{len(worse)} of {len(costed)} statements get costlier without it, the worst "
                f"{worse[0][1]:,.0f} -> {worse[0][2]:,.0f}" if worse else
                f"no plan of the {len(costed)} statements reading the table gets worse without it" if costed else
-               "no statement among the top ones reads its table: nothing to re-plan")
+               "no statement among the top ones reads its table: nothing to re-plan" if hidden else
+               "the index could not be hidden: it was dropped or renamed since it was listed")
     return {"schema_name": index.schema_name, "table_name": index.table_name, "index_name": index.index_name,
             "flagged_as": index.flagged_as, "statements_replanned": len(costed), "statements_worse": len(worse),
             "cost_with_index": sum(b for _, b, _ in costed) if costed else None,
