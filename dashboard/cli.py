@@ -219,6 +219,8 @@ def _explain_text(result) -> str:
         lines.append(f"  #{row.node_id} {row.label}: {'; '.join(row.flags)}")
         if isinstance(row.index_suggestion, str):
             lines.append(f"      suggestion: {row.index_suggestion}")
+        if isinstance(row.index_advice, str):
+            lines.append(f"      index advice: {row.index_advice}")
     return "\n".join(lines + ["", result.text_plan])
 
 

@@ -71,6 +71,14 @@ def table_with_csv(frame: pd.DataFrame, name: str, *, column_config: dict | None
     )
 
 
+def tag_columns(frame: pd.DataFrame) -> list[str]:
+    """The sqlcommenter tags some row of the frame carries (route, controller, action, file): none when the application
+    does not tag its SQL, so an untagged table shows no empty columns."""
+    from queries.advisors.sqlcommenter import TAG_COLUMNS
+
+    return [column for column in TAG_COLUMNS if column in frame and frame[column].notna().any()]
+
+
 def read_age_caption(read, context, *, what: str = "", **kwargs) -> None:
     """Under a slow panel, after its `load(read, context, **kwargs)`: how old its figures are, so nobody takes a
     9-minute-old size for live."""
@@ -117,6 +125,24 @@ def confirm_action(engine) -> None:
             st.error(str(exc))
             return
         (st.success if done else st.warning)(f"{action} of pid {pid}: {'done' if done else 'no such backend'}")
+
+
+def confirm_analyze(engine, target, fixes: list[str], tables: list[tuple[str, str]]) -> None:
+    """ANALYZE one of `tables` (each with its fix text), only after the viewer confirms (actions are enabled)."""
+    from dashboard.data import refresh_now
+    from queries.actions import analyze_table
+
+    left, right = st.columns([2, 2])
+    chosen = left.selectbox("Table", range(len(tables)), format_func=lambda i: fixes[i], key="analyze_table")
+    confirmed = right.checkbox(f"Yes, run {fixes[chosen]}", key="analyze_confirm")
+    if right.button("Run ANALYZE", disabled=not confirmed, key="analyze_run", type="primary"):
+        try:
+            command = analyze_table(engine, *tables[chosen], enabled=True)
+        except PgPulseError as exc:
+            st.error(str(exc))
+            return
+        refresh_now(target)  # the statistics panels read the table's new state at once
+        st.success(f"{command}: done")
 
 
 # what to do about each way a target can be out of reach (queries/errors.py's classes, most specific first)

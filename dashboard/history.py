@@ -15,10 +15,12 @@ import pandas as pd
 import sqlalchemy as sa
 import streamlit as st
 
-from dashboard.data import settings
+from dashboard.data import engine_for, settings
+from queries import catalogue
 from queries.connection import make_engine
 from queries.errors import PgPulseError
 from queries.history import load, reads
+from queries.statements import EVERY_ROW
 
 RANGES_S = {"15 min": 900, "1 h": 3600, "6 h": 6 * 3600, "24 h": 86400, "7 d": 7 * 86400}
 CUSTOM = "custom"
@@ -113,6 +115,28 @@ def range_read(name: str, context, **kwargs: Any) -> Any:
     span = context.time_range
     return _range_read(name, settings().history_url, context.target.name, span.start, span.end,
                        tuple(sorted(kwargs.items())))
+
+
+@st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
+def _advice_over_range(name: str, url: str, pool_size: int, history_url: str, target: str, start: datetime,
+                       end: datetime) -> Any:
+    frame = reads.statements_over_range(_store_engine(history_url), target, start, end, limit=EVERY_ROW)
+    return catalogue.metric(name).read(engine_for(url, pool_size), statements_frame=frame)
+
+
+def advice_over_range(read, context) -> Any:
+    """An advisor (suggested_indexes, n_plus_one) on the statements that ran in the sidebar's range (the store's
+    deltas), judged against the server's catalog now. A rolling range's bounds move at the advisor's pace, not at
+    every refresh: advising plans every candidate, a cost paid once per pace as for the since-reset view."""
+    declared = catalogue.metric_of(read)
+    span = context.time_range
+    start, end = span.start, span.end
+    if span.label.startswith("last "):
+        every_s = context.every_s(declared.pace)
+        end = datetime.fromtimestamp(math.ceil(end.timestamp() / every_s) * every_s, UTC)
+        start = end - (span.end - span.start)
+    return _advice_over_range(declared.name, context.target.database_url, settings().pool_size,
+                              settings().history_url, context.target.name, start, end)
 
 
 @st.cache_data(ttl=3600, max_entries=64, show_spinner=False)

@@ -6,12 +6,13 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from dashboard.components import table_with_csv
+from dashboard.components import table_with_csv, tag_columns
 from dashboard.data import settings
 from dashboard.formatting import human_duration, sparkline
 from dashboard.history import bucket_of, range_read
 from dashboard.history_charts import series_chart
 from queries.sql_loader import OWN_STATEMENT_MARK
+from queries.statements import of_route
 
 RANGE_COLUMNS = {
     "calls_per_s_trend": st.column_config.TextColumn("Calls/s trend", width="medium",
@@ -30,9 +31,10 @@ def statement_links(frame: pd.DataFrame) -> dict[str, list[str]]:
 
 
 def statements_over_range_table(context, *, sort_by: str, limit: int, include_nested: bool, include_own: bool,
-                                text: str | None) -> None:
+                                text: str | None, route: str | None = None) -> None:
     """The Queries table over the sidebar's range, from deltas: what ran in that window, not since the last reset."""
     frame = range_read("statements_over_range", context, sort_by=sort_by, limit=int(limit), include_nested=include_nested)
+    frame = of_route(frame, route)
     if text:
         frame = frame[frame["query"].str.contains(text, case=False, regex=False)]
     if not include_own:  # pgpulse's own statements carry the mark (queries/sql_loader.py), as on the live view
@@ -46,8 +48,8 @@ def statements_over_range_table(context, *, sort_by: str, limit: int, include_ne
         return
     frame = frame.assign(calls_per_s_trend=[sparkline(trend, "/s") for trend in frame["calls_per_s_trend"]])
     st.caption(f"{len(frame)} statements that ran during the {context.time_range.label}, from the collector's deltas")
-    table_with_csv(frame, "statements_over_range", column_config=RANGE_COLUMNS, column_order=RANGE_ORDER,
-                   links=statement_links(frame))
+    table_with_csv(frame, "statements_over_range", column_config=RANGE_COLUMNS,
+                   column_order=RANGE_ORDER[:1] + tag_columns(frame) + RANGE_ORDER[1:], links=statement_links(frame))
 
 
 def overview_history(context) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
+from queries.advisors.sqlcommenter import with_comment_tags
 from queries.connection import (
     fetch_frame,
     fetch_frame_in,
@@ -339,4 +340,5 @@ def _activity(sessions: list[dict[str, Any]], limit: int) -> pd.DataFrame:
         started = session["xact_start"] or session["query_start"] or session["backend_start"]
         return (session["state"] == "idle" or session["wait_event_type"] == "Activity", started is None, started,
                 session["pid"])
-    return _pick(sorted(sessions, key=order)[:limit], ACTIVITY_COLUMNS)
+    # where each session's statement comes from, when the application tags its SQL (sqlcommenter)
+    return with_comment_tags(_pick(sorted(sessions, key=order)[:limit], ACTIVITY_COLUMNS))

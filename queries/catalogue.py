@@ -16,8 +16,9 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from queries import activity, cache, health, indexes, maintenance, overview, redis_stats, replication, settings, space, statements
+from queries.advisors import drops, n_plus_one
 from queries.advisors import indexes as index_advisor
-from queries.advisors import n_plus_one
+from queries.advisors import statistics as statistics_advisor
 
 # How often a metric is re-read, by name; the seconds come from the configuration (dashboard/config.py):
 # live views every refresh; statistics, catalog checks and settings every stats_refresh_seconds; exact sizes
@@ -134,7 +135,7 @@ _declare("statements_status", statements.statements_status, "status", "overview"
 # makes both pages share one pg_stat_statements read per interval.
 _declare("statements", statements.statements, "live", "queries",
          defaults={"sort_by": "total_exec_time_ms", "user": None, "min_calls": 0, "text": None, "limit": 100,
-                   "include_nested": False, "include_own": False},
+                   "include_nested": False, "include_own": False, "route": None},
          report={"limit": UNLIMITED, "include_nested": True}, floor=("pg_stat_statements",),
          checks=(HealthCheck("Slow statements", health.slow_statements, pace="stats"),
                  HealthCheck("Statement dominating the time", health.dominant_statement, pace="stats")),
@@ -184,6 +185,9 @@ _declare("seq_scan_tables", indexes.seq_scan_tables, "stats", "indexes", default
          floor=("table_scans",))
 _declare("suggested_indexes", index_advisor.suggested_indexes, "stats", "indexes", report={},
          checks=(HealthCheck("Missing indexes", health.missing_indexes),))
+# what-if drop needs HypoPG 1.4+ (hypopg_hide_index): the status says so in one line when it is missing
+_declare("hypopg_status", drops.hypopg_status, "stats", "indexes", summary_type=drops.HypoPGStatus)
+_declare("what_if_drop", drops.what_if_drop, "stats", "indexes", report={})
 _declare("index_hit_ratio", indexes.index_hit_ratio, "stats", "indexes")
 _declare("index_hit_rates", indexes.index_hit_rates, "stats", "indexes", report={"limit": UNLIMITED},
          floor=("index_blocks",))
@@ -192,6 +196,8 @@ _declare("index_hit_rates", indexes.index_hit_rates, "stats", "indexes", report=
 _declare("autovacuum_due", maintenance.tables_past_autovacuum_threshold, "stats", "maintenance", report={})
 _declare("maintenance", maintenance.vacuum_stats, "stats", "maintenance", report={"limit": UNLIMITED},
          floor=("table_vacuum",))
+_declare("stale_statistics", statistics_advisor.stale_statistics, "stats", "maintenance", report={},
+         checks=(HealthCheck("Stale statistics", health.stale_statistics),))
 _declare("wraparound", maintenance.database_wraparound, "stats", "maintenance", report={}, floor=("pg_class",),
          checks=(HealthCheck("Transaction-ID wraparound", health.wraparound),))
 _declare("table_wraparound", maintenance.table_wraparound, "stats", "maintenance", report={"limit": UNLIMITED})

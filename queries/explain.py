@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
+from queries.advisors.indexes import PlanAdvice, plan_index_advice
 from queries.connection import server_version_num, without_passwords
 from queries.errors import PgPulseError, translate
 from queries.plan import PlanSummary, ast_nodes, plan_nodes, plan_summary, plan_text
@@ -238,10 +239,8 @@ def explain(engine: sa.Engine, sql: str, options: ExplainOptions = ExplainOption
     generic_plan = _check_values(check, options, params)
     writable = _check_write(check, options)
     commands = _commands(sql, options, check.parameter_count if generic_plan else 0, params or [])
-    plan_json, suggestions = _run(engine, commands, options, writable, generic_plan)
-    nodes = plan_nodes(plan_json)
-    # object dtype keeps None for "no suggestion" (pandas would make it NaN next to strings)
-    nodes["index_suggestion"] = pd.Series([suggestions.get(node_id) for node_id in nodes["node_id"]], dtype=object)
+    plan_json = _run(engine, commands, options, writable, generic_plan)
+    nodes = _with_index_advice(engine, sql, plan_nodes(plan_json), check.parameter_count)
     nodes = without_passwords(nodes)  # a pasted filter can hold a connection string or a PASSWORD literal
     summary = plan_summary(plan_json, nodes)
     return ExplainResult(
@@ -269,7 +268,7 @@ def _commands(sql: str, options: ExplainOptions, generic_parameters: int,
 
 
 def _run(engine: sa.Engine, commands: list[tuple[str, int, list[str]]], options: ExplainOptions,
-         writable: bool, generic_plan: bool) -> tuple[list, dict[int, str]]:
+         writable: bool, generic_plan: bool) -> list:
     """One dedicated connection, one transaction, rolled back and the connection closed."""
     try:
         conn = engine.connect()
@@ -280,8 +279,7 @@ def _run(engine: sa.Engine, commands: list[tuple[str, int, list[str]]], options:
         _prepare_transaction(conn, options, writable, generic_plan)
         for command in commands:
             result = _execute(conn, *command)
-        plan_json = json.loads(result)
-        return plan_json, _index_suggestions(conn, plan_json)
+        return json.loads(result)
     except PgPulseError:
         raise
     except Exception as exc:
@@ -356,13 +354,17 @@ def _failure(result: Any, encoding: str, offset: int) -> PgPulseError:
     return ExplainFailed(f"{text}{f'. Hint: {hint}' if hint else ''} (SQLSTATE {sqlstate})", sqlstate=sqlstate)
 
 
-def _index_suggestions(conn: sa.Connection, plan_json: list) -> dict[int, str]:
-    """CREATE INDEX text for Seq Scans with a selective filter, identifiers quoted by PostgreSQL."""
-    nodes = plan_nodes(plan_json)
-    suggestions = {}
-    for row in nodes[nodes["index_columns"].map(bool)].itertuples(index=False):
-        if row.relation_name:
-            suggestions[row.node_id] = conn.execute(sa.text(load_sql("select_index_suggestion")), {
-                "schema_name": row.schema_name, "relation_name": row.relation_name,
-                "column_names": list(row.index_columns)}).scalar_one()
-    return suggestions
+def _with_index_advice(engine: sa.Engine, sql: str, nodes: pd.DataFrame, parameter_count: int) -> pd.DataFrame:
+    """The index advisor's suggestion for each flagged Seq Scan (after EXPLAIN's connection is closed: the advisor
+    uses the pool, which may hold one connection). A failure there costs the advice, never the plan."""
+    try:
+        advice = plan_index_advice(engine, sql, nodes, parameter_count=parameter_count)
+    except PgPulseError as exc:
+        failed = PlanAdvice(None, f"the index advice could not be read: {exc}")
+        advice = {node_id: failed for node_id in nodes.loc[nodes["index_columns"].map(bool), "node_id"]}
+    # object dtype keeps None for "no suggestion" (pandas would make it NaN next to strings)
+    return nodes.assign(
+        index_suggestion=pd.Series([advice[n].create_index if n in advice else None for n in nodes["node_id"]],
+                                   index=nodes.index, dtype=object),
+        index_advice=pd.Series([advice[n].reason if n in advice else None for n in nodes["node_id"]],
+                               index=nodes.index, dtype=object))

@@ -215,6 +215,18 @@ def missing_indexes(inputs: CheckInputs) -> Verdict:
                                       f"({verified:,} verified by HypoPG), the first: {frame['create_index'].iloc[0]}")
 
 
+def stale_statistics(inputs: CheckInputs) -> Verdict:
+    from queries.advisors.statistics import stale_statistics  # the advisors read statements and the catalog: import late
+
+    frame = stale_statistics(inputs.engine, statement_limit=0)  # the count needs no statement planned
+    if frame.empty:
+        return _count_verdict(0, "no table changed past its analyze threshold since its last ANALYZE")
+    first = frame.iloc[0]
+    return _count_verdict(len(frame), f"{counted(len(frame), 'table')} changed past the analyze threshold since the "
+                                      f"last ANALYZE, the most: {first['fix_sql']} "
+                                      f"({first['rows_modified_since_analyze']:,} rows changed)")
+
+
 def redis_hit_ratio(inputs: CheckInputs) -> Verdict:
     return _ratio_verdict(inputs.redis_summary.hit_ratio, minimum=inputs.limits.redis_min_hit_ratio,
                           what="lookups that found their key")

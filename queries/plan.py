@@ -236,24 +236,6 @@ def ast_nodes(root: Any) -> Iterator[Any]:
             stack.extend(reversed([value for value in values if isinstance(value, (ast.Node, list, tuple))]))
 
 
-def filter_columns(filter_text: str | None) -> list[str]:
-    """Column names a Filter compares, in order (PostgreSQL's own parser reads the expression)."""
-    if not filter_text:
-        return []
-    import pglast
-    from pglast import ast
-
-    try:
-        statement = pglast.parse_sql(f"SELECT 1 WHERE {filter_text}")[0].stmt
-    except Exception:  # e.g. (InitPlan 1).col1 is display syntax, not SQL
-        return []
-    columns: list[str] = []
-    for item in ast_nodes(statement.whereClause):
-        if isinstance(item, ast.ColumnRef) and isinstance(item.fields[-1], ast.String) and item.fields[-1].sval not in columns:
-            columns.append(item.fields[-1].sval)
-    return columns
-
-
 def _row(node: dict, inclusive: float | None, processes: int) -> dict[str, Any]:
     loops = node.get("Actual Loops")
     factor, direction = _misestimate(node)
@@ -323,8 +305,19 @@ def _flags(row: dict, *, slow_percent: tuple[float, float, float], misestimate_f
         flags.append(f"sort spilled to disk: {_size(row['sort_space_kb'])}")
     if row["index_columns"]:
         read = (row["actual_rows_total"] or 0) + (row["rows_removed_by_filter"] or 0)
-        flags.append(f"selective filter on {read:.0f} rows read: an index on ({', '.join(row['index_columns'])}) may help")
+        flags.append(f"selective filter on {read:.0f} rows read: {_index_hint(row['index_kinds'])} may help")
     return flags
+
+
+def _index_hint(kinds: dict[str, str]) -> str:
+    """'an index on (v)', 'a trigram index on (body)' or both: a B-tree never serves a pattern that may start with %."""
+    from queries.advisors.shape import WILDCARD
+
+    trigram = [column for column, kind in kinds.items() if kind == WILDCARD]
+    btree = [column for column, kind in kinds.items() if kind != WILDCARD]
+    parts = ([f"a trigram index on ({', '.join(trigram)})"] if trigram else []) + (
+        [f"an index on ({', '.join(btree)})"] if btree else [])
+    return " and ".join(parts)
 
 
 def _size(kilobytes: float | None) -> str:
@@ -333,13 +326,20 @@ def _size(kilobytes: float | None) -> str:
     return f"{kilobytes / 1024:.0f} MB" if kilobytes >= 1024 else f"{kilobytes:.0f} kB"
 
 
-def _index_columns(row: dict, *, large_table_rows: float) -> list[str]:
-    """Filter columns of a Seq Scan that reads a large table and keeps under 10% of it."""
+def _index_kinds(row: dict, *, large_table_rows: float) -> dict[str, str]:
+    """column -> how the filter uses it (equality, range, prefix, wildcard, ...; the index advisor's shapes), for a Seq
+    Scan that reads a large table and keeps under 10% of it."""
+    from queries.advisors.shape import INDEXABLE, filter_predicates  # shape reads ast_nodes from this module
+
     if not row["node_type"].endswith("Seq Scan") or row["removed_percent"] is None or row["removed_percent"] <= 90:
-        return []
+        return {}
     if (row["actual_rows_total"] or 0) + (row["rows_removed_by_filter"] or 0) <= large_table_rows:
-        return []
-    return filter_columns(row["filter"])
+        return {}
+    kinds: dict[str, str] = {}
+    for predicate in filter_predicates(row["filter"]):
+        if predicate.kind in INDEXABLE:
+            kinds.setdefault(predicate.column, predicate.kind)
+    return kinds
 
 
 def _blocks(node: dict) -> bool:
@@ -385,7 +385,8 @@ def plan_nodes(plan_json: Any, *, slow_percent: tuple[float, float, float] = (10
         row["exclusive_cost"] = exclusive_cost[index]
         row["percent_of_total"] = 100.0 * exclusive[index] / total_ms if total_ms and exclusive[index] is not None else None
         row["cost_percent"] = 100.0 * exclusive_cost[index] / total_cost if total_cost else None
-        row["index_columns"] = _index_columns(row, large_table_rows=large_table_rows)
+        row["index_kinds"] = _index_kinds(row, large_table_rows=large_table_rows)  # not a column: the flag's words
+        row["index_columns"] = list(row["index_kinds"])
         row["stopped_by_limit"] = stopped[index]
         row["flags"] = _flags(row, slow_percent=slow_percent, misestimate_factor=misestimate_factor,
                               filter_removed_percent=filter_removed_percent)

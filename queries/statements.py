@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import pandas as pd
 import sqlalchemy as sa
 
+from queries.advisors.sqlcommenter import with_comment_tags
 from queries.connection import fetch_frame, fetch_row
 from queries.errors import ExtensionMissingError, MissingObjectError, PrerequisiteError
 
@@ -15,6 +16,7 @@ COUNTER_COLUMNS = ("calls", "total_exec_time_ms", "total_plan_time_ms", "rows", 
                    "shared_blks_dirtied", "shared_blks_written", "temp_blks_read", "temp_blks_written",
                    "io_read_time_ms", "io_write_time_ms", "wal_records", "wal_bytes")
 HIDDEN_QUERY_TEXT = "<insufficient privilege>"
+EVERY_ROW = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -89,19 +91,27 @@ def _probe_preload(engine: sa.Engine, status_row: dict) -> tuple[bool | None, in
 
 def statements(engine: sa.Engine, *, sort_by: str = "total_exec_time_ms", user: str | None = None,
                min_calls: int = 0, text: str | None = None, limit: int = 100,
-               include_nested: bool = False, include_own: bool = False) -> pd.DataFrame:
+               include_nested: bool = False, include_own: bool = False, route: str | None = None) -> pd.DataFrame:
     """Top statements of the current database from pg_stat_statements, sorted in SQL; statements
     nested in functions or DDL only with include_nested (their time is in their caller's too), and
-    pgpulse's own monitoring statements only with include_own."""
+    pgpulse's own monitoring statements only with include_own. Each with the route, controller, action and file
+    of its sqlcommenter comment (None when untagged); with `route`, only the statements tagged with that route."""
     if sort_by not in SORT_COLUMNS:
         raise ValueError(f"sort_by must be one of {', '.join(SORT_COLUMNS)}, not {sort_by!r}")
+    # a route is URL-encoded in the text: the server keeps the tagged statements, the exact match is made decoded
     params = {"sort_by": sort_by, "user_name": user or None, "min_calls": int(min_calls),
-              "query_text": text or None, "limit": int(limit), "include_nested": bool(include_nested),
-              "include_own": bool(include_own)}
+              "query_text": text or None, "limit": EVERY_ROW if route else int(limit),
+              "include_nested": bool(include_nested), "include_own": bool(include_own), "tagged_only": bool(route)}
     try:
-        return fetch_frame(engine, "select_statements", params)
+        frame = with_comment_tags(fetch_frame(engine, "select_statements", params))
     except (MissingObjectError, PrerequisiteError) as exc:
         raise ExtensionMissingError(statements_status(engine).fix or str(exc), sqlstate=exc.sqlstate) from None
+    return of_route(frame, route).head(int(limit)) if route else frame
+
+
+def of_route(frame: pd.DataFrame, route: str | None) -> pd.DataFrame:
+    """The rows whose sqlcommenter route is `route` (every row without one)."""
+    return frame[frame["route"] == route].reset_index(drop=True) if route else frame
 
 
 def hidden_statement_count(frame: pd.DataFrame) -> int:

@@ -1,8 +1,11 @@
 """The N+1 detector on real loops: SQLAlchemy lazy loads of the demo's blog models next to their selectinload fix,
 a plain psycopg loop whose parameters split one statement into two queryids, and key lookups with no loop."""
+import subprocess
+
 import psycopg
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, selectinload
 
 from demo.models import Base, Comment, Post, User
@@ -127,3 +130,34 @@ def test_queries_page_names_the_loop_and_its_fix(blog, app_env):
     suspects = next(frame.value for frame in app.dataframe if "hint" in frame.value.columns)
     assert sorted(suspects["foreign_key"]) == ["comments.post_id -> posts.id", "posts.author_id -> users.id"]
     assert any("selectinload(Post.comments)" in hint for hint in suspects["hint"])
+
+
+def _pgbench(pg_server, url: str, *args: str) -> None:
+    """The pgbench shipped with the server under test, on loopback, bounded by a fixed transaction count."""
+    program = pg_server.bin_dir / "pgbench"
+    if not program.exists():
+        pytest.skip(f"no pgbench in {pg_server.bin_dir}")
+    parts = make_url(url)
+    done = subprocess.run([str(program), "-h", "127.0.0.1", "-p", str(parts.port), "-U", parts.username, *args,
+                           parts.database], capture_output=True, text=True, timeout=300, cwd="/")
+    assert done.returncode == 0, done.stderr
+
+
+def test_pgbench_flags_no_n_plus_one_and_needs_no_index(pg_server, fresh_db, engine):
+    """pgbench's own schema with its foreign keys and its own workloads: primary-key lookups and updates, no loop
+    over a parent's rows and no unindexed filter, so both advisors stay quiet."""
+    from queries.advisors.indexes import suggested_indexes
+
+    _pgbench(pg_server, fresh_db, "-i", "--foreign-keys", "-s", "1", "-q")
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute("SELECT pg_stat_statements_reset()")
+    _pgbench(pg_server, fresh_db, "-c", "2", "-t", "200", "-n")  # tpcb-like, 400 transactions
+    _pgbench(pg_server, fresh_db, "-S", "-c", "2", "-t", "200", "-n")  # select-only
+    with psycopg.connect(fresh_db) as conn:
+        assert conn.execute("SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND conrelid::regclass::text "
+                            "LIKE 'pgbench_%'").fetchone()[0] >= 3  # the foreign keys a loop would be found by
+        calls = conn.execute("SELECT sum(calls) FROM pg_stat_statements WHERE query LIKE 'SELECT abalance FROM "
+                             "pgbench_accounts WHERE aid = $1'").fetchone()[0]
+    assert calls == 800  # every transaction read one account by its key: what an N+1 child looks like alone
+    assert n_plus_one(engine).empty
+    assert suggested_indexes(engine).empty

@@ -311,7 +311,8 @@ def test_every_function_returns_its_documented_columns(engine):
     identity = ["pid", "user_name", "database_name", "application_name", "client_addr"]
     assert list(activity(engine).columns) == [*identity, "state", "wait_event_type", "wait_event", "backend_start",
                                               "xact_start", "query_start", "state_change", "query_seconds",
-                                              "xact_seconds", "idle_seconds", "blocked_by", "query", "backend_type"]
+                                              "xact_seconds", "idle_seconds", "blocked_by", "query", "backend_type",
+                                              "route", "controller", "action", "file", "comment_tags"]  # sqlcommenter
     assert list(activity(engine, all_backends=True).columns) == list(activity(engine).columns)
     assert list(long_running_queries(engine).columns) == [*identity, "wait_event_type", "wait_event", "query_start",
                                                           "query_seconds", "xact_seconds", "query"]

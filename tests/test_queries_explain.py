@@ -268,3 +268,29 @@ def test_a_password_in_a_pasted_filter_is_masked_in_the_nodes(engine):
     result = explain(engine, "SELECT * FROM t WHERE v::text = 'postgresql://app:s3cret-pw@db.internal/prod'")
     filters = " ".join(result.nodes["filter"].dropna())
     assert "postgresql://" in filters and "s3cret-pw" not in filters and "s3cret-pw" not in result.text_plan
+
+
+def test_with_hypopg_an_explained_scans_index_is_verified_against_the_planner(fresh_db, pg_version):
+    """The Indexes page's rule on the Explain page: a B-tree suggestion is kept when HypoPG's hypothetical index halves
+    the statement's (generic-plan) cost, and says so; one that would not is named as checked and dropped."""
+    if pg_version // 10000 != 15:
+        pytest.skip("HypoPG is installed for PostgreSQL 15 (Debian's postgresql-15-hypopg)")
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION hypopg")
+        conn.execute("CREATE TABLE big AS SELECT g AS id, g % 500 AS v, g % 100 AS w, repeat('x', 200) AS pad"
+                     " FROM generate_series(1, 20000) g")
+        conn.execute("ANALYZE big")
+    engine = make_engine(fresh_db)
+    options = ExplainOptions(planner_settings={"max_parallel_workers_per_gather": "0"})
+    try:
+        scan = explain(engine, "SELECT * FROM big WHERE v = 42", options).nodes.iloc[0]
+        assert scan["node_type"] == "Seq Scan" and scan["index_suggestion"] == "CREATE INDEX ON big (v)"
+        assert scan["index_advice"] == "equality on v; verified with HypoPG: generic-plan cost 857 -> 131 over 1 statement"
+        # w < 9 keeps 9 % of the rows, on every page: a bitmap scan of them costs more than half the full scan
+        scan = explain(engine, "SELECT * FROM big WHERE w < 9", options).nodes.iloc[0]
+        assert scan["index_columns"] == ["w"] and scan["index_suggestion"] is None
+        assert scan["index_advice"] == "checked with HypoPG: an index on (w) would not halve this statement's generic-plan cost"
+        with engine.connect() as conn:  # the hypothetical indexes died with the connection that planned the pasted text
+            assert conn.exec_driver_sql("SELECT count(*) FROM hypopg_list_indexes").scalar_one() == 0
+    finally:
+        engine.dispose()

@@ -3,13 +3,14 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.charts import count_bar, distinct_values
-from dashboard.components import confirm_action, panel, rerun_if_unreachable, table_with_csv
+from dashboard.components import confirm_action, panel, rerun_if_unreachable, table_with_csv, tag_columns
 from dashboard.data import engine_for, load, settings
 from dashboard.formatting import percent
 from dashboard.history import history_note
 from dashboard.load_panels import database_load, tree_table
 from dashboard.sidebar import current
 from queries.activity import ActivitySnapshot, activity_snapshot
+from queries.advisors.sqlcommenter import TAG_COLUMNS
 
 context = current()
 st.title("Activity")
@@ -123,8 +124,12 @@ def activity_page() -> None:
         table_with_csv(snapshot.frame("maintenance_progress"), "maintenance_progress",
                        empty="No VACUUM, ANALYZE, CREATE INDEX or CLUSTER is running.")
     with panel("All sessions"):
-        table_with_csv(snapshot.frame("activity"), "activity",
-                       first=["pid", "state", "query_seconds", "query", "user_name", "wait_event_type", "wait_event"])
+        sessions = snapshot.frame("activity")
+        tagged = tag_columns(sessions)  # where each statement comes from, when the application tags its SQL
+        untagged = {column for column in (*TAG_COLUMNS, "comment_tags") if sessions[column].isna().all()}
+        table_with_csv(sessions, "activity", column_order=[column for column in sessions if column not in untagged],
+                       first=["pid", "state", "query_seconds", "query", *tagged, "user_name", "wait_event_type",
+                              "wait_event"])
 
 
 activity_page()

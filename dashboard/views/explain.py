@@ -23,7 +23,7 @@ NODE_COLUMNS = ["node_id", "label", "flags", "exclusive_ms", "inclusive_ms", "pe
                 "plan_rows", "actual_loops", "misestimate_factor", "misestimate_direction", "stopped_by_limit",
                 "shared_hit_blocks", "shared_read_blocks", "temp_read_blocks", "temp_written_blocks", "io_read_ms",
                 "rows_removed_by_filter", "removed_percent", "heap_fetches", "sort_method", "sort_space_kb", "hash_batches",
-                "total_cost", "filter", "index_cond", "index_suggestion"]
+                "total_cost", "filter", "index_cond", "index_suggestion", "index_advice"]
 # compared figure -> its name in words, and whether it is a time in ms (else a count)
 COMPARED = {"execution_ms": ("Execution time", True), "planning_ms": ("Planning time", True),
             "total_ms": ("Planning + execution time", True), "root_rows": ("Rows returned", False),
@@ -169,6 +169,7 @@ def node_table(nodes: pd.DataFrame) -> pd.DataFrame:
         "Heap fetches": count(row.heap_fetches), "Sort": sort_text(row), "Hash batches": count(row.hash_batches),
         "Estimated cost": count(row.total_cost), "Filter": text(row.filter),
         "Index condition": text(row.index_cond), "Suggested index": text(row.index_suggestion),
+        "Index advice": text(row.index_advice),
     } for row in nodes.itertuples()]
     table = pd.DataFrame(rows)
     return table[[column for column in table if (~table[column].isin([MISSING, ""])).any() or column == "Node"]]
@@ -189,6 +190,7 @@ def show(result) -> None:
         st.plotly_chart(top_nodes_bar(nodes), key="e_top")
     for row in flagged_nodes(nodes).itertuples():
         suggestion = f" — `{row.index_suggestion}`" if isinstance(row.index_suggestion, str) else ""
+        suggestion += f" ({row.index_advice})" if isinstance(row.index_advice, str) else ""
         st.warning(f"#{row.node_id} {row.label}: {'; '.join(row.flags)}{suggestion}", icon=":material/flag:")
     table_and_csv(node_table(nodes), nodes[[c for c in NODE_COLUMNS if c in nodes]], "plan_nodes")
     st.download_button("Download plan.json", json.dumps(result.plan_json, indent=2), file_name="plan.json",

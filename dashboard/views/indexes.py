@@ -4,7 +4,9 @@ import streamlit as st
 from dashboard.components import panel, read_age_caption, refresh_now_button, rerun_if_unreachable, table_with_csv
 from dashboard.data import load
 from dashboard.formatting import human_duration, percent
+from dashboard.history import advice_over_range, history_note
 from dashboard.sidebar import current
+from queries.advisors.drops import hypopg_status, what_if_drop
 from queries.advisors.indexes import suggested_indexes
 from queries.indexes import duplicate_indexes, index_hit_rates, index_hit_ratio, invalid_indexes, seq_scan_tables, unused_indexes
 
@@ -55,7 +57,11 @@ def indexes_page() -> None:
 def index_suggestions() -> None:
     """Indexes the statements taking the time would use, as text (never created), checked by HypoPG when installed."""
     with panel("Suggested indexes"):
-        frame = load(suggested_indexes, context)
+        if history_note(context):  # no history: the statements since the statistics reset
+            frame = load(suggested_indexes, context)
+        else:
+            st.caption(f"From the statements that ran during the {context.time_range.label} (the collector's deltas).")
+            frame = advice_over_range(suggested_indexes, context)
         if frame.empty:
             st.caption("No index to suggest: the statements taking the time filter on indexed columns or small tables.")
             return
@@ -82,5 +88,18 @@ def index_suggestions() -> None:
             "queries": st.column_config.TextColumn("Statements", width="medium")})
 
 
+def what_if_drops() -> None:
+    """Each unused or duplicate index hidden from the planner (HypoPG 1.4+): would any statement's plan get worse?"""
+    with panel("What-if drop"):
+        status = load(hypopg_status, context)
+        if status.note:
+            st.caption(status.note)
+            return
+        table_with_csv(load(what_if_drop, context), "what_if_drop",
+                       first=["schema_name", "table_name", "index_name", "verdict", "flagged_as"],
+                       empty="No unused or duplicate index to re-plan without.")
+
+
 indexes_page()
 index_suggestions()
+what_if_drops()

@@ -3,9 +3,17 @@ import streamlit as st
 
 from dashboard.charts import horizontal_bar
 from dashboard.columns import progress
-from dashboard.components import panel, read_age_caption, refresh_now_button, rerun_if_unreachable, table_with_csv
-from dashboard.data import load
+from dashboard.components import (
+    confirm_analyze,
+    panel,
+    read_age_caption,
+    refresh_now_button,
+    rerun_if_unreachable,
+    table_with_csv,
+)
+from dashboard.data import engine_for, load, settings
 from dashboard.sidebar import current
+from queries.advisors.statistics import stale_statistics
 from queries.catalogue import metric_of
 from queries.maintenance import (
     database_wraparound,
@@ -35,6 +43,12 @@ def maintenance_page() -> None:
         table_with_csv(load(tables_past_autovacuum_threshold, context),
                        "autovacuum_due", column_config=RATIOS, empty="No table is past its autovacuum threshold.")
         read_age_caption(tables_past_autovacuum_threshold, context)
+    with panel("Stale statistics"):
+        table_with_csv(load(stale_statistics, context), "stale_statistics",
+                       first=["schema_name", "table_name", "rows_modified_since_analyze", "analyze_threshold_rows",
+                              "fix_sql", "misestimated_statements", "worst_misestimate_factor", "last_analyzed"],
+                       empty="No table changed past its analyze threshold since its last ANALYZE.")
+        read_age_caption(stale_statistics, context)
     with panel("Vacuum and analyze"):
         stats = load(vacuum_stats, context)
         st.plotly_chart(horizontal_bar(stats, "table_name", "dead_rows", "Dead rows by table"), key="m_dead")
@@ -55,3 +69,7 @@ def maintenance_page() -> None:
 
 
 maintenance_page()
+if settings().allow_actions and not (stale := load(stale_statistics, context)).empty:
+    with panel("Analyze a table"):
+        confirm_analyze(engine_for(context.target.database_url, settings().pool_size), context.target,
+                        list(stale["fix_sql"]), list(zip(stale["schema_name"], stale["table_name"], strict=True)))

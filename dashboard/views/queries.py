@@ -5,9 +5,9 @@ import streamlit as st
 
 from dashboard.charts import METRIC_LABELS, calls_vs_mean_scatter, top_statements_bar
 from dashboard.columns import progress
-from dashboard.components import panel, rerun_if_unreachable, table_with_csv
+from dashboard.components import panel, rerun_if_unreachable, table_with_csv, tag_columns
 from dashboard.data import load
-from dashboard.history import history_note
+from dashboard.history import advice_over_range, history_note
 from dashboard.history_panels import statements_over_range_table
 from dashboard.sidebar import current
 from queries.advisors.n_plus_one import n_plus_one
@@ -26,6 +26,8 @@ with st.expander("More filters"):
     user = left.text_input("User", key="q_user")
     min_calls = middle.number_input("Minimum calls", 0, 10**9, 0, key="q_min_calls")
     top_n = right.slider("Chart top N", 5, 50, 15, key="q_top_n")
+    route = st.text_input("Route (sqlcommenter tag)", key="q_route", help="only the statements whose comment says "
+                          "route='...' with this route, e.g. /feed").strip() or None
     left, right = st.columns(2)
     include_nested = left.toggle("Include statements nested in functions and DDL (track = all)", key="q_nested",
                                  help="their time is also in the statement that ran them")
@@ -57,13 +59,13 @@ def queries_page() -> None:
     if figures == OVER_RANGE and not history_missing:
         with panel():
             statements_over_range_table(context, sort_by=sort_by, limit=int(limit), include_nested=include_nested,
-                                        include_own=include_own, text=text.strip() or None)
+                                        include_own=include_own, text=text.strip() or None, route=route)
         return
     with panel():
         # the data layer has masked PASSWORD literals that utility statements keep
         frame = load(statements, context, sort_by=sort_by, user=user.strip() or None,
                      min_calls=int(min_calls), text=text.strip() or None, limit=int(limit),
-                     include_nested=include_nested, include_own=include_own)
+                     include_nested=include_nested, include_own=include_own, route=route)
         hidden = hidden_statement_count(frame)
         if hidden:
             note = load(statements_status, context).privilege_note
@@ -73,7 +75,8 @@ def queries_page() -> None:
             st.caption(f"Planning time: {planning_note}")
         # relative link: opens the Explain page (also behind a reverse proxy's base path) with the text filled in
         explain_links = ["explain?" + urlencode({"sql": query}) for query in frame["query"]]
-        table_with_csv(frame, "statements", column_config=COLUMNS, column_order=TABLE_ORDER,
+        table_with_csv(frame, "statements", column_config=COLUMNS,
+                       column_order=TABLE_ORDER[:1] + tag_columns(frame) + TABLE_ORDER[1:],
                        links={"explain": explain_links}, height=420)
         left, right = st.columns(2)
         left.plotly_chart(top_statements_bar(frame, sort_by, top_n), key="q_bar")
@@ -83,7 +86,11 @@ def queries_page() -> None:
 def n_plus_one_suspects() -> None:
     """Key lookups called once per row of another statement, with the loader option that batches them."""
     with panel("N+1 suspects"):
-        frame = load(n_plus_one, context)
+        if history_missing:
+            frame = load(n_plus_one, context)
+        else:  # the calls of the sidebar's range, as the table above shows them by default
+            st.caption(f"From the calls made during the {context.time_range.label} (the collector's deltas).")
+            frame = advice_over_range(n_plus_one, context)
         if frame.empty:
             st.caption("No statement looks like an N+1 loop: no key lookup is called many times per call of a "
                        "statement reading the table its foreign key links.")

@@ -74,6 +74,12 @@ class Catalog:
         candidates = sorted((key for key in self._columns_of if key[1] == ref.name), key=lambda key: key[0] != "public")
         return candidates[0] if candidates else None
 
+    def tables_read(self, shape: Shape | None) -> set[TableKey]:
+        """The catalog tables a statement's shape reads (none for a statement without one)."""
+        if shape is None:
+            return set()
+        return {key for ref in shape.tables if (key := self.table_of(ref)) is not None}
+
     def unique_keys(self, table: TableKey) -> list[tuple[str, ...]]:
         """The column lists of the table's valid unique indexes (its primary key among them)."""
         rows = self.indexes[(self.indexes["schema_name"] == table[0]) & (self.indexes["table_name"] == table[1])

@@ -30,6 +30,7 @@ from queries.advisors.shape import (
     EQUALITY,
     FLAG,
     IN_LIST,
+    INDEXABLE,
     IS_NULL,
     JOIN,
     ORDER,
@@ -37,7 +38,10 @@ from queries.advisors.shape import (
     RANGE,
     WILDCARD,
     Predicate,
+    Shape,
+    TableRef,
     bound_text,
+    filter_predicates,
 )
 from queries.connection import fetch_row, fetch_row_in, read_only, server_version_num
 from queries.errors import PgPulseError
@@ -75,10 +79,13 @@ class Costing:
 
 
 def suggested_indexes(engine: sa.Engine, *, statement_limit: int = 100, min_rows: int = 10_000,
-                      min_cost: float = 100.0, min_saving: float = 0.5) -> pd.DataFrame:
+                      min_cost: float = 100.0, min_saving: float = 0.5,
+                      statements_frame: pd.DataFrame | None = None) -> pd.DataFrame:
     """CREATE INDEX statements (as text) for the top statements by total time, from pg_stat_statements, the catalog
-    and pg_stats, verified with HypoPG's hypothetical indexes when the extension is installed."""
-    top = statements_by_text(statements(engine, sort_by="total_exec_time_ms", limit=statement_limit))
+    and pg_stats, verified with HypoPG's hypothetical indexes when the extension is installed. `statements_frame`: the
+    statements to advise on instead of pg_stat_statements' since its reset (e.g. queries.history.reads'
+    statements_over_range: what ran in a time range), the top statement_limit by total time taken."""
+    top = statements_by_text(_top_by_time(engine, statements_frame, statement_limit))
     catalog = read_catalog(engine)
     candidates = _merged([c for statement in top for c in _candidates(statement, catalog, min_rows)])
     candidates = [c for c in candidates if not _covered(c, catalog)]
@@ -87,6 +94,12 @@ def suggested_indexes(engine: sa.Engine, *, statement_limit: int = 100, min_rows
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
     return frame.sort_values(["time_saved_ms", "table_name", "create_index"], ascending=[False, True, True],
                              ignore_index=True, na_position="last") if rows else frame
+
+
+def _top_by_time(engine: sa.Engine, frame: pd.DataFrame | None, limit: int) -> pd.DataFrame:
+    if frame is None:
+        return statements(engine, sort_by="total_exec_time_ms", limit=limit)
+    return frame.sort_values("total_exec_time_ms", ascending=False, kind="stable").head(limit)
 
 
 # ---- candidates from statements ------------------------------------------------------------------------------------
@@ -204,7 +217,9 @@ def _predicate_terms(predicate: str | None) -> set[str]:
 # ---- verification and rows -----------------------------------------------------------------------------------------
 
 def _rows(engine: sa.Engine, candidates: list[Candidate], catalog: Catalog, extensions: dict,
-          min_cost: float, min_saving: float) -> list[dict]:
+          min_cost: float, min_saving: float, *, pasted: bool = False) -> list[dict]:
+    """The candidates' rows, verified with HypoPG where it can; `pasted`: the statements are a user's text (the
+    Explain page's), planned on a connection that is then closed, as Explain closes its own."""
     if not candidates:
         return []
     verify = extensions["hypopg_version"] is not None
@@ -223,12 +238,14 @@ def _rows(engine: sa.Engine, candidates: list[Candidate], catalog: Catalog, exte
                         row["create_index"] = f"CREATE EXTENSION IF NOT EXISTS pg_trgm; {row['create_index']}"
                     rows.append(row)
         finally:
-            if verify:
-                _forget(conn)
+            if pasted and verify:
+                conn.invalidate()  # whatever planning a user's statement left in the session goes with the connection
+            elif verify:
+                forget(conn)
     return rows
 
 
-def _forget(conn: sa.Connection) -> None:
+def forget(conn: sa.Connection) -> None:
     """Hypothetical indexes and prepared statements outlive the rollback: drop them, or drop the connection."""
     try:
         with conn.begin_nested():
@@ -247,9 +264,9 @@ def _create_index_text(conn: sa.Connection, candidate: Candidate, version: int) 
     })["create_index"]
 
 
-def _generic_cost(conn: sa.Connection, statement: Statement, values: dict[int, bool] | None = None) -> float | None:
-    """The total cost of the statement's generic plan (with `values` written in for some $n), or None when it cannot
-    be planned without values."""
+def generic_plan(conn: sa.Connection, statement: Statement, values: dict[int, bool] | None = None) -> dict | None:
+    """The top node of the statement's generic plan (with `values` written in for some $n), or None when it cannot
+    be planned without values. Prepared statements outlive the transaction: forget() them after."""
     from queries.explain import _execute  # PQexecParams: one command only, errors in plain words
 
     query, count = bound_text(statement.query, values) if values else (statement.query, statement.shape.parameter_count)
@@ -264,7 +281,13 @@ def _generic_cost(conn: sa.Connection, statement: Statement, values: dict[int, b
             _execute(conn, f"DEALLOCATE {OWN_STATEMENT_MARK} {name}", 0, [])
     except PgPulseError:
         return None
-    return float(json.loads(plan)[0]["Plan"]["Total Cost"])
+    return json.loads(plan)[0]["Plan"]
+
+
+def _generic_cost(conn: sa.Connection, statement: Statement, values: dict[int, bool] | None = None) -> float | None:
+    """The total cost of the statement's generic plan, or None when it cannot be planned without values."""
+    plan = generic_plan(conn, statement, values)
+    return None if plan is None else float(plan["Total Cost"])
 
 
 @dataclass(frozen=True)
@@ -363,3 +386,56 @@ def _row(candidate: Candidate, text: str, catalog: Catalog, served: list[Stateme
             "cost_before": cost_before, "cost_after": cost_after, "verified": verified, "estimated_size_bytes": size,
             "reason": reason, "time_saved_ms": saved, "writes_per_second": catalog.writes_per_second(candidate.table),
             "queries": "\n".join(s.query for s in served), "full_index_cost_after": None, "full_index_size_bytes": None}
+
+
+# ---- the Explain page's suggestions ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PlanAdvice:
+    """What the advisor says of one sequential scan of an explained plan."""
+
+    create_index: str | None  # the statements to run, as text; None when no index is suggested
+    reason: str  # "... verified with HypoPG: ...", "... not verified: ...", or why nothing is suggested
+
+
+def plan_index_advice(engine: sa.Engine, sql: str, nodes: pd.DataFrame, *, parameter_count: int = 0,
+                      min_cost: float = 100.0, min_saving: float = 0.5) -> dict[int, PlanAdvice]:
+    """node_id -> the advisor's index for each Seq Scan a plan flags with a selective filter (nodes' index_columns):
+    a pg_trgm GIN index for a pattern that may start with a wildcard, no B-tree on a column too wide for one or where
+    an index already starts with the columns, B-trees costed with HypoPG on the statement's generic plan when the
+    extension is installed (kept when they halve its cost, as on the Indexes page)."""
+    scans = nodes[nodes["index_columns"].map(bool) & nodes["relation_name"].notna()]
+    if scans.empty:
+        return {}
+    catalog = read_catalog(engine)
+    extensions = fetch_row(engine, "select_advisor_extensions")
+    found = {}
+    for scan in scans.itertuples(index=False):
+        schema = scan.schema_name if isinstance(scan.schema_name, str) else None
+        table = catalog.table_of(TableRef(schema, scan.relation_name, None))
+        if table is not None:
+            statement = Statement(sql, (), 1, int(scan.actual_rows_total or 0), 0.0, Shape((), (), False, parameter_count))
+            found[scan.node_id] = _scan_advice(engine, statement, table, scan.filter, catalog, extensions,
+                                               min_cost, min_saving)
+    return found
+
+
+def _scan_advice(engine: sa.Engine, statement: Statement, table: TableKey, filter_text: str, catalog: Catalog,
+                 extensions: dict, min_cost: float, min_saving: float) -> PlanAdvice:
+    predicates = tuple(filter_predicates(filter_text))
+    scanned = Statement(statement.query, (), 1, 0, 0.0, Shape((TableRef(*table, None),), predicates, False, 0))
+    candidates = [replace(c, served=[statement], assumed={}) for c in _candidates(scanned, catalog, 0)]
+    uncovered = [c for c in candidates if not _covered(c, catalog)]
+    kept = {id(c): _rows(engine, [c], catalog, extensions, min_cost, min_saving, pasted=True) for c in uncovered}
+    rows = [row for c in uncovered for row in kept[id(c)]]
+    notes = [f"no B-tree on {column}: its values average {int(catalog.column(table, column)['avg_width']):,} bytes "
+             f"(pg_stats), too wide for one" for column in dict.fromkeys(
+                 p.column for p in predicates if p.kind in INDEXABLE and p.kind != WILDCARD)
+             if _too_wide(catalog, table, column)]
+    notes += [f"checked with HypoPG: an index on ({', '.join(c.columns)}) would not halve this statement's "
+              "generic-plan cost" for c in uncovered if not kept[id(c)]]
+    notes += [f"{table_label(table)} has an index starting with ({', '.join(c.columns)}): the planner chose not to "
+              "use it" for c in candidates if c not in uncovered]
+    if rows:
+        return PlanAdvice("; ".join(row["create_index"] for row in rows), "; ".join([row["reason"] for row in rows] + notes))
+    return PlanAdvice(None, "; ".join(notes) or "no index serves this filter")

@@ -50,10 +50,13 @@ class Link:
 
 
 def n_plus_one(engine: sa.Engine, *, min_calls: int = 50, min_calls_per_parent_call: float = 2.0,
-               max_rows_per_call: float = 10.0) -> pd.DataFrame:
+               max_rows_per_call: float = 10.0, statements_frame: pd.DataFrame | None = None) -> pd.DataFrame:
     """N+1 suspects among the current database's statements (pg_stat_statements, resolved against pg_constraint and
-    pg_index), most calls first; see the module docstring for the rule."""
-    grouped = statements_by_text(_top_level(statement_counters(engine)))
+    pg_index), most calls first; see the module docstring for the rule. `statements_frame`: the statements to judge
+    instead of pg_stat_statements' since its reset (e.g. queries.history.reads' statements_over_range: the calls of a
+    time range; every statement that ran, since a loop's parent is called N times less than its child)."""
+    counters = statement_counters(engine) if statements_frame is None else statements_frame
+    grouped = statements_by_text(_top_level(counters))
     catalog = read_catalog(engine)
     rows = []
     for statement in grouped:
@@ -71,7 +74,9 @@ def _top_level(counters: pd.DataFrame) -> pd.DataFrame:
     if counters.empty:
         return counters
     own = counters["query"].str.contains(OWN_STATEMENT_MARK, regex=False)
-    return counters[counters["toplevel"] & ~own]
+    # a range read without toplevel holds top-level statements only (statements_over_range's default)
+    toplevel = counters["toplevel"] if "toplevel" in counters else True
+    return counters[toplevel & ~own]
 
 
 def _lookup_table(statement: Statement, catalog: Catalog) -> tuple[TableKey, set[str]] | None:

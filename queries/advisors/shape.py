@@ -8,7 +8,7 @@ false) are the ones partial indexes are made of.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from queries.plan import ast_nodes
 
@@ -16,6 +16,9 @@ from queries.plan import ast_nodes
 EQUALITY, IN_LIST, RANGE, IS_NULL, PREFIX, WILDCARD, JOIN, ORDER, FLAG = (
     "equality", "in", "range", "is_null", "prefix", "wildcard", "join", "order", "flag")
 _RANGE_OPERATORS = {"<", ">", "<=", ">="}
+_LIKE = {"~~": "like", "~~*": "ilike"}  # LIKE and ILIKE as operators (NOT LIKE, !~~, no index serves)
+# the kinds an index on the column serves (IS NULL and flags make partial indexes, join keys need the other table)
+INDEXABLE = (EQUALITY, IN_LIST, RANGE, PREFIX, WILDCARD)
 _FLIPPED = {"<": ">", ">": "<", "<=": ">=", ">=": "<=", "=": "="}
 
 
@@ -75,6 +78,20 @@ def statement_shape(sql: str) -> Shape | None:
         predicates += [Predicate(*ref, ORDER) for ref in _sort_columns(select.sortClause)]
     parameters = [n.number for n in nodes if isinstance(n, ast.ParamRef)]
     return Shape(tables, tuple(predicates), select.limitCount is not None, max(parameters, default=0))
+
+
+def filter_predicates(filter_text: str | None) -> list[Predicate]:
+    """The predicates of a plan node's Filter as EXPLAIN prints it, `((v = 42) AND (body ~~* '%pg%'::text))`, without
+    qualifiers (a scan filters one table); [] for display syntax that is not SQL, such as `(InitPlan 1).col1`."""
+    import pglast
+
+    if not filter_text:
+        return []
+    try:
+        where = pglast.parse_sql(f"SELECT 1 WHERE {filter_text}")[0].stmt.whereClause
+    except Exception:  # noqa: BLE001 - any text the parser refuses has no predicates to read
+        return []
+    return [replace(predicate, qualifier=None) for predicate in _conjuncts_predicates(where)]
 
 
 def _conjuncts(expression) -> Iterator:
@@ -180,7 +197,8 @@ def _predicates_of(part) -> Iterator[Predicate]:
     elif part.kind in (A_Expr_Kind.AEXPR_BETWEEN, A_Expr_Kind.AEXPR_BETWEEN_SYM):
         if left:
             yield Predicate(*left, RANGE)
-    elif part.kind in (A_Expr_Kind.AEXPR_LIKE, A_Expr_Kind.AEXPR_ILIKE) and operator in ("~~", "~~*") and left:
+    elif part.kind in (A_Expr_Kind.AEXPR_LIKE, A_Expr_Kind.AEXPR_ILIKE, A_Expr_Kind.AEXPR_OP) and operator in _LIKE \
+            and left:
         yield Predicate(*left, _like_kind(part))
     elif part.kind == A_Expr_Kind.AEXPR_OP and left and right:
         if operator == "=":
@@ -192,18 +210,22 @@ def _predicates_of(part) -> Iterator[Predicate]:
             return
         constant = _constant_text(value)
         kind = EQUALITY if operator == "=" else RANGE
-        yield Predicate(*column, kind, f"= {constant}" if constant and kind == EQUALITY else None,
+        # only a boolean constant is partial-index material; `v = 42` (as plans print filters) is a key like `v = $1`
+        flag = constant is not None and constant.lower() in ("true", "false") and kind == EQUALITY
+        yield Predicate(*column, kind, f"= {constant.lower()}" if flag else None,
                         _parameter(value) if kind == EQUALITY else None)
 
 
 def _like_kind(part) -> str:
     """A literal pattern without a leading wildcard is a prefix a B-tree serves; ILIKE and patterns the text
-    does not show ($n, as pg_stat_statements writes every literal) may start with one: only a trigram index serves both."""
+    does not show ($n, as pg_stat_statements writes every literal) may start with one: only a trigram index serves both.
+    Plans print LIKE as the operator ~~ and ILIKE as ~~*, the pattern cast: `(body ~~* '%pg%'::text)`."""
     from pglast import ast
-    from pglast.enums import A_Expr_Kind
 
     pattern = part.rexpr
-    if part.kind == A_Expr_Kind.AEXPR_LIKE and isinstance(pattern, ast.A_Const) and isinstance(pattern.val, ast.String):
+    while isinstance(pattern, ast.TypeCast):
+        pattern = pattern.arg
+    if _LIKE[part.name[-1].sval] == "like" and isinstance(pattern, ast.A_Const) and isinstance(pattern.val, ast.String):
         text = pattern.val.sval
         return WILDCARD if text[:1] in ("%", "_") else PREFIX
     return WILDCARD

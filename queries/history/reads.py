@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import sqlalchemy as sa
 
+from queries.advisors.sqlcommenter import with_comment_tags
 from queries.connection import fetch_frame_in, read_only
 from queries.errors import PgPulseError
 from queries.history._sql import store_sql
@@ -90,19 +91,20 @@ def statements_over_range(store: sa.Engine, target: str, start: datetime, end: d
                           trend_points: int = TREND_POINTS) -> pd.DataFrame:
     """Each statement's figures over [start, end) from its deltas (pg_stat_statements via the store): queryid, query,
     calls, total/mean/plan time (ms), rows, hit_ratio, shared blocks hit/read, io_time_ms, temp blocks, WAL records and
-    bytes, time_share_ratio (of the range's execution time), and calls_per_s_trend: a list of calls/s per bucket
-    (None where nothing was collected), oldest first."""
+    bytes, time_share_ratio (of the range's execution time), calls_per_s_trend: a list of calls/s per bucket
+    (None where nothing was collected), oldest first, and its sqlcommenter tags (route, controller, action, file)."""
     start, end = _checked_range(start, end)
     if sort_by not in SORT_COLUMNS:
         raise HistoryRangeError(f"cannot sort statements by {sort_by!r}; choose one of {', '.join(SORT_COLUMNS)}")
     target_id = _target(store, target)
     if target_id is None:
-        return _empty_statements()
+        return with_comment_tags(_empty_statements())
     frame = _over_range(store, target_id, start, end, include_nested=include_nested, sort_by=sort_by, limit=limit)
     if frame.empty:
-        return _empty_statements()
+        return with_comment_tags(_empty_statements())
     trends = _calls_trends(store, target_id, start, end, frame["queryid"].tolist(), include_nested, trend_points)
-    return frame.assign(calls_per_s_trend=[trends.get(queryid) for queryid in frame["queryid"]])
+    # the route, controller, action and file of each statement's sqlcommenter comment, as on the live view
+    return with_comment_tags(frame.assign(calls_per_s_trend=[trends.get(queryid) for queryid in frame["queryid"]]))
 
 
 def _over_range(store: sa.Engine, target_id: int, start: datetime, end: datetime, *, include_nested: bool = False,

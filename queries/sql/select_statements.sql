@@ -41,6 +41,8 @@ WHERE s.calls >= :min_calls
   AND (CAST(:include_own AS boolean) OR strpos(s.query, '/* pgpulse */') = 0)
   AND (CAST(:user_name AS text) IS NULL OR r.rolname = CAST(:user_name AS text))
   AND (CAST(:query_text AS text) IS NULL OR strpos(lower(s.query), lower(CAST(:query_text AS text))) > 0)
+  -- asked for one route: the statements carrying a sqlcommenter route tag (matched decoded by the caller)
+  AND (NOT CAST(:tagged_only AS boolean) OR strpos(s.query, 'route=''') > 0)
 ORDER BY CASE CAST(:sort_by AS text)
              WHEN 'mean_exec_time_ms' THEN s.mean_exec_time
              WHEN 'calls' THEN s.calls
