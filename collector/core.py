@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from collector.reader import TargetReader, store_engine
+from collector.redis_reader import RedisReader
 from queries import catalogue
 from queries.connection import describe_target, normalize_url
 from queries.errors import PgPulseError, translate
@@ -42,6 +43,7 @@ _MIGRATING = asyncio.Lock()
 class TargetConfig:
     name: str
     database_url: str = field(repr=False)
+    redis_url: str | None = field(default=None, repr=False)  # its Redis INFO is kept too (history_redis_seconds)
 
 
 @dataclass
@@ -58,6 +60,7 @@ class _Held:
     sampler: TargetReader | None = None
     aggregator: Aggregator = field(default_factory=Aggregator)
     buckets: deque[ActivityBucket] = field(default_factory=deque)
+    redis: RedisReader | None = None  # the target's Redis, when it has one
 
 
 class Collector:
@@ -65,8 +68,12 @@ class Collector:
                  retention_days: int = store.DEFAULT_RETENTION_DAYS, statement_timeout_ms: int = 5000,
                  lock_timeout_ms: int = 1000):
         self.targets = {target.name: target for target in targets}
-        self.metrics = catalogue.stored_metrics()
-        self.paces = {"history_statements_seconds": 60, "history_database_seconds": 10, **(paces or {})}
+        # PostgreSQL's metrics share the target's connection; Redis's are read in their own loop (a Redis down must
+        # not delay PostgreSQL's reads)
+        self.metrics = [m for m in catalogue.stored_metrics() if m.source == "postgres"]
+        self.redis_metrics = [m for m in catalogue.stored_metrics() if m.source == "redis"]
+        self.paces = {"history_statements_seconds": 60, "history_database_seconds": 10, "history_settings_seconds": 60,
+                      "history_redis_seconds": 10, **(paces or {})}
         self.activity_every_s = float(self.paces.pop("history_activity_seconds", 1.0))
         self.retention_days = retention_days
         self.timeouts = {"statement_timeout_ms": statement_timeout_ms, "lock_timeout_ms": lock_timeout_ms}
@@ -158,9 +165,14 @@ class Collector:
         held = _Held(TargetReader(target.database_url, **self.timeouts), target_id,
                      sampler=TargetReader(target.database_url, **self.timeouts),
                      aggregator=Aggregator(_local_cpu_count(target.database_url), self.activity_every_s))
-        for metric in self.metrics:
+        for metric in [*self.metrics, *self.redis_metrics]:
             held.states[metric.name] = await self._store_call(store.load_state, target_id, metric.name, metric.stored.values)
         held.known_queryids = await self._store_call(store.known_queryids, target_id)
+        if target.redis_url and self.redis_metrics:
+            try:
+                held.redis = RedisReader(target.redis_url)
+            except PgPulseError as exc:  # a bad Redis URL: logged once, PostgreSQL is collected all the same
+                self._problem(f"redis:{target.name}", f"target {target.name}'s Redis", exc)
         return held
 
     async def _forget(self, name: str) -> None:
@@ -169,6 +181,8 @@ class Collector:
             await held.reader.close()
             if held.sampler is not None:
                 await held.sampler.close()
+            if held.redis is not None:
+                await held.redis.close()
 
     # ---- reading the targets --------------------------------------------------------------------------------------
     async def collect(self, name: str, metric: catalogue.Metric) -> bool:
@@ -182,13 +196,31 @@ class Collector:
             self._problem(f"target:{name}", f"target {name}", exc)
             return False
         self._fine(f"target:{name}", f"target {name}")
+        self._queue(name, held, metric, snapshot)
+        return True
+
+    async def collect_redis(self, name: str, metric: catalogue.Metric) -> bool:
+        """One snapshot of a Redis metric of a held target, queued. False when it has no Redis or it failed: logged
+        once, nothing stored (a gap, never zeros)."""
+        held = self.held.get(name)
+        if held is None or held.redis is None:
+            return False
+        try:
+            snapshot = await held.redis.read(metric)
+        except PgPulseError as exc:
+            self._problem(f"redis:{name}", f"target {name}'s Redis", exc)
+            return False
+        self._fine(f"redis:{name}", f"target {name}'s Redis")
+        self._queue(name, held, metric, snapshot)
+        return True
+
+    def _queue(self, name: str, held: _Held, metric: catalogue.Metric, snapshot) -> None:
         batch, held.states[metric.name] = next_batch(metric, held.states.get(metric.name), snapshot, held.known_queryids)
         held.pending.append(batch)
         if len(held.pending) > MAX_PENDING_BATCHES:  # the store has been down for days: start this target afresh
             log.warning("target %s: %d snapshots waiting for the store; the oldest are dropped", name, len(held.pending))
             held.pending.clear()
             held.states.clear()
-        return True
 
     async def sample(self, name: str) -> bool:
         """One active session sample of a held target; a bucket it closes is queued for the store."""
@@ -284,8 +316,11 @@ class Collector:
         except PgPulseError as exc:
             self._problem("store", f"history store {self.store_location}", exc)
             return False
-        collected = await asyncio.gather(*(self.collect_target(name) for name in list(self.held)))
-        return await self.flush() and all(collected) and len(self.held) == len(self.targets)
+        collected = await asyncio.gather(*(self.collect_target(name) for name in list(self.held)),
+                                         *(self.collect_redis(name, metric) for name in list(self.held)
+                                           for metric in self.redis_metrics))
+        postgres = collected[:len(collected) - len(self.held) * len(self.redis_metrics)]  # Redis down: logged, a gap
+        return await self.flush() and all(postgres) and len(self.held) == len(self.targets)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll until `stop` is set: each target in its own task at each metric's pace; claims, writes and upkeep in
@@ -300,8 +335,10 @@ class Collector:
                     except PgPulseError as exc:
                         self._problem("store", f"history store {self.store_location}", exc)
                     await self.maintain()
-                for name in self.held:
-                    for key, loop in ((name, self._poll), (f"{name}\0sessions", self._sample_loop)):
+                for name, held in self.held.items():
+                    loops = ((name, self._poll), (f"{name}\0sessions", self._sample_loop),
+                             *(((f"{name}\0redis", self._redis_loop),) if held.redis else ()))
+                    for key, loop in loops:
                         if key not in tasks or tasks[key].done():
                             tasks[key] = asyncio.create_task(loop(name, stop))
                 await self.flush()
@@ -326,11 +363,15 @@ class Collector:
 
     async def _sample_loop(self, name: str, stop: asyncio.Event) -> None:
         """A sample every activity_every_s, on the clock (a slow read shortens the next wait, never drifts)."""
-        due = time.monotonic()
-        while not stop.is_set() and name in self.held:
-            await self.sample(name)
-            due = max(due + self.activity_every_s, time.monotonic())
-            await _wait(stop, due - time.monotonic())
+        await _on_the_clock(name, self.held, stop, self.activity_every_s, lambda: self.sample(name))
+
+    async def _redis_loop(self, name: str, stop: asyncio.Event) -> None:
+        """The Redis metrics every history_redis_seconds, on the clock, apart from PostgreSQL's reads."""
+        async def read_all() -> None:
+            for metric in self.redis_metrics:
+                await self.collect_redis(name, metric)
+
+        await _on_the_clock(name, self.held, stop, float(self.paces["history_redis_seconds"]), read_all)
 
     async def close(self) -> None:
         for name in list(self.held):
@@ -343,6 +384,15 @@ def _local_cpu_count(database_url: str) -> int | None:
     """The CPU count of the target's machine when it is this one (a socket or a loopback address): else unknown."""
     host = normalize_url(database_url).host
     return os.cpu_count() if not host or host.startswith("/") or host in ("localhost", "127.0.0.1", "::1") else None
+
+
+async def _on_the_clock(name: str, held: dict, stop: asyncio.Event, every_s: float, step) -> None:
+    """await step() every every_s while the target is held (a slow step shortens the next wait, never drifts)."""
+    due = time.monotonic()
+    while not stop.is_set() and name in held:
+        await step()
+        due = max(due + every_s, time.monotonic())
+        await _wait(stop, due - time.monotonic())
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:

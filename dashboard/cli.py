@@ -238,12 +238,12 @@ def _collect_targets(args: argparse.Namespace, settings) -> list:
     from collector import TargetConfig
 
     if args.database_url:
-        return [TargetConfig(args.target or "default", args.database_url)]
+        return [TargetConfig(args.target or "default", args.database_url, os.environ.get("REDIS_URL") or None)]
     targets = [t for t in settings.targets if args.target in (None, t.name)]
     if not targets:
         raise CliError(f"no target named {args.target!r} in the configuration" if args.target else
                        "no database to collect from: pass --database-url URL or set DATABASE_URL")
-    return [TargetConfig(t.name, t.database_url) for t in targets]
+    return [TargetConfig(t.name, t.database_url, t.redis_url) for t in targets]
 
 
 def collect_command(args: argparse.Namespace) -> int:
@@ -256,7 +256,9 @@ def collect_command(args: argparse.Namespace) -> int:
         raise CliError("no history store: pass --history-url URL or set PGPULSE_HISTORY_URL (make run uses the embedded one)")
     paces = {"history_statements_seconds": settings.history_statements_seconds,
              "history_database_seconds": settings.history_database_seconds,
-             "history_activity_seconds": settings.history_activity_seconds}
+             "history_activity_seconds": settings.history_activity_seconds,
+             "history_settings_seconds": settings.history_settings_seconds,
+             "history_redis_seconds": settings.history_redis_seconds}
     return collector.run(_collect_targets(args, settings), history_url, once=args.once, paces=paces,
                          retention_days=settings.history_retention_days, statement_timeout_ms=settings.statement_timeout_ms,
                          lock_timeout_ms=settings.lock_timeout_ms)
