@@ -250,6 +250,11 @@ COLUMNS: dict[str, Column] = {
     "reset_val": Column("Reset value (raw)"),
     "is_default": Column("Default", "bool"),
     "pending_restart": Column("Needs restart", "bool"),
+    # setting changes over time (the history store)
+    "changed_at": Column("Seen at", "time", help="the collection that saw the change"),
+    "changed_after": Column("Changed after", "time", help="the collection before: the change happened in between"),
+    "old_value": Column("Old value"),
+    "new_value": Column("New value"),
     "short_desc": Column("Description", "long"),
 }
 

@@ -19,8 +19,10 @@ def with_gaps(frame: pd.DataFrame, bucket_s: int | None = None) -> pd.DataFrame:
 
 
 def series_chart(frame: pd.DataFrame, columns: dict[str, str], title: str, *, unit: str = "",
-                 integer: bool = False, percent: bool = False, bucket_s: int | None = None) -> go.Figure:
-    """One line per column (column -> legend name) over bucket_start, gaps left open."""
+                 integer: bool = False, percent: bool = False, bucket_s: int | None = None,
+                 markers: pd.DataFrame | None = None) -> go.Figure:
+    """One line per column (column -> legend name) over bucket_start, gaps left open; `markers`: setting changes
+    (changed_at, name) drawn as vertical lines."""
     gridded = with_gaps(frame, bucket_s)
     figure = go.Figure()
     for column, name in columns.items():
@@ -35,11 +37,12 @@ def series_chart(frame: pd.DataFrame, columns: dict[str, str], title: str, *, un
         figure.update_yaxes(tickformat=".1%", title=None)
     else:
         figure.update_yaxes(title=unit or None, tickformat=",d" if integer else None, rangemode="tozero")
-    return figure
+    return with_markers(figure, markers)
 
 
 def load_chart(frame: pd.DataFrame, *, cpu_count: int | None = None, max_connections: int | None = None,
-               bucket_s: int | None = None, title: str = "Database load", height: int = 320) -> go.Figure:
+               bucket_s: int | None = None, title: str = "Database load", height: int = 320,
+               markers: pd.DataFrame | None = None) -> go.Figure:
     """Average active sessions per bucket, stacked by dimension (frame: bucket_start, dimension, label,
     average_active_sessions), with the CPU count as a line, and max_connections when the load comes near it."""
     figure = go.Figure()
@@ -59,6 +62,24 @@ def load_chart(frame: pd.DataFrame, *, cpu_count: int | None = None, max_connect
                          legend={"orientation": "h", "y": -0.2}, hovermode="x unified")
     figure.update_xaxes(title=None)
     figure.update_yaxes(title="average active sessions", rangemode="tozero")
+    return with_markers(figure, markers)
+
+
+def with_markers(figure: go.Figure, markers: pd.DataFrame | None) -> go.Figure:
+    """A dotted vertical line at each moment a setting changed (markers: changed_at, name, as
+    queries.history.settings_history.setting_changes reads them), the settings' names on hover over its top end,
+    as PoWA's pg_track_settings marks them."""
+    if markers is None or markers.empty:
+        return figure
+    moments = markers.groupby("changed_at")["name"].agg(lambda names: ", ".join(dict.fromkeys(names)))
+    for moment in moments.index:
+        figure.add_vline(x=moment, line_dash="dot", line_color="gray", line_width=1, opacity=0.7)
+    # hover needs a trace: one marker per moment at the top of the plot, on an axis of its own (0 to 1)
+    figure.add_trace(go.Scatter(x=list(moments.index), y=[1.0] * len(moments), yaxis="y9", mode="markers",
+                                marker={"symbol": "triangle-down", "size": 9, "color": "gray"}, showlegend=False,
+                                name="setting changed", customdata=[_short(names, 120) for names in moments],
+                                hovertemplate="setting changed: %{customdata}<extra></extra>"))
+    figure.update_layout(yaxis9={"overlaying": "y", "range": [0, 1.02], "visible": False, "fixedrange": True})
     return figure
 
 

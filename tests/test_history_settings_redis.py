@@ -78,7 +78,7 @@ def test_a_changed_setting_is_the_only_change_with_its_old_and_new_value(own_clu
         alter_system(url, "ALTER SYSTEM SET work_mem = '8MB'")
         assert collect_once(store, ("app", url))
         changes = the_range(store, "app", setting_changes)
-        assert changes[["name", "previous_value", "value", "pending_restart"]].values.tolist() == [
+        assert changes[["name", "old_value", "new_value", "pending_restart"]].values.tolist() == [
             ["work_mem", "4MB", "8MB", False]]
         assert changes["changed_after"].iloc[0] < changes["changed_at"].iloc[0]
         assert collect_once(store, ("app", url))  # unchanged since: nothing more
@@ -100,7 +100,7 @@ def test_a_change_needing_a_restart_says_so_and_its_value_comes_with_the_restart
         alter_system(url, "ALTER SYSTEM RESET max_connections")
     changes = the_range(store, "app", setting_changes)
     mine = changes[changes["name"] == "max_connections"]
-    assert mine[["previous_value", "value", "pending_restart"]].values.tolist() == [
+    assert mine[["old_value", "new_value", "pending_restart"]].values.tolist() == [
         ["120", "120", True],  # reloaded: waiting for a restart
         ["120", "150", False]]  # restarted: in effect
     # the restart also changed what the server derives from max_connections (shared memory size, semaphores on 17+)
