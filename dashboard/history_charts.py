@@ -34,10 +34,29 @@ def series_chart(frame: pd.DataFrame, columns: dict[str, str], title: str, *, un
                          legend={"orientation": "h", "y": -0.25}, showlegend=len(columns) > 1)
     figure.update_xaxes(title=None)
     if percent:
-        figure.update_yaxes(tickformat=".1%", title=None)
+        span = _ratio_range(gridded, columns)
+        narrow = span is not None and span[1] - span[0] < 0.05  # 99.85 %, not three ticks reading 99.9 %
+        figure.update_yaxes(tickformat=".2%" if narrow else ".1%", title=None, range=span)
     else:
         figure.update_yaxes(title=unit or None, tickformat=",d" if integer else None, rangemode="tozero")
+        if integer and _peak(gridded, columns) < 5:  # whole steps: ",d" on 0.5 steps would print 0, 1, 1
+            figure.update_yaxes(dtick=1, range=[0, max(_peak(gridded, columns), 1) * 1.1])
     return with_markers(figure, markers)
+
+
+def _peak(frame: pd.DataFrame, columns: dict[str, str]) -> float:
+    values = [frame[column].max() for column in columns if column in frame and len(frame)]
+    return max((float(value) for value in values if pd.notna(value)), default=0.0)
+
+
+def _ratio_range(frame: pd.DataFrame, columns: dict[str, str]) -> list[float] | None:
+    """Ratios on the scale where they differ: from a little under the lowest to just over 100 % (a flat 100 %
+    line would otherwise sit mid-way on 0 to 200 %)."""
+    values = pd.concat([frame[column] for column in columns if column in frame]).dropna() if len(frame) else []
+    if len(values) == 0 or values.max() > 1:
+        return None
+    span = max(1.0 - float(values.min()), 0.01)
+    return [max(0.0, float(values.min()) - span * 0.2), 1.0 + span * 0.05]
 
 
 def load_chart(frame: pd.DataFrame, *, cpu_count: int | None = None, max_connections: int | None = None,

@@ -18,8 +18,8 @@ from demo.redis_server import RedisServer
 from queries.connection import make_engine
 from queries.history.redis_history import redis_series
 from queries.history.settings_history import setting_changes
-from tests.conftest import create_database, start_cluster
-from tests.history_support import collect_once, new_store, rows
+from tests.conftest import create_database, poll, start_cluster
+from tests.history_support import FAST_PACES, collect_once, new_store, rows
 
 pytestmark = pytest.mark.all_versions  # data layer: every supported PostgreSQL version
 
@@ -179,3 +179,30 @@ def test_redis_down_between_collections_is_a_gap_and_postgres_goes_on(store, tar
     messages = [r.getMessage() for r in caplog.records if "Redis" in r.getMessage()]
     assert len([m for m in messages if "reachable again" not in m]) == 1 and "unreachable" in messages[0]
     assert messages[-1] == "target app's Redis: reachable again"
+
+
+def test_the_running_collector_reads_redis_at_its_own_pace(store, target, own_redis):
+    collector = Collector([TargetConfig("app", target, own_redis.url)], store,
+                          paces={**FAST_PACES, "history_redis_seconds": 1})
+
+    def stored_hits() -> int:
+        return rows(store, "SELECT coalesce(sum(keyspace_hits), 0) FROM pgpulse.redis_sample")[0][0]
+
+    def based() -> bool:  # the collector's first Redis reading is stored (the store migrated first)
+        try:
+            return bool(rows(store, "SELECT count(*) FROM pgpulse.collector_state WHERE metric = 'redis_counters'")[0][0])
+        except psycopg.errors.UndefinedTable:
+            return False
+
+    async def scenario() -> int:
+        stop = asyncio.Event()
+        running = asyncio.create_task(collector.run(stop))
+        try:
+            await asyncio.to_thread(poll, based, bool, 30)
+            await asyncio.to_thread(lookups, own_redis.url, 4, 0)
+            return await asyncio.to_thread(poll, stored_hits, lambda hits: hits >= 4, 30)
+        finally:
+            stop.set()
+            await running
+
+    assert asyncio.run(scenario()) == 4

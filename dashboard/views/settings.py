@@ -12,20 +12,7 @@ context = current()
 st.title("Settings")
 refresh_now_button(context.target, "set_refresh")
 
-with panel():
-    frame = load(performance_settings, context)
-    only_changed = st.toggle("Only settings changed from their default", key="set_changed")
-    shown = frame[~frame["is_default"]] if only_changed else frame
-    pending = frame[frame["pending_restart"]]
-    if not pending.empty:
-        st.warning(f"Waiting for a restart to take effect: {', '.join(pending['name'])}", icon=":material/restart_alt:")
-    # the raw columns (setting, boot_val) count in `unit` (e.g. 16384 x 8kB): they go last, beside it
-    table_with_csv(shown, "settings", height=36 * (len(shown) + 1) + 2,
-                   column_order=["name", "value_display", "short_desc", "is_default", "source", "pending_restart",
-                                 "category", "setting", "boot_val", "unit"])
-    read_age_caption(performance_settings, context)
-
-with panel("Changes over time"):
+with panel("Changes over the time range"):
     if note := history_note(context):
         st.info(note, icon=":material/history:")
     else:
@@ -38,3 +25,16 @@ with panel("Changes over time"):
         if not changes.empty:
             st.caption(f"Every setting of pg_settings, compared every {every}: a change happened between *Changed "
                        "after* and *Seen at*. The history charts mark these moments with a dotted line.")
+
+with panel("Current values"):
+    frame = load(performance_settings, context)
+    only_changed = st.toggle("Only settings changed from their default", key="set_changed")
+    shown = frame[~frame["is_default"]] if only_changed else frame
+    pending = frame[frame["pending_restart"]]
+    if not pending.empty:
+        st.warning(f"Waiting for a restart to take effect: {', '.join(pending['name'])}", icon=":material/restart_alt:")
+    # the raw columns (setting, boot_val) count in `unit` (e.g. 16384 x 8kB): they go last, beside it
+    table_with_csv(shown, "settings", height=36 * (len(shown) + 1) + 2,
+                   column_order=["name", "value_display", "short_desc", "is_default", "source", "pending_restart",
+                                 "category", "setting", "boot_val", "unit"])
+    read_age_caption(performance_settings, context)
