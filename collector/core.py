@@ -186,31 +186,19 @@ class Collector:
 
     # ---- reading the targets --------------------------------------------------------------------------------------
     async def collect(self, name: str, metric: catalogue.Metric) -> bool:
-        """One snapshot of one metric of a held target, its batch queued for the store. False when the target failed."""
+        """One snapshot of one metric of a held target (PostgreSQL's on its connection, Redis's through its client),
+        its batch queued for the store. False when it failed (logged once; nothing stored: a gap, never zeros)."""
         held = self.held.get(name)
-        if held is None:  # given up meanwhile (another collector polls it)
+        on_redis = metric.source == "redis"
+        if held is None or (on_redis and held.redis is None):  # given up meanwhile (another collector polls it)
             return False
+        key, what = (f"redis:{name}", f"target {name}'s Redis") if on_redis else (f"target:{name}", f"target {name}")
         try:
-            snapshot = await held.reader.read(metric, held.known_queryids)
+            snapshot = await (held.redis.read(metric) if on_redis else held.reader.read(metric, held.known_queryids))
         except PgPulseError as exc:
-            self._problem(f"target:{name}", f"target {name}", exc)
+            self._problem(key, what, exc)
             return False
-        self._fine(f"target:{name}", f"target {name}")
-        self._queue(name, held, metric, snapshot)
-        return True
-
-    async def collect_redis(self, name: str, metric: catalogue.Metric) -> bool:
-        """One snapshot of a Redis metric of a held target, queued. False when it has no Redis or it failed: logged
-        once, nothing stored (a gap, never zeros)."""
-        held = self.held.get(name)
-        if held is None or held.redis is None:
-            return False
-        try:
-            snapshot = await held.redis.read(metric)
-        except PgPulseError as exc:
-            self._problem(f"redis:{name}", f"target {name}'s Redis", exc)
-            return False
-        self._fine(f"redis:{name}", f"target {name}'s Redis")
+        self._fine(key, what)
         self._queue(name, held, metric, snapshot)
         return True
 
@@ -317,7 +305,7 @@ class Collector:
             self._problem("store", f"history store {self.store_location}", exc)
             return False
         collected = await asyncio.gather(*(self.collect_target(name) for name in list(self.held)),
-                                         *(self.collect_redis(name, metric) for name in list(self.held)
+                                         *(self.collect(name, metric) for name in list(self.held)
                                            for metric in self.redis_metrics))
         postgres = collected[:len(collected) - len(self.held) * len(self.redis_metrics)]  # Redis down: logged, a gap
         return await self.flush() and all(postgres) and len(self.held) == len(self.targets)
@@ -369,7 +357,7 @@ class Collector:
         """The Redis metrics every history_redis_seconds, on the clock, apart from PostgreSQL's reads."""
         async def read_all() -> None:
             for metric in self.redis_metrics:
-                await self.collect_redis(name, metric)
+                await self.collect(name, metric)
 
         await _on_the_clock(name, self.held, stop, float(self.paces["history_redis_seconds"]), read_all)
 
