@@ -15,7 +15,9 @@ import redis
 from collector import Collector, TargetConfig
 from demo.postgres import DEMO_SETTINGS
 from demo.redis_server import RedisServer
+from queries import catalogue
 from queries.connection import make_engine
+from queries.history.deltas import Snapshot, next_batch
 from queries.history.redis_history import redis_series
 from queries.history.settings_history import setting_changes
 from tests.conftest import create_database, poll, start_cluster
@@ -206,3 +208,21 @@ def test_the_running_collector_reads_redis_at_its_own_pace(store, target, own_re
             await running
 
     assert asyncio.run(scenario()) == 4
+
+
+def test_settings_kept_as_changes_store_the_base_once_then_each_change_appearance_and_departure():
+    settings = catalogue.metric("settings")
+    at = [datetime(2026, 1, 1, 12, minute, tzinfo=UTC) for minute in range(4)]
+    first = [{"name": "jit", "value": "on", "pending_restart": False},
+             {"name": "work_mem", "value": "4MB", "pending_restart": False}]
+    base, state = next_batch(settings, None, Snapshot("settings", at[0], first))
+    assert base.rows == [] and [change["entry"] for change in base.changed] == ["jit", "work_mem"]
+    same, state = next_batch(settings, state, Snapshot("settings", at[1], first))
+    assert same.rows == [] and same.changed == [] and same.gone == []
+    later = [{"name": "work_mem", "value": "4MB", "pending_restart": True},
+             {"name": "pg_stat_statements.max", "value": "5000", "pending_restart": False}]
+    batch, state = next_batch(settings, state, Snapshot("settings", at[2], later))
+    assert [(row["name"], row["previous_value"], row["value"], row["pending_restart"]) for row in batch.rows] == [
+        ("work_mem", "4MB", "4MB", True), ("pg_stat_statements.max", None, "5000", False), ("jit", "on", None, None)]
+    assert {row["previous_sampled_at"] for row in batch.rows} == {at[1]} and batch.gone == ["jit"]
+    assert state.entries["work_mem"] == (("4MB", "true"), None)  # as value_state keeps it: text
