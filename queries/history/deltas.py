@@ -126,7 +126,7 @@ def next_batch(metric: Metric, state: MetricState | None, snapshot: Snapshot, kn
                "dealloc": snapshot.dealloc}
     texts = _new_texts(snapshot.rows, stored.texts, known_queryids)
     if stored.kind == "changes":
-        return _changes_batch(metric, state, snapshot, markers)
+        return _changes_batch(metric, state, snapshot, interval_s, markers)
     if stored.kind == "gauge":
         rows = [{name: row[name] for name in (*stored.keys, *stored.values)} for row in snapshot.rows]
         batch = Batch(metric.name, snapshot.sampled_at, state.sampled_at, interval_s, markers, rows, texts=texts)
@@ -166,7 +166,7 @@ def text_values(row: dict[str, Any], values: tuple[str, ...]) -> tuple[str | Non
                  for name in values)
 
 
-def _changes_batch(metric: Metric, state: MetricState, snapshot: Snapshot, markers: dict
+def _changes_batch(metric: Metric, state: MetricState, snapshot: Snapshot, interval_s: float | None, markers: dict
                    ) -> tuple[Batch, MetricState]:
     """Rows for the entries whose values changed since the last snapshot (none for the base), each with its
     previous values (previous_<name>, as text); the state: every entry's values."""
@@ -185,7 +185,6 @@ def _changes_batch(metric: Metric, state: MetricState, snapshot: Snapshot, marke
             rows.append({**{key: row[key] for key in (*stored.keys, *stored.values)},
                          **{f"previous_{value}": old for value, old in zip(stored.values, previous, strict=True)},
                          "previous_sampled_at": state.sampled_at})
-    interval_s = None if base else (snapshot.sampled_at - state.sampled_at).total_seconds()
     batch = Batch(metric.name, snapshot.sampled_at, state.sampled_at, interval_s, markers, rows, changed=changed,
                   gone=gone, kind="changes")
     return batch, MetricState(snapshot.sampled_at, **markers, entries=entries)
