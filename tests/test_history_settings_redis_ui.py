@@ -100,3 +100,11 @@ def test_report_since_writes_setting_changes_and_redis_history(changed, app_env,
     assert changes[["name", "old_value", "new_value"]].values.tolist() == [["work_mem", "4MB", "8MB"]]
     redis_history = pd.read_csv(out / "redis_history.csv")
     assert (int(redis_history["keyspace_hits"].sum()), int(redis_history["keyspace_misses"].sum())) == (6, 2)
+
+
+def test_without_a_store_cache_and_settings_say_how_to_start_history_once(app_env):
+    for name in ("views/cache.py", "views/settings.py"):
+        app = page(name)
+        lines = [element.value for kind in ("caption", "info") for element in getattr(app, kind)
+                 if "History is not being kept yet" in element.value]
+        assert len(lines) == 1, (name, lines)

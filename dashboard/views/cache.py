@@ -55,10 +55,11 @@ def postgres_over_range() -> None:
 
 def redis_over_range() -> None:
     """Hit ratio, memory against maxmemory, evictions, commands per second and clients per bucket of the range,
-    from the collector's INFO readings (every history_redis_seconds)."""
-    if note := history_note(context):
-        st.caption(note)
+    from the collector's INFO readings (every history_redis_seconds). Without history, nothing: the PostgreSQL
+    part says how to start it, once."""
+    if history_note(context):
         return
+    st.subheader("Over time")
     series = range_read("redis_series", context)
     if series.empty:
         st.caption(f"No Redis reading was kept during the {context.time_range.label}: the collector reads INFO every "
@@ -114,12 +115,12 @@ def redis_section() -> None:
         st.error(f"**Redis cannot be read: {exc}.**\n\nIs Redis running at the host and port of REDIS_URL (or the "
                  "target's redis_url), and are its user and password right? PostgreSQL's figures above are not affected.",
                  icon=":material/cloud_off:")
-        with panel("Over time"):  # what the collector kept is there all the same: when it went away, and how
+        with panel("Over time", heading=False):  # what the collector kept is there all the same
             redis_over_range()
         return
     with panel("Server"):
         redis_overview()
-    with panel("Over time"):
+    with panel("Over time", heading=False):
         redis_over_range()
     with panel("Keyspace"):
         table_with_csv(load(keyspace, context), "redis_keyspace")
