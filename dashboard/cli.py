@@ -197,6 +197,9 @@ def report(args: argparse.Namespace) -> int:
     span = report_range(args)
     if span:
         return range_report(args, *span)
+    range_only = sorted(set(args.only or ()) - set(report_names()))
+    if range_only:
+        raise CliError(f"{', '.join(range_only)} come from the history store: add --since SPAN or --from TIME")
     url, redis_url = _urls(args)
     try:
         engine = make_engine(url, pool_size=1)

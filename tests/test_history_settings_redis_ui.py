@@ -108,3 +108,10 @@ def test_without_a_store_cache_and_settings_say_how_to_start_history_once(app_en
         lines = [element.value for kind in ("caption", "info") for element in getattr(app, kind)
                  if "History is not being kept yet" in element.value]
         assert len(lines) == 1, (name, lines)
+
+
+def test_range_only_reports_without_a_range_say_how_to_get_them(tmp_path):
+    result = run_cli("report", "--out", str(tmp_path), "--only", "setting_changes", "redis_history",
+                     "--database-url", "postgresql://nobody@127.0.0.1:1/none")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "redis_history, setting_changes come from the history store: add --since SPAN" in result.stderr
