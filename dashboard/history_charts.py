@@ -5,6 +5,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 HEIGHT = 220
+MAX_MARKERS = 100
 
 
 def with_gaps(frame: pd.DataFrame, bucket_s: int | None = None) -> pd.DataFrame:
@@ -91,6 +92,7 @@ def with_markers(figure: go.Figure, markers: pd.DataFrame | None) -> go.Figure:
     if markers is None or markers.empty:
         return figure
     moments = markers.groupby("changed_at")["name"].agg(lambda names: ", ".join(dict.fromkeys(names)))
+    moments = moments.tail(MAX_MARKERS)  # a setting flipped all day long: the latest moments, not a wall of lines
     for moment in moments.index:
         figure.add_vline(x=moment, line_dash="dot", line_color="gray", line_width=1, opacity=0.7)
     # hover needs a trace: one marker per moment at the top of the plot, on an axis of its own (0 to 1)
