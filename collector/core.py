@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from collector.reader import APPLICATION_NAME, TargetReader, store_engine
+from collector.redis_reader import RedisReader
 from collector.server_figures import ServerFigures, read_server_figures
 from queries import catalogue
 from queries.connection import describe_target, make_engine, normalize_url
@@ -49,6 +50,7 @@ CATALOG_CHECKS = "catalog checks"  # the health checks the Overview runs at the 
 class TargetConfig:
     name: str
     database_url: str = field(repr=False)
+    redis_url: str | None = field(default=None, repr=False)  # its Redis INFO is kept too (history_redis_seconds)
 
 
 @dataclass
@@ -72,6 +74,7 @@ class _Held:
     last_bucket: ActivityBucket | None = None
     figures: ServerFigures | None = None
     checks_engine: sa.Engine | None = None  # the health verdicts take a psycopg engine
+    redis: RedisReader | None = None  # the target's Redis, when it has one
 
 
 class Collector:
@@ -80,8 +83,12 @@ class Collector:
                  lock_timeout_ms: int = 1000, keep_latest: tuple[str, ...] = (), server_figures: bool = False,
                  catalog_checks_every_s: float = 300):
         self.targets = {target.name: target for target in targets}
-        self.metrics = catalogue.stored_metrics()
-        self.paces = {"history_statements_seconds": 60, "history_database_seconds": 10, **(paces or {})}
+        # PostgreSQL's metrics share the target's connection; Redis's are read in their own loop (a Redis down must
+        # not delay PostgreSQL's reads)
+        self.metrics = [m for m in catalogue.stored_metrics() if m.source == "postgres"]
+        self.redis_metrics = [m for m in catalogue.stored_metrics() if m.source == "redis"]
+        self.paces = {"history_statements_seconds": 60, "history_database_seconds": 10, "history_settings_seconds": 60,
+                      "history_redis_seconds": 10, **(paces or {})}
         self.activity_every_s = float(self.paces.pop("history_activity_seconds", 1.0))
         self.keep_latest, self.server_figures = frozenset(keep_latest), server_figures
         self.catalog_checks_every_s = catalog_checks_every_s
@@ -178,9 +185,14 @@ class Collector:
         if self.server_figures:
             held.checks_engine = make_engine(target.database_url, pool_size=1, application_name=APPLICATION_NAME,
                                              **self.timeouts)
-        for metric in self.metrics:
+        for metric in [*self.metrics, *self.redis_metrics]:
             held.states[metric.name] = await self._store_call(store.load_state, target_id, metric.name, metric.stored.values)
         held.known_queryids = await self._store_call(store.known_queryids, target_id)
+        if target.redis_url and self.redis_metrics:
+            try:
+                held.redis = RedisReader(target.redis_url)
+            except PgPulseError as exc:  # a bad Redis URL: logged once, PostgreSQL is collected all the same
+                self._problem(f"redis:{target.name}", f"target {target.name}'s Redis", exc)
         return held
 
     async def _forget(self, name: str) -> None:
@@ -191,28 +203,42 @@ class Collector:
                 await held.sampler.close()
             if held.checks_engine is not None:
                 held.checks_engine.dispose()
+            if held.redis is not None:
+                await held.redis.close()
 
     # ---- reading the targets --------------------------------------------------------------------------------------
     async def collect(self, name: str, metric: catalogue.Metric) -> bool:
-        """One snapshot of one metric of a held target, its batch queued for the store. False when the target failed."""
+        """One snapshot of one metric of a held target (PostgreSQL's on its connection, Redis's through its client),
+        its batch queued for the store. False when it failed (logged once; nothing stored: a gap, never zeros)."""
         held = self.held.get(name)
-        if held is None:  # given up meanwhile (another collector polls it)
+        on_redis = metric.source == "redis"
+        if held is None or (on_redis and held.redis is None):  # given up meanwhile (another collector polls it)
             return False
+        key, what = (f"redis:{name}", f"target {name}'s Redis") if on_redis else (f"target:{name}", f"target {name}")
         try:
-            snapshot = await held.reader.read(metric, held.known_queryids)
+            snapshot = await (held.redis.read(metric) if on_redis else held.reader.read(metric, held.known_queryids))
         except PgPulseError as exc:
-            self._failed(name, held, exc)
+            if on_redis:
+                self._problem(key, what, exc)
+            else:
+                self._failed(name, held, exc)
             return False
-        self._reached(name, held)
+        if on_redis:
+            self._fine(key, what)
+        else:
+            self._reached(name, held)
         if metric.name in self.keep_latest:
             held.latest = {**held.latest, metric.name: snapshot}
+        self._queue(name, held, metric, snapshot)
+        return True
+
+    def _queue(self, name: str, held: _Held, metric: catalogue.Metric, snapshot) -> None:
         batch, held.states[metric.name] = next_batch(metric, held.states.get(metric.name), snapshot, held.known_queryids)
         held.pending.append(batch)
         if len(held.pending) > MAX_PENDING_BATCHES:  # the store has been down for days: start this target afresh
             log.warning("target %s: %d snapshots waiting for the store; the oldest are dropped", name, len(held.pending))
             held.pending.clear()
             held.states.clear()
-        return True
 
     async def sample(self, name: str) -> bool:
         """One active session sample of a held target; a bucket it closes is queued for the store."""
@@ -334,8 +360,11 @@ class Collector:
         except PgPulseError as exc:
             self._problem("store", f"history store {self.store_location}", exc)
             return False
-        collected = await asyncio.gather(*(self.collect_target(name) for name in list(self.held)))
-        return await self.flush() and all(collected) and len(self.held) == len(self.targets)
+        collected = await asyncio.gather(*(self.collect_target(name) for name in list(self.held)),
+                                         *(self.collect(name, metric) for name in list(self.held)
+                                           for metric in self.redis_metrics))
+        postgres = collected[:len(collected) - len(self.held) * len(self.redis_metrics)]  # Redis down: logged, a gap
+        return await self.flush() and all(postgres) and len(self.held) == len(self.targets)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll until `stop` is set: each target in its own task at each metric's pace; claims, writes and upkeep in
@@ -350,8 +379,10 @@ class Collector:
                     except PgPulseError as exc:
                         self._problem("store", f"history store {self.store_location}", exc)
                     await self.maintain()
-                for name in self.held:
-                    for key, loop in ((name, self._poll), (f"{name}\0sessions", self._sample_loop)):
+                for name, held in self.held.items():
+                    loops = ((name, self._poll), (f"{name}\0sessions", self._sample_loop),
+                             *(((f"{name}\0redis", self._redis_loop),) if held.redis else ()))
+                    for key, loop in loops:
                         if key not in tasks or tasks[key].done():
                             tasks[key] = asyncio.create_task(loop(name, stop))
                 await self.flush()
@@ -387,11 +418,15 @@ class Collector:
 
     async def _sample_loop(self, name: str, stop: asyncio.Event) -> None:
         """A sample every activity_every_s, on the clock (a slow read shortens the next wait, never drifts)."""
-        due = time.monotonic()
-        while not stop.is_set() and name in self.held:
-            await self.sample(name)
-            due = max(due + self.activity_every_s, time.monotonic())
-            await _wait(stop, due - time.monotonic())
+        await _on_the_clock(name, self.held, stop, self.activity_every_s, lambda: self.sample(name))
+
+    async def _redis_loop(self, name: str, stop: asyncio.Event) -> None:
+        """The Redis metrics every history_redis_seconds, on the clock, apart from PostgreSQL's reads."""
+        async def read_all() -> None:
+            for metric in self.redis_metrics:
+                await self.collect(name, metric)
+
+        await _on_the_clock(name, self.held, stop, float(self.paces["history_redis_seconds"]), read_all)
 
     async def close(self) -> None:
         for name in list(self.held):
@@ -404,6 +439,15 @@ def _local_cpu_count(database_url: str) -> int | None:
     """The CPU count of the target's machine when it is this one (a socket or a loopback address): else unknown."""
     host = normalize_url(database_url).host
     return os.cpu_count() if not host or host.startswith("/") or host in ("localhost", "127.0.0.1", "::1") else None
+
+
+async def _on_the_clock(name: str, held: dict, stop: asyncio.Event, every_s: float, step) -> None:
+    """await step() every every_s while the target is held (a slow step shortens the next wait, never drifts)."""
+    due = time.monotonic()
+    while not stop.is_set() and name in held:
+        await step()
+        due = max(due + every_s, time.monotonic())
+        await _wait(stop, due - time.monotonic())
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:

@@ -26,6 +26,8 @@ from queries.errors import PgPulseError
 from queries.explain import ExplainOptions, explain
 from queries.health import health_checks
 from queries.history import reads as history_reads
+from queries.history.redis_history import redis_series
+from queries.history.settings_history import setting_changes
 from queries.plan import flagged_nodes
 
 
@@ -138,11 +140,14 @@ RANGE_REPORTS = {
     "statements": lambda store, target, start, end: history_reads.statements_over_range(
         store, target, start, end, limit=catalogue.UNLIMITED, include_nested=True),
     "database_counters": history_reads.database_series,
+    "setting_changes": setting_changes,
+    "redis_history": redis_series,
 }
 
 
 def range_report(args: argparse.Namespace, start: datetime, end: datetime) -> int:
-    """statements.csv and database_counters.csv over [start, end) from the history store, never the server."""
+    """statements.csv, database_counters.csv, setting_changes.csv and redis_history.csv over [start, end) from the
+    history store, never the server."""
     history_url = args.history_url or _settings().history_url
     if not history_url:
         raise CliError("--since / --from need the history store: pass --history-url URL or set PGPULSE_HISTORY_URL")
@@ -192,6 +197,9 @@ def report(args: argparse.Namespace) -> int:
     span = report_range(args)
     if span:
         return range_report(args, *span)
+    range_only = sorted(set(args.only or ()) - set(report_names()))
+    if range_only:
+        raise CliError(f"{', '.join(range_only)} come from the history store: add --since SPAN or --from TIME")
     url, redis_url = _urls(args)
     try:
         engine = make_engine(url, pool_size=1)
@@ -240,12 +248,13 @@ def _collect_targets(args: argparse.Namespace, settings) -> list:
     from collector import TargetConfig
 
     if args.database_url:
-        return [TargetConfig(args.target or "default", args.database_url)]
+        return [TargetConfig(args.target or "default", args.database_url,
+                             args.redis_url or os.environ.get("REDIS_URL") or None)]
     targets = [t for t in settings.targets if args.target in (None, t.name)]
     if not targets:
         raise CliError(f"no target named {args.target!r} in the configuration" if args.target else
                        "no database to collect from: pass --database-url URL or set DATABASE_URL")
-    return [TargetConfig(t.name, t.database_url) for t in targets]
+    return [TargetConfig(t.name, t.database_url, t.redis_url) for t in targets]
 
 
 def collect_command(args: argparse.Namespace) -> int:
@@ -258,7 +267,9 @@ def collect_command(args: argparse.Namespace) -> int:
         raise CliError("no history store: pass --history-url URL or set PGPULSE_HISTORY_URL (make run uses the embedded one)")
     paces = {"history_statements_seconds": settings.history_statements_seconds,
              "history_database_seconds": settings.history_database_seconds,
-             "history_activity_seconds": settings.history_activity_seconds}
+             "history_activity_seconds": settings.history_activity_seconds,
+             "history_settings_seconds": settings.history_settings_seconds,
+             "history_redis_seconds": settings.history_redis_seconds}
     targets = _collect_targets(args, settings)
     try:
         return collector.run(targets, history_url, once=args.once, metrics_at=_metrics_at(args, settings), paces=paces,
@@ -289,12 +300,13 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--database-url", help="PostgreSQL URL (default: DATABASE_URL or secrets.toml)")
     rep.add_argument("--redis-url", help="Redis URL for the redis_* reports (default: REDIS_URL or secrets.toml)")
     rep.add_argument("--target", help="target name from secrets.toml")
-    rep.add_argument("--since", help="over the last SPAN from the history store (15min, 1h, 24h, 7d): statements and "
-                     "database_counters; without it, figures since the last statistics reset")
+    rep.add_argument("--since", help="over the last SPAN from the history store (15min, 1h, 24h, 7d): statements, "
+                     "database_counters, setting_changes and redis_history; without it, figures since the last "
+                     "statistics reset")
     rep.add_argument("--from", dest="from_time", help="start of the range (ISO time, UTC unless it says otherwise)")
     rep.add_argument("--to", dest="to_time", help="end of the range (ISO time; default now)")
     rep.add_argument("--history-url", help="the history store for --since / --from (default: PGPULSE_HISTORY_URL)")
-    rep.add_argument("--only", nargs="+", choices=sorted(report_names()),
+    rep.add_argument("--only", nargs="+", choices=sorted({*report_names(), *RANGE_REPORTS}),
                      help="write only these reports")
     rep.set_defaults(handler=report)
     exp = commands.add_parser("explain", help="EXPLAIN one statement safely (always rolled back)")
@@ -310,6 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
     col.add_argument("--once", action="store_true", help="one collection of every stored metric of every target, then exit")
     col.add_argument("--database-url", help="collect this database only (default: every configured target)")
     col.add_argument("--target", help="collect this configured target only (with --database-url: the name to store it by)")
+    col.add_argument("--redis-url", help="with --database-url: its Redis, kept too (default: REDIS_URL)")
     col.add_argument("--history-url", help="the history store, a PostgreSQL URL (default: PGPULSE_HISTORY_URL or secrets.toml)")
     col.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on http://127.0.0.1:PORT/metrics "
                      "(default: PGPULSE_METRICS_PORT; off when unset)")

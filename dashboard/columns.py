@@ -25,7 +25,7 @@ MISSING = "–"
 @dataclass(frozen=True)
 class Column:
     label: str
-    kind: str = "text"  # a key of FORMATTERS, or text / sql / bool / time
+    kind: str = "text"  # a key of FORMATTERS, or text / sql / bool / time / moment (a time to the second)
     help: str | None = None
 
 
@@ -272,6 +272,11 @@ COLUMNS: dict[str, Column] = {
     "reset_val": Column("Reset value (raw)"),
     "is_default": Column("Default", "bool"),
     "pending_restart": Column("Needs restart", "bool"),
+    # setting changes over time (the history store)
+    "changed_at": Column("Seen at", "moment", help="the collection that saw the change"),
+    "changed_after": Column("Changed after", "moment", help="the collection before: the change happened in between"),
+    "old_value": Column("Old value"),
+    "new_value": Column("New value"),
     "short_desc": Column("Description", "long"),
 }
 
@@ -296,11 +301,12 @@ def _words(name: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _time_text(value: Any) -> str:
+def _time_text(value: Any, seconds: bool = False) -> str:
     if value is None or value is pd.NaT or (not isinstance(value, str) and pd.isna(value)):
         return MISSING
     stamp = pd.Timestamp(value)
-    return stamp.strftime("%Y-%m-%d %H:%M") + (" UTC" if stamp.tzinfo else "")  # to the minute: fits its column
+    # to the minute: fits its column; a moment (when a setting changed) to the second
+    return stamp.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M") + (" UTC" if stamp.tzinfo else "")
 
 
 def _never_or(name: str) -> str:
@@ -330,8 +336,9 @@ def display(frame: pd.DataFrame, overrides: dict | None = None) -> tuple[Any, di
             else:
                 shown[name] = numbers
                 formats[name] = FORMATTERS[column.kind]
-        elif column.kind == "time":
-            shown[name] = [_never_or(name) if _gap(value) else _time_text(value) for value in values]
+        elif column.kind in ("time", "moment"):
+            shown[name] = [_never_or(name) if _gap(value) else _time_text(value, column.kind == "moment")
+                           for value in values]
     config.update(overrides)
     return (shown.style.format(formats) if formats else shown), config
 

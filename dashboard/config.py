@@ -26,6 +26,8 @@ DEFAULT_HISTORY_DATABASE_S, DEFAULT_HISTORY_RETENTION_DAYS = 10, 14
 DEFAULT_HISTORY_ACTIVITY_S, HISTORY_ACTIVITY_RANGE_S = 1.0, (0.5, 60.0)
 # the collector's /metrics for Prometheus (README: Prometheus): off unless a port is set; this machine only by default
 DEFAULT_METRICS_HOST = "127.0.0.1"
+# setting changes (one pg_settings read) and the target's Redis INFO (README: History, Settings and Cache)
+DEFAULT_HISTORY_SETTINGS_S, DEFAULT_HISTORY_REDIS_S = 60, 10
 
 
 class ConfigError(ValueError):
@@ -62,6 +64,8 @@ class Settings:
     history_activity_seconds: float = DEFAULT_HISTORY_ACTIVITY_S
     metrics_port: int | None = None  # the collector serves /metrics on it when set
     metrics_host: str = DEFAULT_METRICS_HOST
+    history_settings_seconds: int = DEFAULT_HISTORY_SETTINGS_S
+    history_redis_seconds: int = DEFAULT_HISTORY_REDIS_S
 
     def target(self, name: str | None) -> Target | None:
         by_name = {target.name: target for target in self.targets}
@@ -151,6 +155,8 @@ def _history_settings(env, options: dict) -> dict:
             "history_statements_seconds": statements_s,
             "history_database_seconds": setting("history_database_seconds", DEFAULT_HISTORY_DATABASE_S),
             "history_retention_days": setting("history_retention_days", DEFAULT_HISTORY_RETENTION_DAYS),
+            "history_settings_seconds": setting("history_settings_seconds", DEFAULT_HISTORY_SETTINGS_S),
+            "history_redis_seconds": setting("history_redis_seconds", DEFAULT_HISTORY_REDIS_S),
             "history_activity_seconds": _seconds_setting(
                 env.get("PGPULSE_HISTORY_ACTIVITY_SECONDS", options.get("history_activity_seconds")),
                 "history_activity_seconds", DEFAULT_HISTORY_ACTIVITY_S, HISTORY_ACTIVITY_RANGE_S),

@@ -19,7 +19,7 @@ from dashboard.data import engine_for, settings
 from queries import catalogue
 from queries.connection import make_engine
 from queries.errors import PgPulseError
-from queries.history import load, reads
+from queries.history import load, reads, redis_history, settings_history
 from queries.statements import EVERY_ROW
 
 RANGES_S = {"15 min": 900, "1 h": 3600, "6 h": 6 * 3600, "24 h": 86400, "7 d": 7 * 86400}
@@ -105,6 +105,8 @@ RANGE_READS = {
     "database_load": load.database_load,
     "load_reference": load.load_reference,
     "lock_waits": load.lock_waits,
+    "setting_changes": settings_history.setting_changes,
+    "redis_series": redis_history.redis_series,
 }
 # reads of one moment, each as (store, target, at)
 MOMENT_READS = {"sessions_at": load.sessions_at, "blocking_tree_at": load.blocking_tree_at}
@@ -147,6 +149,17 @@ def _moment_read(name: str, url: str, target: str, at: datetime) -> Any:
 def moment_read(name: str, context, at: datetime) -> Any:
     """MOMENT_READS[name] at one moment for the context's target, cached (a past moment's samples do not change)."""
     return _moment_read(name, settings().history_url, context.target.name, at)
+
+
+def setting_markers(context) -> pd.DataFrame | None:
+    """The setting changes over the sidebar's range (one cached read per range), for the charts' markers= option;
+    None without a store, or when it cannot be read (a chart without markers beats no chart)."""
+    if context.time_range is None:
+        return None
+    try:
+        return range_read("setting_changes", context)
+    except PgPulseError:
+        return None
 
 
 @st.cache_data(ttl=30, max_entries=64, show_spinner=False)

@@ -9,7 +9,7 @@ import streamlit as st
 from dashboard.components import table_with_csv, tag_columns
 from dashboard.data import settings
 from dashboard.formatting import human_duration, sparkline
-from dashboard.history import bucket_of, range_read
+from dashboard.history import bucket_of, range_read, setting_markers
 from dashboard.history_charts import series_chart
 from queries.sql_loader import OWN_STATEMENT_MARK
 from queries.statements import of_route
@@ -63,10 +63,10 @@ def overview_history(context) -> None:
               ({"connections": "connections"}, "Connections", "sessions", {"integer": True}),
               ({"hit_ratio": "hit ratio"}, "Buffer cache hit ratio", "", {"percent": True}),
               ({"statement_time_ms_per_s": "statement time"}, "Statement time per second", "ms/s", {})]
-    columns = st.columns(4)
+    columns, markers = st.columns(4), setting_markers(context)
     for position, (lines, title, unit, options) in enumerate(charts):
-        columns[position].plotly_chart(series_chart(series, lines, title, unit=unit, bucket_s=bucket, **options),
-                                       key=f"oh_chart_{position}")
+        columns[position].plotly_chart(series_chart(series, lines, title, unit=unit, bucket_s=bucket, markers=markers,
+                                                    **options), key=f"oh_chart_{position}")
 
 
 def what_changed_table(context) -> None:

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.components import table_with_csv
-from dashboard.history import bucket_of, moment_read, range_read
+from dashboard.history import bucket_of, moment_read, range_read, setting_markers
 from dashboard.history_charts import load_chart
 
 SPLITS = {"wait_event_type": "Wait event type", "wait_event": "Wait event", "statement": "Statement", "user": "User",
@@ -62,7 +62,7 @@ def database_load(context) -> None:
     bucket = bucket_of(frame.drop_duplicates("bucket_start"))
     st.plotly_chart(load_chart(frame, cpu_count=reference.cpu_count, max_connections=reference.max_connections,
                                bucket_s=bucket, title=f"Average active sessions {_bucket_words(bucket)}, by "
-                               f"{SPLITS[by].lower()}"),
+                               f"{SPLITS[by].lower()}", markers=setting_markers(context)),
                     key="a_load_chart", on_select=_picked_on_chart("a_load_chart"), selection_mode="points")
     references = [f"{reference.cpu_count} CPUs" if reference.cpu_count else "CPU count unknown (the target is on "
                   "another machine)", f"max_connections {reference.max_connections:,}"]

@@ -31,11 +31,13 @@ Source = Literal["postgres", "redis"]
 @dataclass(frozen=True)
 class Stored:
     """How the collector keeps a metric: the SQL it runs (raw counters, not a page's ranked view), whether the
-    values are counters (kept as deltas between consecutive snapshots of the same key) or gauges (kept as read),
-    the columns naming one entry, and the setting that paces it."""
+    values are counters (kept as deltas between consecutive snapshots of the same key), gauges (kept as read) or
+    changes (kept only when an entry's values differ from the last ones stored: settings), the columns naming one
+    entry, and the setting that paces it. A Redis metric (source "redis") has no SQL: the collector calls its read
+    function, which returns one row."""
 
-    sql: str
-    kind: Literal["counter", "gauge"]
+    sql: str | None
+    kind: Literal["counter", "gauge", "changes"]
     keys: tuple[str, ...]
     values: tuple[str, ...]
     every_setting: str  # a Settings attribute, e.g. "history_statements_seconds"
@@ -46,6 +48,7 @@ class Stored:
     # a column that changes when the entry's counters started again (an evicted statement's stats_since on 17+,
     # a database's stats_reset): the current value is then the delta
     since: str | None = None
+    gauges: tuple[str, ...] = ()  # counters: columns kept as read beside the deltas (a row every collection)
 
 
 @dataclass(frozen=True)
@@ -231,6 +234,13 @@ _declare("redis_keyspace", redis_stats.keyspace, "live", "cache", source="redis"
 _declare("redis_namespaces", redis_stats.key_namespaces, "sampling", "cache", source="redis", report={})
 _declare("redis_commandstats", redis_stats.commandstats, "live", "cache", source="redis", report={})
 _declare("redis_slowlog", redis_stats.slowlog, "live", "cache", source="redis", report={})
+# INFO's counters for the history: hits, misses, evictions, commands as deltas (a restart is told by started_at, a
+# CONFIG RESETSTAT by a counter going down); memory and clients as read
+_declare("redis_counters", redis_stats.redis_counters, "live", "cache", source="redis", painted="no",
+         stored=Stored(None, "counter", keys=(), values=redis_stats.COUNTER_COLUMNS, gauges=redis_stats.GAUGE_COLUMNS,
+                       every_setting="history_redis_seconds", since="started_at"))
 
 # ---- Settings -----------------------------------------------------------------------------------------------------
-_declare("settings", settings.performance_settings, "stats", "settings", report={}, floor=("pg_settings",))
+_declare("settings", settings.performance_settings, "stats", "settings", report={}, floor=("pg_settings",),
+         stored=Stored("select_setting_values", "changes", keys=("name",), values=("value", "pending_restart"),
+                       every_setting="history_settings_seconds"))

@@ -10,6 +10,7 @@ import functools
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
@@ -152,6 +153,25 @@ def redis_summary(client: redis.Redis, *, min_fragmentation_bytes: int = 100 * 1
         connected_clients=int(info["connected_clients"]), blocked_clients=int(info["blocked_clients"]),
         # The server's clock (6.2+), so rates between samples don't depend on our scheduling.
         sampled_at_epoch=int(info["server_time_usec"]) / 1e6 if "server_time_usec" in info else time.time())
+
+
+# INFO's figures the collector keeps (queries/catalogue.py redis_counters): counters as deltas, gauges as read
+COUNTER_COLUMNS = ("keyspace_hits", "keyspace_misses", "evicted_keys", "expired_keys", "total_commands_processed")
+GAUGE_COLUMNS = ("used_memory_bytes", "maxmemory_bytes", "connected_clients", "blocked_clients")
+
+
+@_translated
+def redis_counters(client: redis.Redis) -> pd.DataFrame:
+    """One row of INFO for the history: COUNTER_COLUMNS, GAUGE_COLUMNS and started_at, the server's start to the
+    second (its clock minus its uptime, both whole seconds of one moment: the same on every read until a restart;
+    None before Redis 6.2, where a restart is told by the counters going down)."""
+    info = client.info()
+    now_s = int(info["server_time_usec"]) // 1_000_000 if "server_time_usec" in info else None
+    started_at = None if now_s is None else datetime.fromtimestamp(now_s - int(info["uptime_in_seconds"]), UTC)
+    row = {**{name: int(info[name]) for name in COUNTER_COLUMNS}, "used_memory_bytes": int(info["used_memory"]),
+           "maxmemory_bytes": int(info.get("maxmemory", 0)), "connected_clients": int(info["connected_clients"]),
+           "blocked_clients": int(info["blocked_clients"]), "started_at": started_at}
+    return pd.DataFrame([row])
 
 
 def _comparable(previous: RedisSummary | None, current: RedisSummary) -> bool:

@@ -19,10 +19,11 @@ def new_store(admin_url: str) -> str:
     return create_database(admin_url, f"h_{uuid.uuid4().hex[:10]}", extension=False)
 
 
-def collect_once(history_url: str, *targets: tuple[str, str], **options) -> bool:
-    """One collection by a collector started for it (a restarted collector each time)."""
+def collect_once(history_url: str, *targets: tuple[str, ...], **options) -> bool:
+    """One collection by a collector started for it (a restarted collector each time). A target: (name, database
+    URL) or (name, database URL, Redis URL)."""
     async def once() -> bool:
-        collector = Collector([TargetConfig(name, url) for name, url in targets], history_url, **options)
+        collector = Collector([TargetConfig(*target) for target in targets], history_url, **options)
         try:
             return await collector.collect_once()
         finally:

@@ -12,6 +12,8 @@ from dashboard.components import (
 )
 from dashboard.data import load, sample_history
 from dashboard.formatting import human_bytes, human_duration, percent
+from dashboard.history import bucket_of, history_note, range_read, setting_markers
+from dashboard.history_charts import series_chart
 from dashboard.sidebar import current
 from queries.cache import database_cache_hit, hit_ratio_between, index_cache_hit, table_cache_hit
 from queries.errors import PrivilegeError, StatementTimeoutError, UnreachableError
@@ -35,6 +37,46 @@ def postgres_cache() -> None:
             st.info(second_reading_note(context), icon=":material/hourglass_top:")
     else:
         right.plotly_chart(ratio_gauge(interval, "Buffer cache hit ratio, last refresh interval"), key="c_pg_delta")
+
+
+def postgres_over_range() -> None:
+    """The buffer cache hit ratio per bucket of the sidebar's range, from the collector's pg_stat_database deltas."""
+    if note := history_note(context):
+        st.caption(note)
+        return
+    series = range_read("database_series", context)
+    if series["hit_ratio"].dropna().empty:
+        st.caption(f"No block was read during the {context.time_range.label}, as far as the collector has seen.")
+        return
+    st.plotly_chart(series_chart(series, {"hit_ratio": "hit ratio"}, f"Buffer cache hit ratio, {context.time_range.label}",
+                                 percent=True, bucket_s=bucket_of(series), markers=setting_markers(context)),
+                    key="c_pg_history")
+
+
+def redis_over_range() -> None:
+    """Hit ratio, memory against maxmemory, evictions, commands per second and clients per bucket of the range,
+    from the collector's INFO readings (every history_redis_seconds). Without history, nothing: the PostgreSQL
+    part says how to start it, once."""
+    if history_note(context):
+        return
+    st.subheader("Over time")
+    series = range_read("redis_series", context)
+    if series.empty:
+        st.caption(f"No Redis reading was kept during the {context.time_range.label}: the collector reads INFO every "
+                   "history_redis_seconds for a target with a Redis URL, from its second reading on.")
+        return
+    megabytes = series.assign(used_memory_mb=series["used_memory_bytes"] / 2**20,
+                              maxmemory_mb=(series["maxmemory_bytes"] / 2**20).where(series["maxmemory_bytes"] > 0))
+    bucket, markers = bucket_of(series), setting_markers(context)
+    charts = [(series, {"hit_ratio": "hit ratio"}, "Hit ratio", {"percent": True}),
+              (megabytes, {"used_memory_mb": "used (peak)", "maxmemory_mb": "maxmemory"}, "Memory", {"unit": "MB"}),
+              (series, {"evicted_keys": "evicted keys"}, "Evictions", {"unit": "keys", "integer": True}),
+              (series, {"ops_per_s": "commands / s"}, "Commands per second", {"unit": "ops/s"}),
+              (series, {"connected_clients": "connected (mean)"}, "Clients", {"unit": "clients"})]
+    columns = st.columns(2)
+    for position, (frame, lines, title, options) in enumerate(charts):
+        columns[position % 2].plotly_chart(series_chart(frame, lines, title, bucket_s=bucket, markers=markers, **options),
+                                           key=f"c_redis_history_{position}")
 
 
 def redis_overview() -> None:
@@ -73,9 +115,13 @@ def redis_section() -> None:
         st.error(f"**Redis cannot be read: {exc}.**\n\nIs Redis running at the host and port of REDIS_URL (or the "
                  "target's redis_url), and are its user and password right? PostgreSQL's figures above are not affected.",
                  icon=":material/cloud_off:")
+        with panel("Over time", heading=False):  # what the collector kept is there all the same
+            redis_over_range()
         return
     with panel("Server"):
         redis_overview()
+    with panel("Over time", heading=False):
+        redis_over_range()
     with panel("Keyspace"):
         table_with_csv(load(keyspace, context), "redis_keyspace")
     with panel("Key namespaces (sampled with SCAN)"):
@@ -97,6 +143,8 @@ def cache_page() -> None:
     st.header("PostgreSQL")
     with panel("Database"):
         postgres_cache()
+    with panel("Hit ratio over time"):
+        postgres_over_range()
     with panel("Tables reading most from disk"):
         # per-relation counters scan every table's statistics: the statistics pace is plenty for a ranking
         tables = load(table_cache_hit, context)

@@ -4,7 +4,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from dashboard.components import panel
-from dashboard.history import bucket_of, history_note, range_read
+from dashboard.history import bucket_of, history_note, range_read, setting_markers
 from dashboard.history_charts import series_chart
 from dashboard.sidebar import current
 
@@ -52,10 +52,10 @@ def statement_page() -> None:
             ({"temp_blks_read": "read", "temp_blks_written": "written"}, "Temp blocks", "blocks", True),
             ({"wal_bytes": "WAL"}, "WAL generated", "bytes", True),
         ]
-        columns = st.columns(2)
+        columns, markers = st.columns(2), setting_markers(context)
         for position, (lines, title, unit, integer) in enumerate(charts):
-            columns[position % 2].plotly_chart(series_chart(series, lines, title, unit=unit, integer=integer, bucket_s=bucket),
-                                               key=f"st_chart_{position}")
+            columns[position % 2].plotly_chart(series_chart(series, lines, title, unit=unit, integer=integer, bucket_s=bucket,
+                                                            markers=markers), key=f"st_chart_{position}")
 
 
 statement_page()

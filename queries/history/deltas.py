@@ -11,7 +11,10 @@ Pure functions (no I/O), so the rules are tested alone and the collector only re
 - an entry gone from the view is forgotten, so its return counts from zero;
 - entries whose counters did not move write no row (most statements are idle in a minute);
 - a clean restart keeps pg_stat_statements' and pg_stat_database's counters (saved at shutdown): the difference
-  is right and is what is kept; the collection notes the restart.
+  is right and is what is kept; the collection notes the restart;
+- counters with gauges (Redis INFO): a row every collection, the gauges as read beside the deltas;
+- changes (settings): the first snapshot is the base (every entry's values kept as state, no row); after it, one
+  row per entry whose values differ from the last ones kept (or that appeared, or went), with its previous value.
 """
 from __future__ import annotations
 
@@ -65,6 +68,7 @@ class Batch:
     texts: list[dict[str, Any]] = field(default_factory=list)  # {queryid, query} not yet stored
     changed: list[dict[str, Any]] = field(default_factory=list)  # {entry, counters, stats_since}
     gone: list[str] = field(default_factory=list)
+    kind: str = "counter"  # the metric's Stored.kind: which state table `changed` and `gone` go to
 
 
 def entry_name(row: dict[str, Any], keys: tuple[str, ...]) -> str:
@@ -121,6 +125,8 @@ def next_batch(metric: Metric, state: MetricState | None, snapshot: Snapshot, kn
     markers = {"stats_reset": snapshot.stats_reset, "server_started_at": snapshot.server_started_at,
                "dealloc": snapshot.dealloc}
     texts = _new_texts(snapshot.rows, stored.texts, known_queryids)
+    if stored.kind == "changes":
+        return _changes_batch(metric, state, snapshot, interval_s, markers)
     if stored.kind == "gauge":
         rows = [{name: row[name] for name in (*stored.keys, *stored.values)} for row in snapshot.rows]
         batch = Batch(metric.name, snapshot.sampled_at, state.sampled_at, interval_s, markers, rows, texts=texts)
@@ -134,14 +140,15 @@ def next_batch(metric: Metric, state: MetricState | None, snapshot: Snapshot, kn
         since = row.get(stored.since) if stored.since else None
         previous = state.entries.get(name)
         entries[name] = (current, since)
-        if previous is not None and previous[0] == current and previous[1] == since:
+        if previous is not None and previous[0] == current and previous[1] == since and not stored.gauges:
             continue  # idle: no row, no state write
         changed.append({"entry": name, "counters": [float(value) for value in current], "stats_since": since})
         if base:
             continue
         delta = entry_delta(previous, current, since, reset, values)
-        if any(delta):
-            rows.append({**{key: row[key] for key in stored.keys}, **dict(zip(stored.values, delta, strict=True))})
+        if any(delta) or stored.gauges:
+            rows.append({**{key: row[key] for key in stored.keys}, **dict(zip(stored.values, delta, strict=True)),
+                         **{gauge: row[gauge] for gauge in stored.gauges}})
     gone = [name for name in state.entries if name not in entries]
     collection = None
     if metric.name == "statements" and not base:
@@ -150,6 +157,36 @@ def next_batch(metric: Metric, state: MetricState | None, snapshot: Snapshot, kn
                       "stats_reset": reset, "server_restarted": restarted}
     batch = Batch(metric.name, snapshot.sampled_at, state.sampled_at, interval_s, markers, rows, collection, texts,
                   changed, gone)
+    return batch, MetricState(snapshot.sampled_at, **markers, entries=entries)
+
+
+def text_values(row: dict[str, Any], values: tuple[str, ...]) -> tuple[str | None, ...]:
+    """An entry's values as the store's value_state keeps them: text (booleans as 'true' / 'false'), None as None."""
+    return tuple(None if row[name] is None else str(row[name]).lower() if isinstance(row[name], bool) else str(row[name])
+                 for name in values)
+
+
+def _changes_batch(metric: Metric, state: MetricState, snapshot: Snapshot, interval_s: float | None, markers: dict
+                   ) -> tuple[Batch, MetricState]:
+    """Rows for the entries whose values changed since the last snapshot (none for the base), each with its
+    previous values (previous_<name>, as text); the state: every entry's values."""
+    stored, base = metric.stored, state.sampled_at is None
+    current = {entry_name(row, stored.keys): row for row in snapshot.rows}
+    entries = {name: (text_values(row, stored.values), None) for name, row in current.items()}
+    changed = [{"entry": name, "vals": list(values)} for name, (values, _) in entries.items()
+               if state.entries.get(name, (None,))[0] != values]
+    gone = [name for name in state.entries if name not in current]
+    rows = []
+    if not base:
+        for name in [change["entry"] for change in changed] + gone:
+            row = current.get(name) or {**dict(zip(stored.keys, name.split("/"), strict=True)),
+                                        **dict.fromkeys(stored.values)}
+            previous = state.entries[name][0] if name in state.entries else (None,) * len(stored.values)
+            rows.append({**{key: row[key] for key in (*stored.keys, *stored.values)},
+                         **{f"previous_{value}": old for value, old in zip(stored.values, previous, strict=True)},
+                         "previous_sampled_at": state.sampled_at})
+    batch = Batch(metric.name, snapshot.sampled_at, state.sampled_at, interval_s, markers, rows, changed=changed,
+                  gone=gone, kind="changes")
     return batch, MetricState(snapshot.sampled_at, **markers, entries=entries)
 
 

@@ -16,9 +16,14 @@ from queries.history.deltas import Batch, MetricState, typed_counters
 from queries.history.sampling import ActivityBucket
 
 TIME_SERIES_TABLES = ("statement_delta", "statement_collection", "database_delta", "connection_sample",
-                      "statement_delta_hourly", "activity_bucket", "activity_load", "lock_wait_sample")
+                      "statement_delta_hourly", "activity_bucket", "activity_load", "lock_wait_sample",
+                      "setting_change", "redis_sample")
 ROW_INSERTS = {"statements": "insert_statement_delta", "database_counters": "insert_database_delta",
-               "connection_states": "insert_connection_sample"}
+               "connection_states": "insert_connection_sample", "settings": "insert_setting_change",
+               "redis_counters": "insert_redis_sample"}
+# where a batch's entry state goes, by the metric's kind: counters as float8[], changes' values as text[]
+STATE_WRITES = {"counter": ("upsert_counter_state", "delete_counter_state"),
+                "changes": ("upsert_value_state", "delete_value_state")}
 DEFAULT_RETENTION_DAYS = 14
 ROLL_UP_AFTER_DAYS = 2  # per-collection statement deltas are kept this long; every complete hour also per hour
 ROLL_UP_LAG = timedelta(hours=1)  # an hour is rolled up once it ended this long ago (late writes are added to it)
@@ -47,6 +52,8 @@ def load_state(conn: sa.Connection, target: int, metric: str, values: tuple[str,
     state = MetricState(**dict(marker))
     for entry, counters, since in conn.execute(store_sql("select_counter_state"), {"target_id": target, "metric": metric}):
         state.entries[entry] = (typed_counters(tuple(counters), values), since)
+    for entry, kept in conn.execute(store_sql("select_value_state"), {"target_id": target, "metric": metric}):
+        state.entries[entry] = (tuple(kept), None)
     conn.rollback()
     return state
 
@@ -103,17 +110,18 @@ def _write_batch(conn: sa.Connection, target: int, batch: Batch) -> bool:
     if batch.texts:
         conn.execute(store_sql("insert_statement_text"), [{**timing, **text} for text in batch.texts])
     if batch.rows:
-        interval = {} if batch.metric == "connection_states" else {"interval_s": batch.interval_s}
+        interval = {} if batch.metric in ("connection_states", "settings") else {"interval_s": batch.interval_s}
         rows = [{**timing, **interval, **row} for row in batch.rows]
         conn.execute(store_sql(ROW_INSERTS[batch.metric]), rows)
         if batch.metric == "statements" and _rolled_past(conn, target, batch.sampled_at):
             conn.execute(store_sql("insert_statement_delta_hourly"), rows)  # late: its hour is rolled up already
     if batch.collection:
         conn.execute(store_sql("insert_statement_collection"), {**timing, **batch.collection})
+    upsert, delete = STATE_WRITES[batch.kind]
     if batch.changed:
-        conn.execute(store_sql("upsert_counter_state"), [{**ids, **change} for change in batch.changed])
+        conn.execute(store_sql(upsert), [{**ids, **change} for change in batch.changed])
     if batch.gone:
-        conn.execute(store_sql("delete_counter_state"), {**ids, "entries": batch.gone})
+        conn.execute(store_sql(delete), {**ids, "entries": batch.gone})
     conn.execute(store_sql("upsert_collector_state"), {**ids, "sampled_at": batch.sampled_at, **batch.markers})
     conn.commit()
     return True
