@@ -66,7 +66,8 @@ class Collector:
                  lock_timeout_ms: int = 1000):
         self.targets = {target.name: target for target in targets}
         self.metrics = catalogue.stored_metrics()
-        self.paces = {"history_statements_seconds": 60, "history_database_seconds": 10, **(paces or {})}
+        self.paces = {"history_statements_seconds": 60, "history_database_seconds": 10, "history_sizes_seconds": 3600,
+                      "history_index_scans_seconds": 600, **(paces or {})}
         self.activity_every_s = float(self.paces.pop("history_activity_seconds", 1.0))
         self.retention_days = retention_days
         self.timeouts = {"statement_timeout_ms": statement_timeout_ms, "lock_timeout_ms": lock_timeout_ms}

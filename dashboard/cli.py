@@ -26,6 +26,7 @@ from queries.errors import PgPulseError
 from queries.explain import ExplainOptions, explain
 from queries.health import health_checks
 from queries.history import reads as history_reads
+from queries.history import sizes as history_sizes
 from queries.plan import flagged_nodes
 
 
@@ -139,10 +140,11 @@ RANGE_REPORTS = {
         store, target, start, end, limit=catalogue.UNLIMITED, include_nested=True),
     "database_counters": history_reads.database_series,
 }
+RANGE_REPORTS["table_growth"] = history_sizes.table_growth  # tables and indexes by growth over the range
 
 
 def range_report(args: argparse.Namespace, start: datetime, end: datetime) -> int:
-    """statements.csv and database_counters.csv over [start, end) from the history store, never the server."""
+    """statements.csv, database_counters.csv and table_growth.csv over [start, end) from the history store, never the server."""
     history_url = args.history_url or _settings().history_url
     if not history_url:
         raise CliError("--since / --from need the history store: pass --history-url URL or set PGPULSE_HISTORY_URL")
@@ -256,7 +258,9 @@ def collect_command(args: argparse.Namespace) -> int:
         raise CliError("no history store: pass --history-url URL or set PGPULSE_HISTORY_URL (make run uses the embedded one)")
     paces = {"history_statements_seconds": settings.history_statements_seconds,
              "history_database_seconds": settings.history_database_seconds,
-             "history_activity_seconds": settings.history_activity_seconds}
+             "history_activity_seconds": settings.history_activity_seconds,
+             "history_sizes_seconds": settings.history_sizes_seconds,
+             "history_index_scans_seconds": settings.history_index_scans_seconds}
     return collector.run(_collect_targets(args, settings), history_url, once=args.once, paces=paces,
                          retention_days=settings.history_retention_days, statement_timeout_ms=settings.statement_timeout_ms,
                          lock_timeout_ms=settings.lock_timeout_ms)

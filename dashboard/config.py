@@ -24,6 +24,7 @@ DEFAULT_HISTORY_STATEMENTS_S, MIN_HISTORY_STATEMENTS_S = 60, 10
 DEFAULT_HISTORY_DATABASE_S, DEFAULT_HISTORY_RETENTION_DAYS = 10, 14
 # active session sampling: one pg_stat_activity read per sample (README: History, Database load)
 DEFAULT_HISTORY_ACTIVITY_S, HISTORY_ACTIVITY_RANGE_S = 1.0, (0.5, 60.0)
+DEFAULT_HISTORY_SIZES_S, DEFAULT_HISTORY_INDEX_SCANS_S = 3600, 600
 
 
 class ConfigError(ValueError):
@@ -58,6 +59,8 @@ class Settings:
     history_database_seconds: int = DEFAULT_HISTORY_DATABASE_S
     history_retention_days: int = DEFAULT_HISTORY_RETENTION_DAYS
     history_activity_seconds: float = DEFAULT_HISTORY_ACTIVITY_S
+    history_sizes_seconds: int = DEFAULT_HISTORY_SIZES_S
+    history_index_scans_seconds: int = DEFAULT_HISTORY_INDEX_SCANS_S
 
     def target(self, name: str | None) -> Target | None:
         by_name = {target.name: target for target in self.targets}
@@ -138,6 +141,8 @@ def _history_settings(env, options: dict) -> dict:
             "history_statements_seconds": statements_s,
             "history_database_seconds": setting("history_database_seconds", DEFAULT_HISTORY_DATABASE_S),
             "history_retention_days": setting("history_retention_days", DEFAULT_HISTORY_RETENTION_DAYS),
+            "history_sizes_seconds": setting("history_sizes_seconds", DEFAULT_HISTORY_SIZES_S),
+            "history_index_scans_seconds": setting("history_index_scans_seconds", DEFAULT_HISTORY_INDEX_SCANS_S),
             "history_activity_seconds": _seconds_setting(
                 env.get("PGPULSE_HISTORY_ACTIVITY_SECONDS", options.get("history_activity_seconds")),
                 "history_activity_seconds", DEFAULT_HISTORY_ACTIVITY_S, HISTORY_ACTIVITY_RANGE_S)}

@@ -17,8 +17,14 @@ from queries.history.sampling import ActivityBucket
 
 TIME_SERIES_TABLES = ("statement_delta", "statement_collection", "database_delta", "connection_sample",
                       "statement_delta_hourly", "activity_bucket", "activity_load", "lock_wait_sample")
+# space and index use over time (migration 0005_sizes)
+TIME_SERIES_TABLES += ("relation_size", "database_size_sample", "index_scan_delta", "metric_collection")
 ROW_INSERTS = {"statements": "insert_statement_delta", "database_counters": "insert_database_delta",
                "connection_states": "insert_connection_sample"}
+ROW_INSERTS.update(relation_sizes="insert_relation_size", database_size="insert_database_size_sample",
+                   index_scans="insert_index_scan_delta")
+# metrics whose rows carry names stored once per key (catalogue Stored.names)
+NAME_UPSERTS = {"relation_sizes": "upsert_relation_name"}
 DEFAULT_RETENTION_DAYS = 14
 ROLL_UP_AFTER_DAYS = 2  # per-collection statement deltas are kept this long; every complete hour also per hour
 ROLL_UP_LAG = timedelta(hours=1)  # an hour is rolled up once it ended this long ago (late writes are added to it)
@@ -108,8 +114,12 @@ def _write_batch(conn: sa.Connection, target: int, batch: Batch) -> bool:
         conn.execute(store_sql(ROW_INSERTS[batch.metric]), rows)
         if batch.metric == "statements" and _rolled_past(conn, target, batch.sampled_at):
             conn.execute(store_sql("insert_statement_delta_hourly"), rows)  # late: its hour is rolled up already
+        named = [row for row in rows if row.get("relation_name") is not None]  # a gone entry's row has no names
+        if batch.metric in NAME_UPSERTS and named:
+            conn.execute(store_sql(NAME_UPSERTS[batch.metric]), named)
     if batch.collection:
-        conn.execute(store_sql("insert_statement_collection"), {**timing, **batch.collection})
+        collection = "insert_statement_collection" if batch.metric == "statements" else "insert_metric_collection"
+        conn.execute(store_sql(collection), {**timing, **batch.collection})
     if batch.changed:
         conn.execute(store_sql("upsert_counter_state"), [{**ids, **change} for change in batch.changed])
     if batch.gone:
