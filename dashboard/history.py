@@ -18,7 +18,7 @@ import streamlit as st
 from dashboard.data import settings
 from queries.connection import make_engine
 from queries.errors import PgPulseError
-from queries.history import load, reads
+from queries.history import load, reads, sizes
 
 RANGES_S = {"15 min": 900, "1 h": 3600, "6 h": 6 * 3600, "24 h": 86400, "7 d": 7 * 86400}
 CUSTOM = "custom"
@@ -104,6 +104,10 @@ RANGE_READS = {
     "load_reference": load.load_reference,
     "lock_waits": load.lock_waits,
 }
+# space and index use over the range (queries.history.sizes)
+RANGE_READS.update(table_growth=sizes.table_growth, database_size_series=sizes.database_size_series,
+                   index_scans_over_range=sizes.index_scans_over_range,
+                   unused_indexes_over_range=sizes.unused_indexes_over_range, index_scan_series=sizes.index_scan_series)
 # reads of one moment, each as (store, target, at)
 MOMENT_READS = {"sessions_at": load.sessions_at, "blocking_tree_at": load.blocking_tree_at}
 
