@@ -14,7 +14,7 @@ from dashboard.history import range_read
 
 GROWTH_FIRST = ["schema_name", "relation_name", "kind", "growth_bytes_per_day", "growth_bytes", "size_bytes",
                 "days_to_double"]
-UNUSED_FIRST = ["schema_name", "table_name", "index_name", "fix_sql", "size_bytes", "index_scans"]
+UNUSED_FIRST = ["schema_name", "table_name", "index_name", "fix_sql", "size_bytes"]
 HEIGHT = 220
 
 
@@ -22,11 +22,16 @@ def _when(moment) -> str:
     return pd.Timestamp(moment).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def _pace(seconds: int) -> str:
+    """A collector pace in words: "10 min", "1 h", "1.5 h"."""
+    return human_duration(seconds) if seconds < 3600 else f"{seconds / 3600:g} h"
+
+
 def table_growth(context, *, limit: int = 200) -> None:
     """Tables and indexes by growth over the range, with when each would double at that rate, then the database's
     size over time."""
     frame = range_read("table_growth", context, limit=int(limit))
-    every = human_duration(settings().history_sizes_seconds)
+    every = _pace(settings().history_sizes_seconds)
     if frame.empty:
         st.info(f"Growth needs two size collections in the {context.time_range.label}: the collector sizes every "
                 f"table and index every {every} (`history_sizes_seconds`); pick a longer range, or wait.",
@@ -61,23 +66,24 @@ def unused_over_range(context) -> None:
     frame = range_read("unused_indexes_over_range", context)
     scans = range_read("index_scans_over_range", context)
     if scans.empty:
-        every = human_duration(settings().history_index_scans_seconds)
+        every = _pace(settings().history_index_scans_seconds)
         st.info(f"No index scans were counted during the {context.time_range.label}: the collector reads them every "
                 f"{every} (`history_index_scans_seconds`) and sizes indexes every "
-                f"{human_duration(settings().history_sizes_seconds)}.", icon=":material/history:")
+                f"{_pace(settings().history_sizes_seconds)}.", icon=":material/history:")
         return
     counted = f"from {_when(scans['counted_from'].iloc[0])} to {_when(scans['counted_to'].iloc[0])}"
-    table_with_csv(frame.drop(columns=["droppable", "counted_from", "counted_to"]), "unused_indexes_over_range",
-                   first=UNUSED_FIRST, empty=f"Every droppable index was scanned at least once {counted}.")
     if not frame.empty:
         st.caption(f"Not scanned once {counted} (the collector's counts, whatever resets happened); unique, "
                    "primary-key and constraint indexes are left out: they work without being scanned.")
+    table_with_csv(frame.drop(columns=["index_scans", "droppable", "counted_from", "counted_to"]),
+                   "unused_indexes_over_range", first=UNUSED_FIRST,
+                   empty=f"Every droppable index was scanned at least once {counted}.")
     index_scan_chart(context)
 
 
 def index_scan_chart(context) -> None:
     series = range_read("index_scan_series", context)
-    if series.empty:
+    if series["bucket_start"].nunique() < 2:  # one bucket is no chart
         return
     figure = go.Figure()
     for name, part in series.groupby("index_name", sort=False):
