@@ -6,8 +6,7 @@ SELECT c.oid AS relid,
        n.nspname::text AS schema_name,
        c.relname::text AS relation_name,
        coalesce(t.relname, c.relname)::text AS table_name,
-       CASE WHEN c.relkind = 'i' THEN NOT (i.indisunique OR i.indisprimary OR i.indisreplident
-                                           OR EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = c.oid))
+       CASE WHEN c.relkind = 'i' THEN NOT (i.indisunique OR i.indisprimary OR i.indisreplident OR k.conindid IS NOT NULL)
        END AS droppable,
        CASE WHEN c.relkind = 'i' THEN pg_relation_size(c.oid)
             ELSE pg_relation_size(c.oid, 'main') + pg_relation_size(c.oid, 'fsm') + pg_relation_size(c.oid, 'vm')
@@ -20,6 +19,8 @@ FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_index i ON i.indexrelid = c.oid
 LEFT JOIN pg_class t ON t.oid = i.indrelid
+-- hashed once: pg_constraint has no index on conindid, a lookup per index would scan it per index
+LEFT JOIN (SELECT DISTINCT conindid FROM pg_constraint WHERE conindid <> 0) k ON k.conindid = c.oid
 LEFT JOIN LATERAL (SELECT sum(pg_relation_size(x.indexrelid)) AS bytes
                    FROM pg_index x WHERE x.indrelid = c.reltoastrelid) tx ON c.relkind <> 'i'
 WHERE c.relkind IN ('r', 'm', 'i')
