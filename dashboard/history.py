@@ -106,7 +106,7 @@ RANGE_READS = {
 }
 # space and index use over the range (queries.history.sizes)
 RANGE_READS.update(table_growth=sizes.table_growth, database_size_series=sizes.database_size_series,
-                   index_scans_over_range=sizes.index_scans_over_range,
+                   index_scans_over_range=sizes.index_scans_over_range, index_scan_coverage=sizes.index_scan_coverage,
                    unused_indexes_over_range=sizes.unused_indexes_over_range, index_scan_series=sizes.index_scan_series)
 # reads of one moment, each as (store, target, at)
 MOMENT_READS = {"sessions_at": load.sessions_at, "blocking_tree_at": load.blocking_tree_at}

@@ -63,15 +63,15 @@ def database_size_chart(context) -> None:
 def unused_over_range(context) -> None:
     """Droppable indexes not scanned once over the range while the collector counted, and the scans of the busiest
     indexes over time."""
-    frame = range_read("unused_indexes_over_range", context)
-    scans = range_read("index_scans_over_range", context)
-    if scans.empty:
+    covered = range_read("index_scan_coverage", context)
+    if covered is None:
         every = _pace(settings().history_index_scans_seconds)
         st.info(f"No index scans were counted during the {context.time_range.label}: the collector reads them every "
                 f"{every} (`history_index_scans_seconds`) and sizes indexes every "
                 f"{_pace(settings().history_sizes_seconds)}.", icon=":material/history:")
         return
-    counted = f"from {_when(scans['counted_from'].iloc[0])} to {_when(scans['counted_to'].iloc[0])}"
+    counted = f"from {_when(covered[0])} to {_when(covered[1])}"
+    frame = range_read("unused_indexes_over_range", context)
     if not frame.empty:
         st.caption(f"Not scanned once {counted} (the collector's counts, whatever resets happened); unique, "
                    "primary-key and constraint indexes are left out: they work without being scanned.")

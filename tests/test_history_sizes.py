@@ -10,7 +10,13 @@ import pytest
 from queries import catalogue
 from queries.connection import make_engine
 from queries.history.deltas import Snapshot, next_batch
-from queries.history.sizes import index_scan_series, index_scans_over_range, table_growth, unused_indexes_over_range
+from queries.history.sizes import (
+    index_scan_coverage,
+    index_scan_series,
+    index_scans_over_range,
+    table_growth,
+    unused_indexes_over_range,
+)
 from tests.conftest import flush_statistics, run_and_flush
 from tests.history_support import collect_once, new_store, rows
 
@@ -125,6 +131,13 @@ def test_scans_between_two_collections_and_an_index_never_scanned(store, store_e
     assert unused["fix_sql"].tolist() == ['DROP INDEX CONCURRENTLY "public"."probe_n";']
     series = index_scan_series(store_engine, "app", *_range(started))
     assert series["index_name"].unique().tolist() == ["public.probe_id"] and series["index_scans"].sum() == 7
+    collections = rows(store, "SELECT sampled_at FROM pgpulse.metric_collection WHERE metric = 'index_scans' "
+                              "ORDER BY sampled_at")
+    assert index_scan_coverage(store_engine, "app", *_range(started)) == (collections[0][0], collections[-1][0])
+    before = (started - timedelta(hours=2), started - timedelta(hours=1))  # nothing counted then: no list, no zeros
+    assert index_scan_coverage(store_engine, "app", *before) is None
+    assert index_scans_over_range(store_engine, "app", *before).empty
+    assert unused_indexes_over_range(store_engine, "app", *before).empty
 
 
 def test_a_reset_between_collections_never_gives_negative_deltas(store, store_engine, indexed):

@@ -23,7 +23,7 @@ INDEX_SCAN_COLUMNS = ["schema_name", "table_name", "index_name", "index_scans", 
 def table_growth(store: sa.Engine, target: str, start: datetime, end: datetime, *, limit: int = 1000) -> pd.DataFrame:
     """Each table's and index's growth over [start, end): kind ('table': heap and TOAST; 'index'), schema_name,
     table_name, relation_name, size_bytes (at the last size collection), growth_bytes, growth_bytes_per_day,
-    days_to_double (at that rate; None unless it grows), start_size_bytes, measured_from and measured_to (the size
+    days_to_double (at that rate; NaN unless it grows), start_size_bytes, measured_from and measured_to (the size
     collections compared). Biggest growers first; empty until two size collections bound the range."""
     start, end = _checked_range(start, end)
     target_id = _target(store, target)
@@ -34,27 +34,14 @@ def table_growth(store: sa.Engine, target: str, start: datetime, end: datetime, 
     last_at = bounds["last_at"]
     if pd.isna(first_at) or pd.isna(last_at) or last_at <= first_at:
         return pd.DataFrame(columns=GROWTH_COLUMNS)
-    before = relation_sizes_at(store, target_id, first_at.to_pydatetime())[["relid", "size_bytes"]]
-    after = relation_sizes_at(store, target_id, last_at.to_pydatetime())
-    # a relation created inside the range grew from nothing
-    frame = after.merge(before.rename(columns={"size_bytes": "start_size_bytes"}), on="relid", how="left")
-    frame["start_size_bytes"] = frame["start_size_bytes"].fillna(0).astype("int64")
-    days = (last_at - first_at).total_seconds() / 86400
-    growth = frame["size_bytes"] - frame["start_size_bytes"]
-    per_day = growth / days
-    frame = frame.assign(growth_bytes=growth, growth_bytes_per_day=per_day,
-                         days_to_double=(frame["size_bytes"] / per_day.where(growth > 0)).astype("float64"),
+    frame = _read(store, "select_relation_growth", {"target_id": target_id, "from_at": first_at.to_pydatetime(),
+                                                    "to_at": last_at.to_pydatetime(), "limit": int(limit)})
+    frame = frame.astype({"size_bytes": "int64", "growth_bytes": "int64", "start_size_bytes": "int64"})
+    per_day = frame["growth_bytes"] / ((last_at - first_at).total_seconds() / 86400)
+    frame = frame.assign(growth_bytes_per_day=per_day,
+                         days_to_double=(frame["size_bytes"] / per_day.where(frame["growth_bytes"] > 0)).astype("float64"),
                          measured_from=first_at, measured_to=last_at)
-    frame = frame.sort_values(["growth_bytes", "size_bytes", "schema_name", "relation_name"],
-                              ascending=[False, False, True, True], kind="stable")
-    return frame[GROWTH_COLUMNS].head(int(limit)).reset_index(drop=True)
-
-
-def relation_sizes_at(store: sa.Engine, target_id: int, at: datetime) -> pd.DataFrame:
-    """Every relation present at the size collection `at`: relid, kind, schema_name, relation_name, table_name,
-    droppable, size_bytes."""
-    frame = _read(store, "select_relation_sizes_at", {"target_id": target_id, "at": at})
-    return frame.astype({"relid": "int64", "size_bytes": "int64"})
+    return frame[GROWTH_COLUMNS]
 
 
 def database_size_series(store: sa.Engine, target: str, start: datetime, end: datetime) -> pd.DataFrame:
@@ -71,41 +58,45 @@ def index_scans_over_range(store: sa.Engine, target: str, start: datetime, end: 
     the collector counted): schema_name, table_name, index_name, index_scans, size_bytes, droppable (no constraint
     needs it), counted_from / counted_to (the span the index-scan collections cover). Fewest scans first, then
     largest; empty when no index-scan or size collection falls in the range."""
-    start, end = _checked_range(start, end)
-    target_id = _target(store, target)
-    if target_id is None:
-        return pd.DataFrame(columns=INDEX_SCAN_COLUMNS)
-    return _index_scans(store, target_id, start, end)[INDEX_SCAN_COLUMNS]
-
-
-def _index_scans(store: sa.Engine, target_id: int, start: datetime, end: datetime) -> pd.DataFrame:
-    """index_scans_over_range's rows with each index's relid."""
-    params = {"target_id": target_id, "start": start, "end": end}
-    scans = _read(store, "select_index_scans_over_range", params)
-    bounds = _read(store, "select_size_collection_bounds", params).iloc[0]
-    last_sized = bounds["last_at"] if pd.notna(bounds["last_at"]) else bounds["before_start_at"]
-    if scans.empty or pd.isna(scans["counted_from"].iloc[0]) or pd.isna(last_sized):
-        return pd.DataFrame(columns=["relid", *INDEX_SCAN_COLUMNS])
-    present = relation_sizes_at(store, target_id, last_sized.to_pydatetime())
-    present = present[present["kind"] == "index"].rename(columns={"relation_name": "index_name"})
-    counts = scans.dropna(subset=["relid"]).astype({"relid": "int64"})[["relid", "index_scans"]]
-    frame = present.merge(counts, on="relid", how="left")
-    frame = frame.assign(index_scans=frame["index_scans"].fillna(0).astype("int64"),
-                         counted_from=scans["counted_from"].iloc[0], counted_to=scans["counted_to"].iloc[0])
-    frame = frame.sort_values(["index_scans", "size_bytes", "schema_name", "index_name"],
-                              ascending=[True, False, True, True], kind="stable")
-    return frame[["relid", *INDEX_SCAN_COLUMNS]].reset_index(drop=True)
+    return _index_scans(store, target, start, end, only_unused=False)
 
 
 def unused_indexes_over_range(store: sa.Engine, target: str, start: datetime, end: datetime) -> pd.DataFrame:
     """The droppable indexes not scanned once over [start, end) while the collector counted (index_scans_over_range's
     columns, largest first), with their fix_sql."""
-    frame = index_scans_over_range(store, target, start, end)
-    unused = frame[(frame["index_scans"] == 0) & (frame["droppable"].fillna(False).astype(bool))]
-    unused = unused.sort_values(["size_bytes", "schema_name", "index_name"], ascending=[False, True, True], kind="stable")
+    unused = _index_scans(store, target, start, end, only_unused=True)
     fixes = [f"DROP INDEX CONCURRENTLY {_quoted(schema)}.{_quoted(name)};"
              for schema, name in zip(unused["schema_name"], unused["index_name"], strict=True)]
-    return unused.assign(fix_sql=fixes).reset_index(drop=True)
+    return unused.assign(fix_sql=fixes)
+
+
+def index_scan_coverage(store: sa.Engine, target: str, start: datetime, end: datetime) -> tuple[datetime, datetime] | None:
+    """The span the index-scan collections of [start, end) cover (from the first interval's start to the last
+    collection), or None when none falls in the range."""
+    start, end = _checked_range(start, end)
+    target_id = _target(store, target)
+    if target_id is None:
+        return None
+    row = _read(store, "select_index_scan_coverage", {"target_id": target_id, "start": start, "end": end}).iloc[0]
+    return None if pd.isna(row["counted_from"]) else (row["counted_from"].to_pydatetime(), row["counted_to"].to_pydatetime())
+
+
+def _index_scans(store: sa.Engine, target: str, start: datetime, end: datetime, *, only_unused: bool) -> pd.DataFrame:
+    """index_scans_over_range's rows (only_unused: the droppable ones not scanned once)."""
+    columns = INDEX_SCAN_COLUMNS
+    covered = index_scan_coverage(store, target, start, end)
+    target_id = _target(store, target)
+    if covered is None:
+        return pd.DataFrame(columns=columns)
+    params = {"target_id": target_id, "start": start, "end": end}
+    bounds = _read(store, "select_size_collection_bounds", params).iloc[0]
+    sized_at = bounds["last_at"] if pd.notna(bounds["last_at"]) else bounds["before_start_at"]
+    if pd.isna(sized_at):
+        return pd.DataFrame(columns=columns)
+    frame = _read(store, "select_index_scans_over_range", {**params, "sized_at": sized_at.to_pydatetime(),
+                                                           "only_unused": only_unused})
+    frame = frame.astype({"index_scans": "int64", "size_bytes": "int64"})
+    return frame.assign(counted_from=covered[0], counted_to=covered[1])[columns]
 
 
 def index_scan_series(store: sa.Engine, target: str, start: datetime, end: datetime, *, top: int = 5,
@@ -117,15 +108,9 @@ def index_scan_series(store: sa.Engine, target: str, start: datetime, end: datet
     target_id = _target(store, target)
     if target_id is None:
         return pd.DataFrame(columns=columns)
-    frame = _index_scans(store, target_id, start, end)
-    busiest = frame[frame["index_scans"] > 0].nlargest(int(top), "index_scans")
-    if busiest.empty:
-        return pd.DataFrame(columns=columns)
-    names = dict(zip(busiest["relid"], busiest["schema_name"] + "." + busiest["index_name"], strict=True))
     bucket = timedelta(seconds=bucket_s or max(bucket_seconds(start, end), 300))
-    series = _read(store, "select_index_scan_buckets", {"target_id": target_id, "start": start, "end": end,
-                                                        "bucket": bucket, "relids": [int(relid) for relid in names]})
-    return series.assign(index_name=series["relid"].astype("int64").map(names))[columns]
+    return _read(store, "select_index_scan_buckets", {"target_id": target_id, "start": start, "end": end,
+                                                      "bucket": bucket, "top": int(top)})[columns]
 
 
 def _quoted(identifier: str) -> str:
