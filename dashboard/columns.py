@@ -266,6 +266,7 @@ COLUMNS.update({
     "droppable": Column("Droppable", "bool", "no unique, primary-key or constraint duty"),
     "counted_from": Column("Scans counted from", "time"),
     "counted_to": Column("Scans counted to", "time"),
+    "estimated": Column("Estimated", "bool", "sizes from page counts (relpages): the exact read timed out"),
 })
 
 # a column not listed: its unit from its suffix, so it still reads right

@@ -42,7 +42,11 @@ def table_growth(context, *, limit: int = 200) -> None:
                    f"{_when(frame['measured_from'].iloc[0])} and {_when(frame['measured_to'].iloc[0])} (exact sizes, "
                    f"every {every}); a table's size is its heap and TOAST, its indexes are rows of their own. "
                    "Days to double: at the range's rate.")
-        table_with_csv(frame.drop(columns=["measured_from", "measured_to"]), "table_growth", first=GROWTH_FIRST)
+        if frame["estimated"].iloc[0]:
+            st.caption("Some sizes compared are estimates from page counts (relpages): the exact read timed out or "
+                       "waited on a lock then, so growth here is rough.")
+        table_with_csv(frame.drop(columns=["measured_from", "measured_to", "estimated"]), "table_growth",
+                       first=GROWTH_FIRST)
     database_size_chart(context)
 
 

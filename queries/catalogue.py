@@ -52,6 +52,9 @@ class Stored:
     # each collection noted in metric_collection, for metrics whose idle entries write no row (a quiet interval is
     # not a gap)
     collections: bool = False
+    # read instead when the main read is cancelled by the statement or lock timeout (the collector's): estimates
+    # where exact figures cost too much (a big catalog's sizes on a new connection) or wait on a migration's lock
+    fallback_sql: str | None = None
 
 
 @dataclass(frozen=True)
@@ -182,6 +185,7 @@ _declare("index_sizes", space.index_sizes, "sizes", "space", painted="after", re
 _declare("relation_sizes", space.relation_sizes, "sizes", "space", painted="no",
          stored=Stored("select_relation_sizes", "gauge", keys=("relid",), values=("size_bytes",),
                        every_setting="history_sizes_seconds", changes_only=True, collections=True,
+                       fallback_sql="select_relation_size_estimates",
                        names=("kind", "schema_name", "relation_name", "table_name", "droppable")))
 _declare("database_size", space.database_size, "sizes", "space", painted="no",
          stored=Stored("select_database_size", "gauge", keys=("datid",), values=("size_bytes",),

@@ -100,6 +100,21 @@ def test_growth_doubles_at_its_rate_and_only_changed_sizes_are_stored(store, sto
     assert grow["days_to_double"] == pytest.approx(pages_after / 5 * span_days)
 
 
+def test_sizes_held_up_by_a_lock_are_estimated_from_page_counts(store, store_engine, fresh_db):
+    run_and_flush(fresh_db, "CREATE TABLE grow (id int)", "INSERT INTO grow SELECT generate_series(1, 2260)",
+                  "VACUUM ANALYZE grow")  # 226 rows a page: relpages 10
+    started = datetime.now(UTC)
+    assert collect_once(store, ("app", fresh_db))  # exact
+    with psycopg.connect(fresh_db) as migration:
+        migration.execute("LOCK TABLE grow IN ACCESS EXCLUSIVE MODE")  # pg_relation_size waits on it: lock timeout
+        assert collect_once(store, ("app", fresh_db))  # estimated, not lost
+    assert rows(store, "SELECT estimated FROM pgpulse.metric_collection WHERE metric = 'relation_sizes' "
+                       "ORDER BY sampled_at") == [(False,), (True,)]
+    growth = table_growth(store_engine, "app", *_range(started)).set_index("relation_name")
+    assert growth.loc["grow", "size_bytes"] == 10 * PAGE  # relpages x block size (no free-space or visibility map)
+    assert growth["estimated"].all()
+
+
 def _scan(url: str, times: int) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("SET enable_seqscan = off")
@@ -175,4 +190,4 @@ def test_sizes_are_stored_when_they_change_and_in_full_each_day():
     assert [(row["relid"], row["size_bytes"]) for row in batch.rows] == [(2, None)]  # dropped
     batch, _ = next_batch(metric, state, _sizes(evening + timedelta(hours=3), {1: 8192}))
     assert [row["relid"] for row in batch.rows] == [1]  # a new UTC day: its partition gets its own base
-    assert batch.collection == {"metric": "relation_sizes", "interval_s": 3600.0, "entries": 1}
+    assert batch.collection == {"metric": "relation_sizes", "interval_s": 3600.0, "entries": 1, "estimated": False}

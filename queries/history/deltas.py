@@ -37,6 +37,7 @@ class Snapshot:
     stats_reset: datetime | None = None
     server_started_at: datetime | None = None
     dealloc: int | None = None
+    estimated: bool = False  # read by the metric's fallback SQL (Stored.fallback_sql): estimates
 
 
 @dataclass
@@ -170,7 +171,7 @@ def _new_texts(rows: list[dict], text_columns: tuple[str, ...], known: set[int] 
 
 def _collection(metric: Metric, interval_s: float | None, snapshot: Snapshot) -> dict[str, Any]:
     """The metric_collection row of a snapshot (interval_s None for the base: counted from here)."""
-    return {"metric": metric.name, "interval_s": interval_s, "entries": len(snapshot.rows)}
+    return {"metric": metric.name, "interval_s": interval_s, "entries": len(snapshot.rows), "estimated": snapshot.estimated}
 
 
 def _changed_gauge_batch(metric: Metric, state: MetricState, snapshot: Snapshot, interval_s: float | None,

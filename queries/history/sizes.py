@@ -15,7 +15,8 @@ import sqlalchemy as sa
 from queries.history.reads import _checked_range, _read, _target, bucket_seconds
 
 GROWTH_COLUMNS = ["kind", "schema_name", "table_name", "relation_name", "size_bytes", "growth_bytes",
-                  "growth_bytes_per_day", "days_to_double", "start_size_bytes", "measured_from", "measured_to"]
+                  "growth_bytes_per_day", "days_to_double", "start_size_bytes", "measured_from", "measured_to",
+                  "estimated"]
 INDEX_SCAN_COLUMNS = ["schema_name", "table_name", "index_name", "index_scans", "size_bytes", "droppable",
                       "counted_from", "counted_to"]
 
@@ -24,14 +25,17 @@ def table_growth(store: sa.Engine, target: str, start: datetime, end: datetime, 
     """Each table's and index's growth over [start, end): kind ('table': heap and TOAST; 'index'), schema_name,
     table_name, relation_name, size_bytes (at the last size collection), growth_bytes, growth_bytes_per_day,
     days_to_double (at that rate; NaN unless it grows), start_size_bytes, measured_from and measured_to (the size
-    collections compared). Biggest growers first; empty until two size collections bound the range."""
+    collections compared), estimated (either of them read relpages estimates: the exact read timed out). Biggest
+    growers first; empty until two size collections bound the range."""
     start, end = _checked_range(start, end)
     target_id = _target(store, target)
     if target_id is None:
         return pd.DataFrame(columns=GROWTH_COLUMNS)
     bounds = _read(store, "select_size_collection_bounds", {"target_id": target_id, "start": start, "end": end}).iloc[0]
-    first_at = bounds["before_start_at"] if pd.notna(bounds["before_start_at"]) else bounds["first_at"]
+    before = pd.notna(bounds["before_start_at"])
+    first_at = bounds["before_start_at"] if before else bounds["first_at"]
     last_at = bounds["last_at"]
+    estimated = bool(bounds["before_start_estimated" if before else "first_estimated"]) or bool(bounds["last_estimated"])
     if pd.isna(first_at) or pd.isna(last_at) or last_at <= first_at:
         return pd.DataFrame(columns=GROWTH_COLUMNS)
     frame = _read(store, "select_relation_growth", {"target_id": target_id, "from_at": first_at.to_pydatetime(),
@@ -40,7 +44,7 @@ def table_growth(store: sa.Engine, target: str, start: datetime, end: datetime, 
     per_day = frame["growth_bytes"] / ((last_at - first_at).total_seconds() / 86400)
     frame = frame.assign(growth_bytes_per_day=per_day,
                          days_to_double=(frame["size_bytes"] / per_day.where(frame["growth_bytes"] > 0)).astype("float64"),
-                         measured_from=first_at, measured_to=last_at)
+                         measured_from=first_at, measured_to=last_at, estimated=estimated)
     return frame[GROWTH_COLUMNS]
 
 

@@ -56,7 +56,8 @@ CREATE TABLE pgpulse.metric_collection (
     sampled_at timestamptz NOT NULL,
     metric text NOT NULL,  -- 'relation_sizes', 'index_scans'
     interval_s real,  -- NULL for the first collection (the base)
-    entries int NOT NULL
+    entries int NOT NULL,
+    estimated boolean NOT NULL  -- sizes from relpages: the exact read hit the statement or lock timeout
 ) PARTITION BY RANGE (sampled_at);
 CREATE INDEX metric_collection_target_time ON pgpulse.metric_collection (target_id, metric, sampled_at);
 """
