@@ -32,7 +32,7 @@ from queries import catalogue
 from queries.connection import make_engine
 from queries.history import database_series, statement_series, statements_over_range
 from queries.history import store as history_store
-from queries.history.sizes import index_scans_over_range, table_growth
+from queries.history.sizes import index_scans_over_range, table_growth, unused_indexes_over_range
 from queries.sql_loader import OWN_STATEMENT_MARK
 
 FAST_PACES = {"history_statements_seconds": 10, "history_database_seconds": 2}
@@ -192,7 +192,8 @@ def measure_sizes(catalog_url: str, store_url: str, collections: int, growing: i
     per_day = base + changed * (86400 / 3600 - 1) + scans * 86400 / 600  # the default paces
     now = datetime.now(UTC)
     reads = {}
-    for name, read in (("table_growth", table_growth), ("index_scans_over_range", index_scans_over_range)):
+    for name, read in (("table_growth", table_growth), ("index_scans_over_range", index_scans_over_range),
+                       ("unused_indexes_over_range", unused_indexes_over_range)):
         engine = make_engine(store_url)
         began = time.perf_counter()
         read(engine, "catalog", now - timedelta(hours=1), now + timedelta(seconds=1))
