@@ -88,7 +88,8 @@ class Collector:
         self.metrics = [m for m in catalogue.stored_metrics() if m.source == "postgres"]
         self.redis_metrics = [m for m in catalogue.stored_metrics() if m.source == "redis"]
         self.paces = {"history_statements_seconds": 60, "history_database_seconds": 10, "history_settings_seconds": 60,
-                      "history_redis_seconds": 10, **(paces or {})}
+                      "history_redis_seconds": 10, "history_sizes_seconds": 3600, "history_index_scans_seconds": 600,
+                      **(paces or {})}
         self.activity_every_s = float(self.paces.pop("history_activity_seconds", 1.0))
         self.keep_latest, self.server_figures = frozenset(keep_latest), server_figures
         self.catalog_checks_every_s = catalog_checks_every_s

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from queries.catalogue import Metric
 from queries.connection import check_supported, fetch_rows_in, normalize_url
-from queries.errors import translate
+from queries.errors import LockTimeoutError, StatementTimeoutError, translate
 from queries.history.deltas import Snapshot
 from queries.history.sampling import LOCK_TREE_ROWS, waits_on_lock
 from queries.sql_loader import load_sql
@@ -54,16 +54,25 @@ class TargetReader:
 
     async def read(self, metric: Metric, known_texts: set[int] | None = None) -> Snapshot:
         """One snapshot of a stored metric (statements: with pg_stat_statements_info's markers, same transaction).
-        Texts are read for the entries not in `known_texts` only."""
+        Texts are read for the entries not in `known_texts` only. A read cancelled by the statement or lock timeout
+        is read again by the metric's fallback SQL, if it has one (a big catalog's exact sizes: the estimates)."""
+        try:
+            return await self._read(metric, metric.stored.sql, known_texts)
+        except (StatementTimeoutError, LockTimeoutError):
+            if metric.stored.fallback_sql is None:
+                raise
+            return await self._read(metric, metric.stored.fallback_sql, known_texts, estimated=True)
+
+    async def _read(self, metric: Metric, sql: str, known_texts: set[int] | None, estimated: bool = False) -> Snapshot:
         async with self._read_only() as conn:
             markers = (await self._rows(conn, "select_statements_info"))[0] if metric.name == "statements" else {}
             stored = metric.stored
-            rows = await self._rows(conn, stored.sql, {"with_text": False} if stored.texts_sql else None)
+            rows = await self._rows(conn, sql, {"with_text": False} if stored.texts_sql else None)
             if stored.texts_sql:
                 await self._add_new_texts(conn, stored.texts_sql, rows, known_texts or set())
         started = markers.get("server_started_at") or (rows[0].get("server_started_at") if rows else None)
         return Snapshot(metric.name, datetime.now(UTC), rows, stats_reset=markers.get("stats_reset"),
-                        server_started_at=started, dealloc=markers.get("dealloc"))
+                        server_started_at=started, dealloc=markers.get("dealloc"), estimated=estimated)
 
     async def read_sessions(self) -> tuple[datetime, list[dict], list[dict]]:
         """One active session sample: its moment, the non-idle client backends (select_active_sessions) and, only

@@ -26,6 +26,7 @@ from queries.errors import PgPulseError
 from queries.explain import ExplainOptions, explain
 from queries.health import health_checks
 from queries.history import reads as history_reads
+from queries.history import sizes as history_sizes
 from queries.history.redis_history import redis_series
 from queries.history.settings_history import setting_changes
 from queries.plan import flagged_nodes
@@ -143,11 +144,12 @@ RANGE_REPORTS = {
     "setting_changes": setting_changes,
     "redis_history": redis_series,
 }
+RANGE_REPORTS["table_growth"] = history_sizes.table_growth  # tables and indexes by growth over the range
 
 
 def range_report(args: argparse.Namespace, start: datetime, end: datetime) -> int:
-    """statements.csv, database_counters.csv, setting_changes.csv and redis_history.csv over [start, end) from the
-    history store, never the server."""
+    """statements.csv, database_counters.csv, table_growth.csv, setting_changes.csv and redis_history.csv over
+    [start, end) from the history store, never the server."""
     history_url = args.history_url or _settings().history_url
     if not history_url:
         raise CliError("--since / --from need the history store: pass --history-url URL or set PGPULSE_HISTORY_URL")
@@ -269,7 +271,9 @@ def collect_command(args: argparse.Namespace) -> int:
              "history_database_seconds": settings.history_database_seconds,
              "history_activity_seconds": settings.history_activity_seconds,
              "history_settings_seconds": settings.history_settings_seconds,
-             "history_redis_seconds": settings.history_redis_seconds}
+             "history_redis_seconds": settings.history_redis_seconds,
+             "history_sizes_seconds": settings.history_sizes_seconds,
+             "history_index_scans_seconds": settings.history_index_scans_seconds}
     targets = _collect_targets(args, settings)
     try:
         return collector.run(targets, history_url, once=args.once, metrics_at=_metrics_at(args, settings), paces=paces,

@@ -280,6 +280,22 @@ COLUMNS: dict[str, Column] = {
     "short_desc": Column("Description", "long"),
 }
 
+# space and index use over a range (history)
+COLUMNS.update({
+    "kind": Column("Kind"),
+    "relation_name": Column("Table or index"),
+    "growth_bytes": Column("Growth", "bytes", "size at the range's last size collection minus at its first"),
+    "growth_bytes_per_day": Column("Growth per day", "bytes", "over the range, at its average rate"),
+    "days_to_double": Column("Days to double", "number", "at the range's growth rate; blank when it does not grow"),
+    "start_size_bytes": Column("Size at start", "bytes"),
+    "measured_from": Column("Measured from", "time"),
+    "measured_to": Column("Measured to", "time"),
+    "droppable": Column("Droppable", "bool", "no unique, primary-key or constraint duty"),
+    "counted_from": Column("Scans counted from", "time"),
+    "counted_to": Column("Scans counted to", "time"),
+    "estimated": Column("Estimated", "bool", "sizes from page counts (relpages): the exact read timed out"),
+})
+
 # a column not listed: its unit from its suffix, so it still reads right
 _SUFFIX_KINDS = (("_bytes", "bytes"), ("_ms", "ms"), ("_us", "us"), ("_seconds", "seconds"), ("_ratio", "ratio"),
                  ("_percent", "percent"), ("_count", "count"), ("_rows", "count"), ("_sql", "sql"))

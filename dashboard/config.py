@@ -28,6 +28,7 @@ DEFAULT_HISTORY_ACTIVITY_S, HISTORY_ACTIVITY_RANGE_S = 1.0, (0.5, 60.0)
 DEFAULT_METRICS_HOST = "127.0.0.1"
 # setting changes (one pg_settings read) and the target's Redis INFO (README: History, Settings and Cache)
 DEFAULT_HISTORY_SETTINGS_S, DEFAULT_HISTORY_REDIS_S = 60, 10
+DEFAULT_HISTORY_SIZES_S, DEFAULT_HISTORY_INDEX_SCANS_S = 3600, 600
 
 
 class ConfigError(ValueError):
@@ -66,6 +67,8 @@ class Settings:
     metrics_host: str = DEFAULT_METRICS_HOST
     history_settings_seconds: int = DEFAULT_HISTORY_SETTINGS_S
     history_redis_seconds: int = DEFAULT_HISTORY_REDIS_S
+    history_sizes_seconds: int = DEFAULT_HISTORY_SIZES_S
+    history_index_scans_seconds: int = DEFAULT_HISTORY_INDEX_SCANS_S
 
     def target(self, name: str | None) -> Target | None:
         by_name = {target.name: target for target in self.targets}
@@ -157,6 +160,8 @@ def _history_settings(env, options: dict) -> dict:
             "history_retention_days": setting("history_retention_days", DEFAULT_HISTORY_RETENTION_DAYS),
             "history_settings_seconds": setting("history_settings_seconds", DEFAULT_HISTORY_SETTINGS_S),
             "history_redis_seconds": setting("history_redis_seconds", DEFAULT_HISTORY_REDIS_S),
+            "history_sizes_seconds": setting("history_sizes_seconds", DEFAULT_HISTORY_SIZES_S),
+            "history_index_scans_seconds": setting("history_index_scans_seconds", DEFAULT_HISTORY_INDEX_SCANS_S),
             "history_activity_seconds": _seconds_setting(
                 env.get("PGPULSE_HISTORY_ACTIVITY_SECONDS", options.get("history_activity_seconds")),
                 "history_activity_seconds", DEFAULT_HISTORY_ACTIVITY_S, HISTORY_ACTIVITY_RANGE_S),

@@ -19,7 +19,7 @@ from dashboard.data import engine_for, settings
 from queries import catalogue
 from queries.connection import make_engine
 from queries.errors import PgPulseError
-from queries.history import load, reads, redis_history, settings_history
+from queries.history import load, reads, redis_history, settings_history, sizes
 from queries.statements import EVERY_ROW
 
 RANGES_S = {"15 min": 900, "1 h": 3600, "6 h": 6 * 3600, "24 h": 86400, "7 d": 7 * 86400}
@@ -108,6 +108,10 @@ RANGE_READS = {
     "setting_changes": settings_history.setting_changes,
     "redis_series": redis_history.redis_series,
 }
+# space and index use over the range (queries.history.sizes)
+RANGE_READS.update(table_growth=sizes.table_growth, database_size_series=sizes.database_size_series,
+                   index_scans_over_range=sizes.index_scans_over_range, index_scan_coverage=sizes.index_scan_coverage,
+                   unused_indexes_over_range=sizes.unused_indexes_over_range, index_scan_series=sizes.index_scan_series)
 # reads of one moment, each as (store, target, at)
 MOMENT_READS = {"sessions_at": load.sessions_at, "blocking_tree_at": load.blocking_tree_at}
 

@@ -49,6 +49,16 @@ class Stored:
     # a database's stats_reset): the current value is then the delta
     since: str | None = None
     gauges: tuple[str, ...] = ()  # counters: columns kept as read beside the deltas (a row every collection)
+    # a gauge that rarely moves (sizes): a row only for an entry whose values changed, every entry once a UTC day
+    changes_only: bool = False
+    # columns stored once per key, not per collection (a relation's names): the store upserts them from the rows written
+    names: tuple[str, ...] = ()
+    # each collection noted in metric_collection, for metrics whose idle entries write no row (a quiet interval is
+    # not a gap)
+    collections: bool = False
+    # read instead when the main read is cancelled by the statement or lock timeout (the collector's): estimates
+    # where exact figures cost too much (a big catalog's sizes on a new connection) or wait on a migration's lock
+    fallback_sql: str | None = None
 
 
 @dataclass(frozen=True)
@@ -175,11 +185,24 @@ _declare("table_sizes", space.table_sizes, "sizes", "space", painted="after", re
          floor=("pg_relation_size",))
 _declare("database_sizes", space.database_sizes, "sizes", "space", painted="after", report={})
 _declare("index_sizes", space.index_sizes, "sizes", "space", painted="after", report={"limit": UNLIMITED})
+# For growth over a range (the collector's): each table's and index's exact bytes, stored when they changed
+_declare("relation_sizes", space.relation_sizes, "sizes", "space", painted="no",
+         stored=Stored("select_relation_sizes", "gauge", keys=("relid",), values=("size_bytes",),
+                       every_setting="history_sizes_seconds", changes_only=True, collections=True,
+                       fallback_sql="select_relation_size_estimates",
+                       names=("kind", "schema_name", "relation_name", "table_name", "droppable")))
+_declare("database_size", space.database_size, "sizes", "space", painted="no",
+         stored=Stored("select_database_size", "gauge", keys=("datid",), values=("size_bytes",),
+                       every_setting="history_sizes_seconds"))
 
 # ---- Indexes ------------------------------------------------------------------------------------------------------
 _declare("unused_indexes", indexes.unused_indexes, "stats", "indexes", defaults={"max_scans": 0},
          report={"limit": UNLIMITED}, floor=("index_scans",),
          checks=(HealthCheck("Unused indexes", health.unused_indexes),))
+# For scans over a range (the collector's): "unused in the last 7 days", not "since a reset nobody remembers"
+_declare("index_scans", indexes.index_scans, "stats", "indexes", painted="no",
+         stored=Stored("select_index_scans", "counter", keys=("relid",), values=("idx_scan",),
+                       every_setting="history_index_scans_seconds", since="stats_reset", collections=True))
 _declare("duplicate_indexes", indexes.duplicate_indexes, "stats", "indexes", report={"limit": UNLIMITED},
          checks=(HealthCheck("Duplicate indexes", health.duplicate_indexes),))
 _declare("invalid_indexes", indexes.invalid_indexes, "stats", "indexes", report={},

@@ -55,3 +55,8 @@ def seq_scan_tables(engine: sa.Engine, *, min_rows: int = 10_000, min_seq_ratio:
     params = {"min_rows": int(min_rows), "min_seq_ratio": float(min_seq_ratio),
               "min_full_reads": float(min_full_reads), "limit": int(limit)}
     return fetch_frame(engine, "select_seq_scan_tables", params)
+
+
+def index_scans(engine: sa.Engine) -> pd.DataFrame:
+    """Every user index's scan counter by relid (pg_stat_get_numscans) with the database's stats_reset (the collector's)."""
+    return fetch_frame(engine, "select_index_scans")

@@ -25,3 +25,14 @@ def table_size_estimates(engine: sa.Engine, *, limit: int = 1000) -> pd.DataFram
 def index_sizes(engine: sa.Engine, *, limit: int = 1000) -> pd.DataFrame:
     """Exact size and scan count of each user index from pg_class, pg_index and pg_relation_size, largest first."""
     return fetch_frame(engine, "select_index_sizes", {"limit": int(limit)})
+
+
+def relation_sizes(engine: sa.Engine) -> pd.DataFrame:
+    """Exact bytes of every user table and index by relid, with their names, from pg_class and pg_relation_size
+    (the collector's size snapshot)."""
+    return fetch_frame(engine, "select_relation_sizes")
+
+
+def database_size(engine: sa.Engine) -> pd.DataFrame:
+    """The current database's size from pg_database_size (the collector's)."""
+    return fetch_frame(engine, "select_database_size")

@@ -60,14 +60,18 @@ def test_declarations_name_real_pages_sql_and_unique_checks():
 def test_each_stored_metric_reads_its_keys_and_values_on_a_real_server(engine, fresh_db):
     run = psycopg.connect(fresh_db, autocommit=True)
     run.execute("SELECT 1")
+    run.execute("CREATE TABLE sized (id int PRIMARY KEY)")  # a table and an index to size and count scans of
     run.close()
     for declared in stored_metrics():
         stored = declared.stored
         if declared.source == "redis":  # tests/test_history_settings_redis.py reads it from a real Redis
             continue
         frame = fetch_frame(engine, stored.sql, {"with_text": False} if stored.texts_sql else None)
-        assert {*stored.keys, *stored.values} <= set(frame.columns), declared.name
+        assert {*stored.keys, *stored.values, *stored.names} <= set(frame.columns), declared.name
         assert not frame.empty, declared.name  # this very connection is a statement, a database and a session
+        if stored.fallback_sql:  # the same columns, when the main read times out
+            fallback = fetch_frame(engine, stored.fallback_sql)
+            assert list(fallback.columns) == list(frame.columns) and len(fallback) == len(frame), declared.name
         if stored.texts_sql:  # the texts of the keys just read, as the collector asks for new ones
             texts = fetch_frame(engine, stored.texts_sql, {"queryids": frame["queryid"].tolist()})
             assert set(stored.texts) <= set(texts.columns), declared.name

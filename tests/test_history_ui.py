@@ -11,6 +11,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from dashboard.cli import RANGE_REPORTS
 from tests.conftest import flush_statistics, run_and_flush
 from tests.history_support import collect_once, new_store
 
@@ -53,7 +54,8 @@ def test_report_since_writes_the_range_from_the_store(history, app_env, tmp_path
                      "--database-url", app_env)
     assert result.returncode == 0, result.stderr
     assert sorted(path.name for path in tmp_path.glob("*.csv")) == ["database_counters.csv", "redis_history.csv",
-                                                                "setting_changes.csv", "statements.csv"]
+                                                                 "setting_changes.csv", "statements.csv",
+                                                                 "table_growth.csv"]
     statements = pd.read_csv(tmp_path / "statements.csv")
     probe = statements[statements["query"] == PROBE]
     assert probe["calls"].tolist() == [7]  # the delta of the range, not since the reset
@@ -65,7 +67,7 @@ def test_report_range_refuses_bad_input_in_plain_words(history, app_env, tmp_pat
     cases = [(("--since", "soon"), "write a number and a unit"),
              (("--from", "yesterday"), "is not an ISO time"),
              (("--from", "2026-12-01T10:00", "--to", "2026-12-01T09:00"), "is not after --from"),
-             (("--since", "1h", "--only", "unused_indexes"), "only statements, database_counters"),
+             (("--since", "1h", "--only", "unused_indexes"), "only " + ", ".join(RANGE_REPORTS) + " can be written"),
              (("--since", "1h", "--history-url", "postgresql://u:s3cret@127.0.0.1:1/h"), "history store: database unreachable")]
     for flags, words in cases:
         result = run_cli("report", "--out", str(tmp_path), "--database-url", app_env, *flags)

@@ -8,7 +8,7 @@ from queries.sql_loader import SQL_DIR, load_sql, query_names, sql_files
 
 QUERIES_DIR = Path(__file__).resolve().parents[1] / "queries"
 SQL_CALLS = {"fetch_frame", "fetch_row", "load_sql", "Stored"}
-SQL_KEYWORDS = {"texts_sql"}  # the catalogue's Stored(...) names the collector's SQL
+SQL_KEYWORDS = {"texts_sql", "fallback_sql"}  # the catalogue's Stored(...) names the collector's SQL
 
 
 def referenced_query_names() -> set[str]:

@@ -6,6 +6,7 @@ from dashboard.data import load
 from dashboard.formatting import human_duration, percent
 from dashboard.history import advice_over_range, history_note
 from dashboard.sidebar import current
+from dashboard.size_panels import unused_over_range
 from queries.advisors.drops import hypopg_status, what_if_drop
 from queries.advisors.indexes import suggested_indexes
 from queries.indexes import duplicate_indexes, index_hit_rates, index_hit_ratio, invalid_indexes, seq_scan_tables, unused_indexes
@@ -36,6 +37,7 @@ def indexes_page() -> None:
     rerun_if_unreachable(context)
     with panel("Unused indexes"):
         unused()
+    not_scanned_over_the_range()
     with panel("Duplicate and redundant indexes"):
         table_with_csv(load(duplicate_indexes, context), "duplicate_indexes",
                        first=FIX_FIRST, empty="No index duplicates or is covered by another.")
@@ -52,6 +54,15 @@ def indexes_page() -> None:
         st.metric("Index blocks found in the buffer cache",
                   percent(load(index_hit_ratio, context), 2))
         table_with_csv(load(index_hit_rates, context), "index_hit_rates")
+
+
+def not_scanned_over_the_range() -> None:
+    """Beside the since-reset list: the indexes not scanned over the sidebar's range, from the collector's counts."""
+    with panel(f"Not scanned over the {context.time_range.label}" if context.time_range else "Not scanned over time"):
+        if note := history_note(context):
+            st.caption(note)
+        else:
+            unused_over_range(context)
 
 
 def index_suggestions() -> None:

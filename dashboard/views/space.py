@@ -4,7 +4,9 @@ import streamlit as st
 from dashboard.charts import horizontal_bar, size_treemap
 from dashboard.components import panel, read_age_caption, refresh_now_button, rerun_if_unreachable, table_with_csv
 from dashboard.data import load
+from dashboard.history import history_note
 from dashboard.sidebar import current
+from dashboard.size_panels import table_growth
 from queries.errors import LockTimeoutError
 from queries.space import database_sizes, index_sizes, table_size_estimates, table_sizes
 
@@ -69,4 +71,14 @@ def space_page() -> None:
         indexes()
 
 
+def growth() -> None:
+    """Tables and indexes by growth over the sidebar's range, from the collector's size snapshots."""
+    with panel(f"Growth over the {context.time_range.label}" if context.time_range else "Growth over time"):
+        if note := history_note(context):
+            st.caption(note)
+        else:
+            table_growth(context)
+
+
 space_page()
+growth()

@@ -19,7 +19,7 @@ Pure functions (no I/O), so the rules are tested alone and the collector only re
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from queries.catalogue import Metric
@@ -40,6 +40,7 @@ class Snapshot:
     stats_reset: datetime | None = None
     server_started_at: datetime | None = None
     dealloc: int | None = None
+    estimated: bool = False  # read by the metric's fallback SQL (Stored.fallback_sql): estimates
 
 
 @dataclass
@@ -127,8 +128,10 @@ def next_batch(metric: Metric, state: MetricState | None, snapshot: Snapshot, kn
     texts = _new_texts(snapshot.rows, stored.texts, known_queryids)
     if stored.kind == "changes":
         return _changes_batch(metric, state, snapshot, interval_s, markers)
+    if stored.kind == "gauge" and stored.changes_only:
+        return _changed_gauge_batch(metric, state, snapshot, interval_s, markers)
     if stored.kind == "gauge":
-        rows = [{name: row[name] for name in (*stored.keys, *stored.values)} for row in snapshot.rows]
+        rows = [{name: row[name] for name in (*stored.keys, *stored.values, *stored.names)} for row in snapshot.rows]
         batch = Batch(metric.name, snapshot.sampled_at, state.sampled_at, interval_s, markers, rows, texts=texts)
         return batch, MetricState(snapshot.sampled_at, **markers)
     reset = (not base and snapshot.stats_reset is not None and state.stats_reset is not None
@@ -155,6 +158,8 @@ def next_batch(metric: Metric, state: MetricState | None, snapshot: Snapshot, kn
         restarted = state.server_started_at is not None and snapshot.server_started_at != state.server_started_at
         collection = {"interval_s": interval_s, "entries": len(snapshot.rows), "evictions": _evictions(state, snapshot, reset),
                       "stats_reset": reset, "server_restarted": restarted}
+    elif stored.collections:
+        collection = _collection(metric, interval_s, snapshot)
     batch = Batch(metric.name, snapshot.sampled_at, state.sampled_at, interval_s, markers, rows, collection, texts,
                   changed, gone)
     return batch, MetricState(snapshot.sampled_at, **markers, entries=entries)
@@ -199,3 +204,38 @@ def _new_texts(rows: list[dict], text_columns: tuple[str, ...], known: set[int] 
             seen.add(row["queryid"])
             texts.append({"queryid": row["queryid"], "query": row["query"]})
     return texts
+
+
+def _collection(metric: Metric, interval_s: float | None, snapshot: Snapshot) -> dict[str, Any]:
+    """The metric_collection row of a snapshot (interval_s None for the base: counted from here)."""
+    return {"metric": metric.name, "interval_s": interval_s, "entries": len(snapshot.rows), "estimated": snapshot.estimated}
+
+
+def _changed_gauge_batch(metric: Metric, state: MetricState, snapshot: Snapshot, interval_s: float | None,
+                         markers: dict[str, Any]) -> tuple[Batch, MetricState]:
+    """A gauge that rarely moves (sizes): a row for each entry new or changed since the last snapshot, a row with
+    NULL values for each entry gone, and every entry's row in the first snapshot of a UTC day, so that each day
+    partition holds its own base and retention never takes away the value a later day starts from."""
+    stored = metric.stored
+    full = state.sampled_at is None or state.sampled_at.astimezone(UTC).date() != snapshot.sampled_at.astimezone(UTC).date()
+    rows, changed, entries = [], [], {}
+    for row in snapshot.rows:
+        name, current = entry_name(row, stored.keys), counters_of(row, stored.values)
+        entries[name] = (current, None)
+        previous = state.entries.get(name)
+        if previous is None or previous[0] != current:
+            changed.append({"entry": name, "counters": [float(value) for value in current], "stats_since": None})
+        elif not full:
+            continue
+        rows.append({column: row[column] for column in (*stored.keys, *stored.values, *stored.names)})
+    gone = [name for name in state.entries if name not in entries]
+    rows += [{**_key_values(name, stored.keys), **dict.fromkeys(stored.values)} for name in gone]
+    batch = Batch(metric.name, snapshot.sampled_at, state.sampled_at, interval_s, markers, rows,
+                  _collection(metric, interval_s, snapshot) if stored.collections else None, [], changed, gone)
+    return batch, MetricState(snapshot.sampled_at, **markers, entries=entries)
+
+
+def _key_values(name: str, keys: tuple[str, ...]) -> dict[str, Any]:
+    """An entry's key columns back from its name (whole numbers as int: the store's columns are typed)."""
+    parts = name.split("/")
+    return {key: int(part) if part.lstrip("-").isdigit() else part for key, part in zip(keys, parts, strict=True)}

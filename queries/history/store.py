@@ -24,6 +24,12 @@ ROW_INSERTS = {"statements": "insert_statement_delta", "database_counters": "ins
 # where a batch's entry state goes, by the metric's kind: counters as float8[], changes' values as text[]
 STATE_WRITES = {"counter": ("upsert_counter_state", "delete_counter_state"),
                 "changes": ("upsert_value_state", "delete_value_state")}
+# space and index use over time (migration 0006)
+TIME_SERIES_TABLES += ("relation_size", "database_size_sample", "index_scan_delta", "metric_collection")
+ROW_INSERTS.update(relation_sizes="insert_relation_size", database_size="insert_database_size_sample",
+                   index_scans="insert_index_scan_delta")
+# metrics whose rows carry names stored once per key (catalogue Stored.names)
+NAME_UPSERTS = {"relation_sizes": "upsert_relation_name"}
 DEFAULT_RETENTION_DAYS = 14
 ROLL_UP_AFTER_DAYS = 2  # per-collection statement deltas are kept this long; every complete hour also per hour
 ROLL_UP_LAG = timedelta(hours=1)  # an hour is rolled up once it ended this long ago (late writes are added to it)
@@ -115,8 +121,12 @@ def _write_batch(conn: sa.Connection, target: int, batch: Batch) -> bool:
         conn.execute(store_sql(ROW_INSERTS[batch.metric]), rows)
         if batch.metric == "statements" and _rolled_past(conn, target, batch.sampled_at):
             conn.execute(store_sql("insert_statement_delta_hourly"), rows)  # late: its hour is rolled up already
+        named = [row for row in rows if row.get("relation_name") is not None]  # a gone entry's row has no names
+        if batch.metric in NAME_UPSERTS and named:
+            conn.execute(store_sql(NAME_UPSERTS[batch.metric]), named)
     if batch.collection:
-        conn.execute(store_sql("insert_statement_collection"), {**timing, **batch.collection})
+        collection = "insert_statement_collection" if batch.metric == "statements" else "insert_metric_collection"
+        conn.execute(store_sql(collection), {**timing, **batch.collection})
     upsert, delete = STATE_WRITES[batch.kind]
     if batch.changed:
         conn.execute(store_sql(upsert), [{**ids, **change} for change in batch.changed])

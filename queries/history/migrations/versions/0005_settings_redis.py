@@ -3,14 +3,14 @@ every setting kept in value_state, so a restarted collector or retention never m
 the target's Redis INFO every history_redis_seconds (counters as deltas, memory and clients as read). Partitioned by
 day like the other time series.
 
-Revision ID: 0005_settings
+Revision ID: 0005
 Revises: 0004
 """
 from alembic import op
 
 from queries.history.schema import statements
 
-revision = "0005_settings"
+revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None
