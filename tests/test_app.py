@@ -66,13 +66,12 @@ def test_unreachable_database_is_one_banner_per_page(monkeypatch, tmp_path):
         app = run_page(page)
         assert not app.exception
         errors = [error.value for error in app.error]
-        if page == "views/explain.py":  # its own page (it reads on demand and words its errors itself)
-            continue
         assert errors == [f"**Target default (127.0.0.1:{port}/nowhere): the server cannot be reached.** The server "
                           f'said: connection to server at "127.0.0.1", port {port} failed: Connection refused.\n\n'
                           + errors[0].split("\n\n", 1)[1]], (page, errors)
         assert "Is PostgreSQL running" in errors[0] and "Error" not in errors[0]  # no driver class names
         assert not app.dataframe and not app.metric and not app.get("plotly_chart"), page  # the panels collapsed
+        assert not app.text_area and not app.button, page  # Explain's form too: nothing to click that cannot work
         assert "secret-pw" not in texts(app)
     st.cache_resource.clear()
 
@@ -167,7 +166,7 @@ def test_wrong_password_is_one_banner_in_plain_words(pg_admin_url, monkeypatch, 
     monkeypatch.setenv("PGPULSE_SECRETS", str(tmp_path / "none.toml"))
     st.cache_data.clear()
     st.cache_resource.clear()
-    for page in ("views/overview.py", "views/activity.py"):
+    for page in ("views/overview.py", "views/activity.py", "views/explain.py"):
         app = run_page(page)
         errors = [str(error.value) for error in app.error]
         assert len(errors) == 1, (page, errors)
