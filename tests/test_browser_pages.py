@@ -323,9 +323,16 @@ def test_server_down_and_back(browser, redis_url, tmp_path):
         assert metric_value(page, "PostgreSQL").startswith("18.")
         settle(page)
         assert_clean(page)
+        left_open = open_page(browser, f"{dashboard.url}/replication", "Replication")  # nobody reloads this one
+        left_open.get_by_role("heading", name="Checkpoints").first.wait_for()
 
         cluster.stop()
         wait_for_reload(page, one_unreachable_banner, "the page never became one 'cannot be reached' banner")
+        # its auto-refresh notices and turns the whole page into the banner, not an error per panel
+        left_open.locator(ERROR_ALERT).filter(has_text=BANNER).first.wait_for(timeout=30_000)
+        settle(left_open)
+        assert one_unreachable_banner(left_open), alert_texts(left_open, ERROR_ALERT)
+        left_open.context.close()
         assert page.locator(EXCEPTION).count() == 0
         main_text = page.locator("[data-testid='stMain']").inner_text()
         assert "Traceback" not in main_text and "OperationalError" not in main_text

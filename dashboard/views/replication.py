@@ -2,7 +2,14 @@
 WAL receiver and replay lag."""
 import streamlit as st
 
-from dashboard.components import panel, read_age_caption, refresh_now_button, second_reading_note, table_with_csv
+from dashboard.components import (
+    panel,
+    read_age_caption,
+    refresh_now_button,
+    rerun_if_unreachable,
+    second_reading_note,
+    table_with_csv,
+)
 from dashboard.data import load, sample_history
 from dashboard.formatting import human_bytes, human_duration, percent
 from dashboard.sidebar import current
@@ -146,6 +153,7 @@ def checkpoints_panel() -> None:
 
 @st.fragment(run_every=context.run_every)
 def replication_page() -> None:
+    rerun_if_unreachable(context)
     summary = None
     with panel("Replication", heading=False):
         summary = load(replication_summary, context)
