@@ -90,16 +90,7 @@ def n_plus_one_suspects() -> None:
             return
         tagged = ["route"] if frame["route"].notna().any() else []  # sqlcommenter tags, when the application writes them
         table_with_csv(frame, "n_plus_one", column_order=[
-            "loader_option", "foreign_key", "calls", "calls_per_parent_call", "query", "parent_query", *tagged, "hint"],
-            column_config={
-                "loader_option": st.column_config.TextColumn("Fix (names guessed)", width="medium"),
-                "foreign_key": st.column_config.TextColumn("Foreign key", width="medium"),
-                "calls": st.column_config.NumberColumn("Calls"),
-                "calls_per_parent_call": st.column_config.NumberColumn("Calls per parent call", format="%.1f"),
-                "query": st.column_config.TextColumn("Statement", width="medium"),
-                "parent_query": st.column_config.TextColumn("Parent statement", width="medium"),
-                "route": st.column_config.TextColumn("Route"),
-                "hint": st.column_config.TextColumn("Hint", width="large")})
+            "loader_option", "foreign_key", "calls", "calls_per_parent_call", "query", "parent_query", *tagged, "hint"])
 
 
 queries_page()
