@@ -176,3 +176,12 @@ def test_wrong_password_is_one_banner_in_plain_words(pg_admin_url, monkeypatch, 
         assert "wrong-password-123" not in texts(app) and "Error" not in banner
         assert not app.metric and not app.dataframe
     st.cache_resource.clear()
+
+
+def test_redis_interval_hit_ratio_says_in_words_when_it_comes(app_env):
+    app = run_page("views/cache.py")
+    assert not app.exception and not app.error, [error.value for error in app.error]
+    assert {metric.label: metric.value for metric in app.metric}["Hit ratio, last interval"] == "–"
+    captions = [str(caption.value) for caption in app.caption]
+    assert any(caption.startswith("The last interval's hit ratio compares two readings and the first was just taken: "
+                                  "it appears at the next refresh") for caption in captions), captions
