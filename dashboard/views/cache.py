@@ -81,9 +81,8 @@ def redis_section() -> None:
         table_with_csv(load(keyspace, context), "redis_keyspace")
     with panel("Key namespaces (sampled with SCAN)"):
         namespaces = load(key_namespaces, context)
-        if len(namespaces) > 1:  # one bar the width of the page says no more than the table's one row
-            st.plotly_chart(horizontal_bar(namespaces, "namespace", "memory_bytes", "Memory by namespace", unit="bytes"),
-                            key="c_ns")
+        if chart := horizontal_bar(namespaces, "namespace", "memory_bytes", "Memory by namespace", unit="bytes"):
+            st.plotly_chart(chart, key="c_ns")  # one namespace: the table's one row says it
         table_with_csv(namespaces, "redis_namespaces")
     with panel("Commands"):
         table_with_csv(load(commandstats, context), "redis_commandstats")

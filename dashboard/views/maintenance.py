@@ -37,7 +37,8 @@ def maintenance_page() -> None:
         read_age_caption(tables_past_autovacuum_threshold, context)
     with panel("Vacuum and analyze"):
         stats = load(vacuum_stats, context)
-        st.plotly_chart(horizontal_bar(stats, "table_name", "dead_rows", "Dead rows by table"), key="m_dead")
+        if chart := horizontal_bar(stats, "table_name", "dead_rows", "Dead rows by table"):
+            st.plotly_chart(chart, key="m_dead")
         table_with_csv(stats, "maintenance", column_config=RATIOS,
                        first=["schema_name", "table_name", "dead_rows", "dead_row_ratio", "last_autovacuum"])
     with panel("Transaction-ID wraparound"):
