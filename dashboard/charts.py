@@ -153,7 +153,8 @@ def horizontal_bar(frame: pd.DataFrame, label: str, value: str, title: str, top_
     """Top-N horizontal bars (e.g. tables by size), largest on top; unit 'bytes' labels the bars with human sizes,
     'count' keeps whole numbers on the axis. None with fewer than two values above 0: one bar the width of the page
     (or an empty axis) says less than the table under it."""
-    top = frame[frame[value] > 0].nlargest(top_n, value).iloc[::-1]  # zero-length bars only take room
+    numbers = frame.assign(**{value: pd.to_numeric(frame[value], errors="coerce")})  # an empty frame's are objects
+    top = numbers[numbers[value] > 0].nlargest(top_n, value).iloc[::-1]  # zero-length bars only take room
     if len(top) < 2:
         return None
     texts = [human_bytes(number) if unit == "bytes" else f"{int(number):,}" for number in top[value]]
