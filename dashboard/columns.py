@@ -27,6 +27,7 @@ class Column:
     label: str
     kind: str = "text"  # a key of FORMATTERS, or text / sql / bool / time
     help: str | None = None
+    width: str | None = None  # "medium" where the grid's own sizing would clip short values (a setting's value)
 
 
 def _number(value: Any) -> float | None:
@@ -112,7 +113,7 @@ COLUMNS: dict[str, Column] = {
                                                     "length before it"),
     "previous_mean_exec_time_ms": Column("Mean time before", "ms", "in the window of the same length before the range"),
     # N+1 suspects
-    "loader_option": Column("Fix (names guessed)", "long"),
+    "loader_option": Column("Fix (names guessed)", width="medium"),
     "foreign_key": Column("Foreign key"),
     "calls_per_parent_call": Column("Calls per parent call", "number"),
     "parent_query": Column("Parent statement", "sql"),
@@ -276,9 +277,9 @@ COLUMNS: dict[str, Column] = {
     "name": Column("Setting"),
     "setting": Column("Raw value"),
     "unit": Column("Unit of raw value"),
-    "value_display": Column("Value"),
+    "value_display": Column("Value", width="medium"),
     "category": Column("Category"),
-    "source": Column("Set by"),
+    "source": Column("Set by", width="medium"),
     "boot_val": Column("Default (raw)"),
     "reset_val": Column("Reset value (raw)"),
     "is_default": Column("Default", "bool"),
@@ -401,7 +402,7 @@ def _gap(value: Any) -> bool:
 
 
 def _config(column: Column, as_number: bool = True):
-    width = 460 if column.kind == "sql" else "large" if column.kind in WIDE else None  # the text that explains a row
+    width = 460 if column.kind == "sql" else "large" if column.kind in WIDE else column.width  # the text explaining a row
     if column.kind in FORMATTERS:
         if not as_number:
             return st.column_config.TextColumn(column.label, help=column.help, alignment="right")

@@ -135,6 +135,10 @@ def test_overview_health_checks_worst_first_coloured_with_the_new_checks(app_env
     detail = dominating.help.split("\n\n")[0]  # the whole detail on hover, the label cut to one line
     assert detail.startswith("the busiest statement takes") and words.endswith("…") and len(words) <= 142, words
     assert detail.startswith(words.removeprefix("Statement dominating the time: ").removesuffix("…"))
+    [table] = [element for element in app.dataframe if "threshold" in element.value.columns]  # the expander's table
+    assert list(table.proto.column_order) == ["status", "check", "detail", "page"]  # figures in words: the detail
+    assert set(table.value["status"]) <= {"needs a look", "passes", "could not run"}
+    assert "Indexes" in set(table.value["page"]) and "indexes" not in set(table.value["page"])
 
 
 def test_cache_without_redis_is_one_neutral_note_and_the_interval_gauge_says_when(app_env, monkeypatch):

@@ -42,7 +42,9 @@ def maintenance_page() -> None:
         table_with_csv(stats, "maintenance", column_config=RATIOS,
                        first=["schema_name", "table_name", "dead_rows", "dead_row_ratio", "last_autovacuum"])
     with panel("Transaction-ID wraparound"):
+        st.caption("By database")
         table_with_csv(load(database_wraparound, context), "wraparound")
+        st.caption("By table, the oldest first: what an anti-wraparound vacuum has to freeze")
         table_with_csv(load(table_wraparound, context), "table_wraparound")
     with panel("Sequences close to their maximum"):
         table_with_csv(load(sequence_overflow, context, min_ratio=min_ratio),
