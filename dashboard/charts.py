@@ -89,7 +89,7 @@ def count_bar(frame: pd.DataFrame, category: str, value: str, title: str, top_n:
                               text=grouped[value], textposition="auto", marker={"color": "#4c78a8"},
                               customdata=grouped[category], hovertemplate="%{customdata}: %{x:,d}<extra></extra>"))
     figure.update_layout(title=title, height=max(180, 30 * len(grouped) + 90), margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                         xaxis={"tickformat": ",d", "dtick": _whole_dtick(grouped[value].max()), "rangemode": "tozero"},
+                         xaxis={"tickformat": ",d", "dtick": whole_dtick(grouped[value].max()), "rangemode": "tozero"},
                          yaxis={"automargin": True})
     return figure
 
@@ -116,12 +116,12 @@ def wait_events_bar(waits: pd.DataFrame, sessions: pd.DataFrame) -> go.Figure:
                        hovertemplate=f"%{{customdata}}: %{{x:,d}} {name}<extra></extra>")
     figure.update_layout(barmode="stack", title="Active backends by wait event", height=max(200, 30 * len(order) + 110),
                          margin={"l": 10, "r": 10, "t": 40, "b": 10}, yaxis={"automargin": True},
-                         xaxis={"tickformat": ",d", "dtick": _whole_dtick(totals.max()), "rangemode": "tozero"},
+                         xaxis={"tickformat": ",d", "dtick": whole_dtick(totals.max()), "rangemode": "tozero"},
                          legend={"orientation": "h", "y": -0.15})
     return figure
 
 
-def _whole_dtick(top: float) -> int | None:
+def whole_dtick(top: float) -> int | None:
     """A whole-number tick step for an axis of counts (Plotly would write 0.5, 1.5 for small ones)."""
     if top <= 10:
         return 1
@@ -160,7 +160,7 @@ def horizontal_bar(frame: pd.DataFrame, label: str, value: str, title: str, top_
     texts = [human_bytes(number) if unit == "bytes" else f"{int(number):,}" for number in top[value]]
     figure = go.Figure(go.Bar(x=top[value], y=top[label].astype(str), orientation="h", text=texts, textposition="auto",
                               marker={"color": "#4c78a8"}, hovertemplate="%{y}: %{text}<extra></extra>"))
-    axis = {"showticklabels": False} if unit == "bytes" else {"tickformat": ",d", "dtick": _whole_dtick(top[value].max())}
+    axis = {"showticklabels": False} if unit == "bytes" else {"tickformat": ",d", "dtick": whole_dtick(top[value].max())}
     figure.update_layout(title=title, height=max(180, 26 * len(top) + 90), margin={"l": 10, "r": 10, "t": 40, "b": 10},
                          xaxis={**axis, "rangemode": "tozero"}, yaxis={"automargin": True})
     return figure

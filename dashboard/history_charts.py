@@ -18,23 +18,47 @@ def with_gaps(frame: pd.DataFrame, bucket_s: int | None = None) -> pd.DataFrame:
     return frame.set_index("bucket_start").reindex(grid).rename_axis("bucket_start").reset_index()
 
 
+BYTE_UNITS = ("bytes", "kB", "MB", "GB", "TB")
+
+
+def _byte_scale(top: float) -> tuple[int, str]:
+    """The divisor and unit that keep a byte axis under four digits: 15,000 bytes reads 14.6 kB (1024-based, as
+    human_bytes writes sizes everywhere else)."""
+    power = 0
+    while power < len(BYTE_UNITS) - 1 and top >= 1024 ** (power + 1):
+        power += 1
+    return 1024 ** power, BYTE_UNITS[power]
+
+
 def series_chart(frame: pd.DataFrame, columns: dict[str, str], title: str, *, unit: str = "",
                  integer: bool = False, percent: bool = False, bucket_s: int | None = None) -> go.Figure:
-    """One line per column (column -> legend name) over bucket_start, gaps left open."""
+    """One line per column (column -> legend name) over bucket_start, gaps left open. Counts (integer) get whole
+    ticks; bytes are drawn in kB / MB as their size needs."""
+    from dashboard.charts import whole_dtick
+
     gridded = with_gaps(frame, bucket_s)
+    shown = [column for column in columns if column in gridded]
+    top = max([gridded[column].max() for column in shown] + [0])
+    top = 0 if pd.isna(top) else float(top)
+    divisor = 1
+    if unit == "bytes":
+        divisor, unit = _byte_scale(top)
+        integer = integer and divisor == 1
     figure = go.Figure()
-    for column, name in columns.items():
-        if column in gridded:
-            hover = f"%{{y:,.{0 if integer else 2}f}} {unit}<extra>{name}</extra>"
-            figure.add_trace(go.Scatter(x=gridded["bucket_start"], y=gridded[column], name=name, mode="lines",
-                                        connectgaps=False, hovertemplate=hover))
+    for column in shown:
+        name = columns[column]
+        hover = f"%{{y:,.{0 if integer else 2}f}} {unit}<extra>{name}</extra>"
+        figure.add_trace(go.Scatter(x=gridded["bucket_start"], y=gridded[column] / divisor, name=name, mode="lines",
+                                    connectgaps=False, hovertemplate=hover))
     figure.update_layout(title=title, height=HEIGHT, margin={"l": 10, "r": 10, "t": 40, "b": 10},
                          legend={"orientation": "h", "y": -0.25}, showlegend=len(columns) > 1)
     figure.update_xaxes(title=None)
     if percent:
         figure.update_yaxes(tickformat=".1%", title=None)
     else:
-        figure.update_yaxes(title=unit or None, tickformat=",d" if integer else None, rangemode="tozero")
+        figure.update_yaxes(title=unit or None, tickformat=",d" if integer else None, rangemode="tozero",
+                            dtick=whole_dtick(top / divisor) if integer else None,
+                            range=[0, 1] if integer and top == 0 else None)  # all zero: 0 and 1, not 0, 1, 1
     return figure
 
 

@@ -15,7 +15,7 @@ from dashboard.history_charts import series_chart
 from queries.sql_loader import OWN_STATEMENT_MARK
 
 RANGE_COLUMNS = {"time_share_ratio": progress("time_share_ratio")}  # labels and units: dashboard/columns.py
-RANGE_ORDER = ["query", "calls_per_s_trend", "calls", "total_exec_time_ms", "mean_exec_time_ms", "time_share_ratio",
+RANGE_ORDER = ["query", "calls", "total_exec_time_ms", "mean_exec_time_ms", "time_share_ratio", "calls_per_s_trend",
                "rows", "hit_ratio", "io_time_ms", "total_plan_time_ms", "temp_blks_written", "wal_bytes", "queryid"]
 
 

@@ -79,3 +79,28 @@ def test_the_scatter_says_what_a_bubble_size_means():
     figure = calls_vs_mean_scatter(STATEMENTS)
     assert "bubble area: total time (the largest: 3.8 s)" in figure.layout.title.text
     assert figure.layout.xaxis.type == "log" and figure.layout.yaxis.type == "log"
+
+
+def _series(**columns) -> pd.DataFrame:
+    minutes = len(next(iter(columns.values())))
+    return pd.DataFrame({"bucket_start": pd.date_range("2026-01-01", periods=minutes, freq="min", tz="UTC"), **columns})
+
+
+def test_counts_over_time_have_whole_ticks_even_when_all_zero():
+    from dashboard.history_charts import series_chart
+
+    zeros = series_chart(_series(temp_blks_read=[0, 0, 0]), {"temp_blks_read": "read"}, "Temp blocks", unit="blocks",
+                         integer=True, bucket_s=60)
+    assert zeros.layout.yaxis.tickformat == ",d" and zeros.layout.yaxis.dtick == 1 and list(zeros.layout.yaxis.range) == [0, 1]
+    few = series_chart(_series(connections=[2, 4, 3]), {"connections": "connections"}, "Connections", integer=True)
+    assert few.layout.yaxis.dtick == 1
+
+
+def test_bytes_over_time_read_in_kb_and_mb():
+    from dashboard.history_charts import series_chart
+
+    figure = series_chart(_series(wal_bytes=[15_000, 7_680, 10_240]), {"wal_bytes": "WAL"}, "WAL generated",
+                          unit="bytes", integer=True, bucket_s=60)
+    assert figure.layout.yaxis.title.text == "kB" and list(figure.data[0].y) == [15_000 / 1024, 7.5, 10.0]
+    big = series_chart(_series(wal_bytes=[3 * 1024 ** 2, 0, 1024 ** 2]), {"wal_bytes": "WAL"}, "WAL", unit="bytes")
+    assert big.layout.yaxis.title.text == "MB" and list(big.data[0].y) == [3.0, 0.0, 1.0]
