@@ -1,6 +1,8 @@
 """Figures over a time range from the history store: lines that break where nothing was collected."""
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -30,6 +32,19 @@ def _byte_scale(top: float) -> tuple[int, str]:
     return 1024 ** power, BYTE_UNITS[power]
 
 
+# times of day, level, on a chart a quarter of the page wide: "17:30", or the day over a week ("Dec 07")
+TIME_AXIS = {"title": None, "tickangle": 0, "nticks": 5,
+             "tickformatstops": [{"dtickrange": [None, 86_400_000], "value": "%H:%M"},
+                                 {"dtickrange": [86_400_000, None], "value": "%b %d"}]}
+
+
+def ratio_floor(low: float | None) -> float:
+    """The bottom of a ratio axis: 90 % while the ratio stays above it, else the next 5 % step below its lowest."""
+    if low is None or pd.isna(low):
+        return 0.9
+    return max(0.0, min(0.9, math.floor((float(low) - 0.005) * 20) / 20))
+
+
 def series_chart(frame: pd.DataFrame, columns: dict[str, str], title: str, *, unit: str = "",
                  integer: bool = False, percent: bool = False, bucket_s: int | None = None) -> go.Figure:
     """One line per column (column -> legend name) over bucket_start, gaps left open. Counts (integer) get whole
@@ -40,6 +55,7 @@ def series_chart(frame: pd.DataFrame, columns: dict[str, str], title: str, *, un
     shown = [column for column in columns if column in gridded]
     top = max([gridded[column].max() for column in shown] + [0])
     top = 0 if pd.isna(top) else float(top)
+    low = min([gridded[column].min() for column in shown if gridded[column].notna().any()], default=None)
     divisor = 1
     if unit == "bytes":
         divisor, unit = _byte_scale(top)
@@ -52,9 +68,9 @@ def series_chart(frame: pd.DataFrame, columns: dict[str, str], title: str, *, un
                                     connectgaps=False, hovertemplate=hover))
     figure.update_layout(title=title, height=HEIGHT, margin={"l": 10, "r": 10, "t": 40, "b": 10},
                          legend={"orientation": "h", "y": -0.25}, showlegend=len(columns) > 1)
-    figure.update_xaxes(title=None)
-    if percent:
-        figure.update_yaxes(tickformat=".1%", title=None)
+    figure.update_xaxes(**TIME_AXIS)
+    if percent:  # a ratio on the scale where it differs (95-100 %), never past 100 %
+        figure.update_yaxes(tickformat=".1%", title=None, range=[ratio_floor(low), 1.0])
     else:
         figure.update_yaxes(title=unit or None, tickformat=",d" if integer else None, rangemode="tozero",
                             dtick=whole_dtick(top / divisor) if integer else None,
@@ -81,7 +97,7 @@ def load_chart(frame: pd.DataFrame, *, cpu_count: int | None = None, max_connect
                              annotation_position="top left")
     figure.update_layout(title=title, height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
                          legend={"orientation": "h", "y": -0.2}, hovermode="x unified")
-    figure.update_xaxes(title=None)
+    figure.update_xaxes(**TIME_AXIS)
     figure.update_yaxes(title="average active sessions", rangemode="tozero")
     return figure
 

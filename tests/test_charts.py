@@ -104,3 +104,13 @@ def test_bytes_over_time_read_in_kb_and_mb():
     assert figure.layout.yaxis.title.text == "kB" and list(figure.data[0].y) == [15_000 / 1024, 7.5, 10.0]
     big = series_chart(_series(wal_bytes=[3 * 1024 ** 2, 0, 1024 ** 2]), {"wal_bytes": "WAL"}, "WAL", unit="bytes")
     assert big.layout.yaxis.title.text == "MB" and list(big.data[0].y) == [3.0, 0.0, 1.0]
+
+
+def test_hit_ratios_over_time_stay_on_their_scale_and_times_read_level():
+    from dashboard.history_charts import series_chart
+
+    steady = series_chart(_series(hit_ratio=[0.9, 0.9, 0.9]), {"hit_ratio": "hit ratio"}, "Hit ratio", percent=True)
+    assert list(steady.layout.yaxis.range) == [0.85, 1.0]  # never 0-150 % around a flat line
+    high = series_chart(_series(hit_ratio=[0.991, 0.999, 0.995]), {"hit_ratio": "hit ratio"}, "Hit ratio", percent=True)
+    assert list(high.layout.yaxis.range) == [0.9, 1.0]
+    assert high.layout.xaxis.tickangle == 0 and high.layout.xaxis.tickformatstops[0].value == "%H:%M"
