@@ -159,6 +159,7 @@ COLUMNS: dict[str, Column] = {
     "state": Column("State"),
     "wait_event_type": Column("Wait type"),
     "wait_event": Column("Wait event"),
+    "wait": Column("Wait", help="wait event type: wait event; running (CPU) when active without a wait"),
     "backend_count": Column("Backends", "count"),
     "backend_start": Column("Connected at", "time"),
     "xact_start": Column("Transaction started", "time"),

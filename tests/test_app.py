@@ -189,3 +189,11 @@ def test_redis_interval_hit_ratio_says_in_words_when_it_comes(app_env):
     captions = [str(caption.value) for caption in app.caption]
     assert any(caption.startswith("The last interval's hit ratio compares two readings and the first was just taken: "
                                   "it appears at the next refresh") for caption in captions), captions
+
+
+def test_wait_events_read_in_one_column_of_words(app_env):
+    app = run_page("views/activity.py")
+    assert not app.exception and not app.error
+    [table] = [element for element in app.dataframe if "backend_count" in element.value.columns]
+    assert list(table.proto.column_order) == ["wait", "backend_count"]
+    assert "running (CPU)" in set(table.value["wait"]) and table.value["wait"].notna().all()  # this page's own read

@@ -89,7 +89,10 @@ def waits_chart(snapshot: Snapshot) -> None:
         st.plotly_chart(wait_events_bar(waits, snapshot.frame("activity")), key="a_waits")
         st.caption("Every active backend, background processes included (grey); the session tables below list client "
                    "sessions only. Idle waits are left out.")
-    table_with_csv(waits, "wait_events", empty="No active backend right now.")
+    # one column in words ("running (CPU)" rather than two blanks); the CSV keeps PostgreSQL's two columns too
+    labelled = waits.assign(wait=[wait_label(kind, event) for kind, event in
+                                  zip(waits["wait_event_type"], waits["wait_event"], strict=True)])
+    table_with_csv(labelled, "wait_events", column_order=["wait", "backend_count"], empty="No active backend right now.")
 
 
 @st.fragment(run_every=context.run_every)
