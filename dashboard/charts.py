@@ -117,7 +117,7 @@ def wait_events_bar(waits: pd.DataFrame, sessions: pd.DataFrame) -> go.Figure:
     figure.update_layout(barmode="stack", title="Active backends by wait event", height=max(200, 30 * len(order) + 110),
                          margin={"l": 10, "r": 10, "t": 40, "b": 10}, yaxis={"automargin": True},
                          xaxis={"tickformat": ",d", "dtick": whole_dtick(totals.max()), "rangemode": "tozero"},
-                         legend={"orientation": "h", "y": -0.15})
+                         legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right"})
     return figure
 
 
