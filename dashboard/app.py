@@ -30,6 +30,5 @@ if context is None:
             "(and REDIS_URL), or add a [targets.NAME] table to .streamlit/secrets.toml.")
     st.stop()
 st.session_state["_pgpulse_context"] = context
-if page.url_path != "explain":  # Explain reads on demand and says per run if the server is away
-    stop_unless_reachable(context, page.title)
+stop_unless_reachable(context, page.title)  # Explain too: its options need the server's version
 page.run()

@@ -5,7 +5,7 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-from dashboard.formatting import human_bytes, shorten
+from dashboard.formatting import human_bytes, human_duration, shorten
 
 METRIC_LABELS = {
     "total_exec_time_ms": "Total time (ms)",
@@ -71,8 +71,10 @@ def calls_vs_mean_scatter(frame: pd.DataFrame) -> go.Figure:
                           text="many cheap calls → N+1 suspects", font={"color": "#a50f15"})
     figure.add_annotation(xref="paper", yref="paper", x=0.01, y=0.98, xanchor="left", showarrow=False,
                           text="few expensive calls → slow queries", font={"color": "#a50f15"})
+    largest = human_duration(points["total_exec_time_ms"].max() / 1000)
     figure.update_layout(height=420, margin={"l": 10, "r": 10, "t": 50, "b": 40},
-                         title={"text": "Calls vs mean time<br><sup>bubble area: total time · colour: rows per call</sup>"})
+                         title={"text": f"Calls vs mean time<br><sup>bubble area: total time (the largest: {largest}) · "
+                                        "colour: rows per call</sup>"})
     return figure
 
 
@@ -87,12 +89,39 @@ def count_bar(frame: pd.DataFrame, category: str, value: str, title: str, top_n:
                               text=grouped[value], textposition="auto", marker={"color": "#4c78a8"},
                               customdata=grouped[category], hovertemplate="%{customdata}: %{x:,d}<extra></extra>"))
     figure.update_layout(title=title, height=max(180, 30 * len(grouped) + 90), margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                         xaxis={"tickformat": ",d", "dtick": _whole_dtick(grouped[value].max()), "rangemode": "tozero"},
+                         xaxis={"tickformat": ",d", "dtick": whole_dtick(grouped[value].max()), "rangemode": "tozero"},
                          yaxis={"automargin": True})
     return figure
 
 
-def _whole_dtick(top: float) -> int | None:
+def wait_label(wait_type, wait_event) -> str:
+    """'Lock: transactionid'; a backend without a wait is running on CPU."""
+    return "running (CPU)" if pd.isna(wait_type) else f"{wait_type}: {wait_event}"
+
+
+def wait_events_bar(waits: pd.DataFrame, sessions: pd.DataFrame) -> go.Figure:
+    """Active backends by wait event, each bar split into client sessions (the ones the session tables list) and
+    background processes (autovacuum workers, WAL writer, checkpointer ...), so neither is mistaken for the other."""
+    totals = pd.Series(waits["backend_count"].to_numpy(), index=[wait_label(t, e) for t, e in
+                                                                 zip(waits["wait_event_type"], waits["wait_event"], strict=True)])
+    active = sessions[(sessions["state"] != "idle") & (sessions["wait_event_type"] != "Activity")]
+    clients = pd.Series([wait_label(t, e) for t, e in zip(active["wait_event_type"], active["wait_event"], strict=True)],
+                        dtype=object).value_counts().reindex(totals.index, fill_value=0).clip(upper=totals)
+    order = totals.sort_values(kind="stable").index  # the busiest on top
+    labels = [shorten(label, 32) for label in order]
+    figure = go.Figure()
+    for name, counts, colour in (("client sessions", clients[order], "#4c78a8"),
+                                 ("background processes", (totals - clients)[order], "#b0bec5")):
+        figure.add_bar(x=counts, y=labels, orientation="h", name=name, marker={"color": colour}, customdata=list(order),
+                       hovertemplate=f"%{{customdata}}: %{{x:,d}} {name}<extra></extra>")
+    figure.update_layout(barmode="stack", title="Active backends by wait event", height=max(200, 30 * len(order) + 110),
+                         margin={"l": 10, "r": 10, "t": 40, "b": 10}, yaxis={"automargin": True},
+                         xaxis={"tickformat": ",d", "dtick": whole_dtick(totals.max()), "rangemode": "tozero"},
+                         legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right"})
+    return figure
+
+
+def whole_dtick(top: float) -> int | None:
     """A whole-number tick step for an axis of counts (Plotly would write 0.5, 1.5 for small ones)."""
     if top <= 10:
         return 1
@@ -120,18 +149,18 @@ def size_treemap(frame: pd.DataFrame, size: str = "total_bytes") -> go.Figure:
 
 
 def horizontal_bar(frame: pd.DataFrame, label: str, value: str, title: str, top_n: int = 20,
-                   unit: str = "count") -> go.Figure:
+                   unit: str = "count") -> go.Figure | None:
     """Top-N horizontal bars (e.g. tables by size), largest on top; unit 'bytes' labels the bars with human sizes,
-    'count' keeps whole numbers on the axis."""
-    if frame.empty:
-        return _empty(f"No data for {title.lower()}")
-    top = frame[frame[value] > 0].nlargest(top_n, value).iloc[::-1]  # zero-length bars only take room
-    if top.empty:  # all zero (no dead rows yet): an empty axis from -1 to 1 says nothing
-        return _empty(f"Nothing to show for {title.lower()}: every value is 0")
+    'count' keeps whole numbers on the axis. None with fewer than two values above 0: one bar the width of the page
+    (or an empty axis) says less than the table under it."""
+    numbers = frame.assign(**{value: pd.to_numeric(frame[value], errors="coerce")})  # an empty frame's are objects
+    top = numbers[numbers[value] > 0].nlargest(top_n, value).iloc[::-1]  # zero-length bars only take room
+    if len(top) < 2:
+        return None
     texts = [human_bytes(number) if unit == "bytes" else f"{int(number):,}" for number in top[value]]
     figure = go.Figure(go.Bar(x=top[value], y=top[label].astype(str), orientation="h", text=texts, textposition="auto",
                               marker={"color": "#4c78a8"}, hovertemplate="%{y}: %{text}<extra></extra>"))
-    axis = {"showticklabels": False} if unit == "bytes" else {"tickformat": ",d", "dtick": _whole_dtick(top[value].max())}
+    axis = {"showticklabels": False} if unit == "bytes" else {"tickformat": ",d", "dtick": whole_dtick(top[value].max())}
     figure.update_layout(title=title, height=max(180, 26 * len(top) + 90), margin={"l": 10, "r": 10, "t": 40, "b": 10},
                          xaxis={**axis, "rangemode": "tozero"}, yaxis={"automargin": True})
     return figure

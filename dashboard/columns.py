@@ -27,6 +27,7 @@ class Column:
     label: str
     kind: str = "text"  # a key of FORMATTERS, or text / sql / bool / time / moment (a time to the second)
     help: str | None = None
+    width: str | None = None  # "medium" where the grid's own sizing would clip short values (a setting's value)
 
 
 def _number(value: Any) -> float | None:
@@ -69,6 +70,8 @@ FORMATTERS: dict[str, Callable[[Any], str]] = {
     "percent": _guarded(lambda share: f"{share:.1f} %"),
     "count": lambda value: f"{value:,}" if isinstance(value, int | np.integer) else _guarded(lambda n: f"{round(n):,}")(value),
     "number": _guarded(_plain),
+    "times": _guarded(lambda ratio: f"{ratio:,.1f}×"),  # a factor: "2.5×" slower
+    "cost": _guarded(lambda cost: f"{cost:,.0f}"),  # planner cost units: whole numbers are precise enough
 }
 WIDE = {"sql", "long"}  # kinds shown in a wide column
 
@@ -104,6 +107,36 @@ COLUMNS: dict[str, Column] = {
     "wal_bytes": Column("WAL written", "bytes"),
     "percent_of_total_time": Column("Share of time", "percent"),
     "explain": Column("Explain"),
+    "history": Column("History"),
+    # statements over a time range (the history store)
+    "calls_per_s_trend": Column("Calls/s trend", "text", "one bar per part of the range, the newest figure last; "
+                                                         "a blank where nothing was collected"),
+    "time_share_ratio": Column("Share of time", "ratio"),
+    "change": Column("Change"),
+    "wal_records": Column("WAL records", "count"),
+    "first_seen_at": Column("First seen", "time"),
+    "mean_time_ratio": Column("Slower by", "times", "mean time in this range / mean time in the window of the same "
+                                                    "length before it"),
+    "previous_mean_exec_time_ms": Column("Mean time before", "ms", "in the window of the same length before the range"),
+    # N+1 suspects
+    "loader_option": Column("Fix (names guessed)", width="medium"),
+    "foreign_key": Column("Foreign key"),
+    "calls_per_parent_call": Column("Calls per parent call", "number"),
+    "parent_query": Column("Parent statement", "sql"),
+    "hint": Column("Hint", "long"),
+    # suggested indexes
+    "create_index": Column("Suggested index (not executed)", "sql"),
+    "statements": Column("Statements served", "count"),
+    "cost_before": Column("Cost before", "cost", "the planner's estimated cost of the statements, in its units"),
+    "cost_after": Column("Cost after", "cost", "with the index in place (a HypoPG hypothetical index)"),
+    "time_saved_ms": Column("Time saved (estimate)", "ms",
+                            "the statements' time since the statistics reset, scaled by the cost the index saves"),
+    "estimated_size_bytes": Column("Index size (estimate)", "bytes"),
+    "full_index_cost_after": Column("Full index: cost after", "cost", "the same index without its WHERE clause"),
+    "full_index_size_bytes": Column("Full index: size", "bytes"),
+    "writes_per_second": Column("Table writes / s", "number", "rows inserted, updated and deleted per second: each "
+                                                            "index makes them slower"),
+    "queries": Column("Statements", "long"),
     # health checks
     "check": Column("Check"),
     "status": Column("Status"),
@@ -131,6 +164,7 @@ COLUMNS: dict[str, Column] = {
     "state": Column("State"),
     "wait_event_type": Column("Wait type"),
     "wait_event": Column("Wait event"),
+    "wait": Column("Wait", help="wait event type: wait event; running (CPU) when active without a wait"),
     "backend_count": Column("Backends", "count"),
     "backend_start": Column("Connected at", "time"),
     "xact_start": Column("Transaction started", "time"),
@@ -160,7 +194,7 @@ COLUMNS: dict[str, Column] = {
     # indexes
     "index_scans": Column("Index scans", "count"),
     "stats_reset_seconds": Column("Statistics age", "seconds", "time since the statistics were last reset"),
-    "reason": Column("Why flagged", "long"),
+    "reason": Column("Why", "long"),
     "fix_sql": Column("Fix (not executed)", "sql"),
     "covering_index_name": Column("Covered by"),
     # what-if drop (HypoPG's hypopg_hide_index)
@@ -265,9 +299,9 @@ COLUMNS: dict[str, Column] = {
     "name": Column("Setting"),
     "setting": Column("Raw value"),
     "unit": Column("Unit of raw value"),
-    "value_display": Column("Value"),
+    "value_display": Column("Value", width="medium"),
     "category": Column("Category"),
-    "source": Column("Set by"),
+    "source": Column("Set by", width="medium"),
     "boot_val": Column("Default (raw)"),
     "reset_val": Column("Reset value (raw)"),
     "is_default": Column("Default", "bool"),
@@ -277,6 +311,44 @@ COLUMNS: dict[str, Column] = {
     "changed_after": Column("Changed after", "moment", help="the collection before: the change happened in between"),
     "old_value": Column("Old value"),
     "new_value": Column("New value"),
+    # replication (pg_stat_replication, pg_replication_slots, pg_stat_wal_receiver); LSNs as PostgreSQL writes them
+    "sync_state": Column("Sync state"),
+    "sync_priority": Column("Sync priority", "count"),
+    "sent_lsn": Column("Sent up to (LSN)"),
+    "write_lsn": Column("Written up to (LSN)"),
+    "flush_lsn": Column("Flushed up to (LSN)"),
+    "replay_lsn": Column("Replayed up to (LSN)"),
+    "send_lag_bytes": Column("Not yet sent", "bytes", "WAL written here that the standby has not received"),
+    "lag_bytes": Column("Not yet replayed", "bytes", "WAL written here that the standby has not replayed"),
+    "write_lag_seconds": Column("Write lag", "seconds"),
+    "flush_lag_seconds": Column("Flush lag", "seconds"),
+    "replay_lag_seconds": Column("Replay lag", "seconds"),
+    "last_reply_age_seconds": Column("Since last reply", "seconds"),
+    "connected_seconds": Column("Connected for", "seconds"),
+    "slot_name": Column("Slot"),
+    "slot_type": Column("Slot type"),
+    "plugin": Column("Decoding plugin"),
+    "database": Column("Database"),
+    "active": Column("Active", "bool"),
+    "active_pid": Column("Active PID"),
+    "temporary": Column("Temporary", "bool"),
+    "restart_lsn": Column("Restart LSN", help="the oldest WAL this slot keeps"),
+    "confirmed_flush_lsn": Column("Confirmed flush LSN", help="what the logical consumer has confirmed"),
+    "retained_wal_bytes": Column("WAL retained", "bytes"),
+    "wal_status": Column("WAL status", help="reserved, extended, unreserved (about to be lost) or lost"),
+    "safe_wal_size_bytes": Column("Safe WAL size", "bytes", "WAL that can still be written before this slot is "
+                                                           "invalidated (max_slot_wal_keep_size)"),
+    "inactive_since": Column("Inactive since", "time"),
+    "sender_host": Column("Primary host"),
+    "sender_port": Column("Primary port"),
+    "received_tli": Column("Timeline received"),
+    "receive_start_lsn": Column("Receiving since (LSN)"),
+    "written_lsn": Column("Written up to (LSN)"),
+    "flushed_lsn": Column("Flushed up to (LSN)"),
+    "latest_end_lsn": Column("Last reported (LSN)"),
+    "last_message_age_seconds": Column("Since last message", "seconds"),
+    "message_transit_seconds": Column("Message transit", "seconds"),
+    "latest_end_age_seconds": Column("Since last position report", "seconds"),
     "short_desc": Column("Description", "long"),
 }
 
@@ -338,7 +410,10 @@ def display(frame: pd.DataFrame, overrides: dict | None = None) -> tuple[Any, di
     config: dict[str, Any] = {}
     formats: dict[str, Callable[[Any], str]] = {}
     for name in frame.columns:
-        if name in overrides:  # the page draws it its own way (a progress bar, a link): raw values
+        if _is_progress(overrides.get(name)):  # a bar of 0-100, so its figure reads "14.3 %" like the other ratios
+            shown[name] = pd.to_numeric(shown[name], errors="coerce") * 100
+            continue
+        if name in overrides:  # the page draws it its own way (a link, a wider column): raw values
             continue
         column = describe(name)
         config[name] = _config(column)
@@ -372,7 +447,7 @@ def _gap(value: Any) -> bool:
 
 
 def _config(column: Column, as_number: bool = True):
-    width = 460 if column.kind == "sql" else "large" if column.kind in WIDE else None  # the text that explains a row
+    width = 460 if column.kind == "sql" else "large" if column.kind in WIDE else column.width  # the text explaining a row
     if column.kind in FORMATTERS:
         if not as_number:
             return st.column_config.TextColumn(column.label, help=column.help, alignment="right")
@@ -387,7 +462,14 @@ def label(name: str) -> str:
 
 
 def progress(name: str):
-    """A ratio column drawn as a bar (0-100 %), labelled from the registry."""
+    """A ratio column drawn as a bar, labelled from the registry; display() shows its ratio as 0-100, so the figure
+    reads "14.3 %" (two decimals for hit ratios) like the same ratio in any other table."""
     column = describe(name)
-    return st.column_config.ProgressColumn(column.label, help=column.help, min_value=0.0, max_value=1.0,
-                                           format="percent")
+    digits = 2 if column.kind == "hit_ratio" else 1
+    return st.column_config.ProgressColumn(column.label, help=column.help, min_value=0.0, max_value=100.0,
+                                           format=f"%.{digits}f %%")
+
+
+def _is_progress(config: Any) -> bool:
+    return isinstance(config, dict) and (config.get("type_config") or {}).get("type") == "progress" \
+        and config["type_config"].get("max_value") == 100.0

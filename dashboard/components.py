@@ -43,11 +43,12 @@ def panel(title: str | None = None, *, heading: bool = True) -> Iterator[None]:
 def table_with_csv(frame: pd.DataFrame, name: str, *, column_config: dict | None = None,
                    column_order: list[str] | None = None, height: int | str = "auto",
                    links: dict[str, list[str]] | None = None, first: list[str] | None = None,
-                   empty: str | None = None) -> None:
+                   empty: str | None = None, notes: dict[str, str] | None = None) -> None:
     """The table, in people's words (dashboard/columns.py: labels with units, values formatted), and a download of
     the same rows as <name>.csv with the data layer's names and raw numbers. `links` adds link columns to the table
     only (e.g. an Explain link per statement); `first` names the columns that explain a row, shown leftmost. With
-    `empty`, a table without rows is that one line instead of an empty grid."""
+    `empty`, a table without rows is that one line instead of an empty grid; `notes` adds a sentence to a column's
+    help (why it reads 0, say)."""
     if empty and frame.empty:
         st.caption(empty)
         return
@@ -63,6 +64,9 @@ def table_with_csv(frame: pd.DataFrame, name: str, *, column_config: dict | None
         rest = [column for column in (column_order or shown.columns) if column not in first]
         column_order = [column for column in first if column in shown.columns] + rest
     styled, config = display(shown, overrides)
+    for column, note in (notes or {}).items():
+        if column in config:
+            config[column] = {**config[column], "help": " ".join(filter(None, [config[column].get("help"), note]))}
     st.dataframe(styled, hide_index=True, column_config=config, column_order=column_order, height=height,
                  placeholder=MISSING)
     st.download_button(

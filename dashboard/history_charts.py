@@ -1,6 +1,8 @@
 """Figures over a time range from the history store: lines that break where nothing was collected."""
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -19,45 +21,64 @@ def with_gaps(frame: pd.DataFrame, bucket_s: int | None = None) -> pd.DataFrame:
     return frame.set_index("bucket_start").reindex(grid).rename_axis("bucket_start").reset_index()
 
 
+BYTE_UNITS = ("bytes", "kB", "MB", "GB", "TB")
+
+
+def _byte_scale(top: float) -> tuple[int, str]:
+    """The divisor and unit that keep a byte axis under four digits: 15,000 bytes reads 14.6 kB (1024-based, as
+    human_bytes writes sizes everywhere else)."""
+    power = 0
+    while power < len(BYTE_UNITS) - 1 and top >= 1024 ** (power + 1):
+        power += 1
+    return 1024 ** power, BYTE_UNITS[power]
+
+
+# times of day, level, on a chart a quarter of the page wide: "17:30", or the day over a week ("Dec 07")
+TIME_AXIS = {"title": None, "tickangle": 0, "nticks": 5,
+             "tickformatstops": [{"dtickrange": [None, 86_400_000], "value": "%H:%M"},
+                                 {"dtickrange": [86_400_000, None], "value": "%b %d"}]}
+
+
+def ratio_floor(low: float | None) -> float:
+    """The bottom of a ratio axis: 90 % while the ratio stays above it, else the next 5 % step below its lowest."""
+    if low is None or pd.isna(low):
+        return 0.9
+    return max(0.0, min(0.9, math.floor((float(low) - 0.005) * 20) / 20))
+
+
 def series_chart(frame: pd.DataFrame, columns: dict[str, str], title: str, *, unit: str = "",
                  integer: bool = False, percent: bool = False, bucket_s: int | None = None,
                  markers: pd.DataFrame | None = None) -> go.Figure:
-    """One line per column (column -> legend name) over bucket_start, gaps left open; `markers`: setting changes
-    (changed_at, name) drawn as vertical lines."""
+    """One line per column (column -> legend name) over bucket_start, gaps left open. Counts (integer) get whole
+    ticks; bytes are drawn in kB / MB as their size needs; `markers`: setting changes (changed_at, name) drawn as
+    vertical lines."""
+    from dashboard.charts import whole_dtick
+
     gridded = with_gaps(frame, bucket_s)
+    shown = [column for column in columns if column in gridded]
+    top = max([gridded[column].max() for column in shown] + [0])
+    top = 0 if pd.isna(top) else float(top)
+    low = min([gridded[column].min() for column in shown if gridded[column].notna().any()], default=None)
+    divisor = 1
+    if unit == "bytes":
+        divisor, unit = _byte_scale(top)
+        integer = integer and divisor == 1
     figure = go.Figure()
-    for column, name in columns.items():
-        if column in gridded:
-            hover = f"%{{y:,.{0 if integer else 2}f}} {unit}<extra>{name}</extra>"
-            figure.add_trace(go.Scatter(x=gridded["bucket_start"], y=gridded[column], name=name, mode="lines",
-                                        connectgaps=False, hovertemplate=hover))
+    for column in shown:
+        name = columns[column]
+        hover = f"%{{y:,.{0 if integer else 2}f}} {unit}<extra>{name}</extra>"
+        figure.add_trace(go.Scatter(x=gridded["bucket_start"], y=gridded[column] / divisor, name=name, mode="lines",
+                                    connectgaps=False, hovertemplate=hover))
     figure.update_layout(title=title, height=HEIGHT, margin={"l": 10, "r": 10, "t": 40, "b": 10},
                          legend={"orientation": "h", "y": -0.25}, showlegend=len(columns) > 1)
-    figure.update_xaxes(title=None)
-    if percent:
-        span = _ratio_range(gridded, columns)
-        narrow = span is not None and span[1] - span[0] < 0.05  # 99.85 %, not three ticks reading 99.9 %
-        figure.update_yaxes(tickformat=".2%" if narrow else ".1%", title=None, range=span)
+    figure.update_xaxes(**TIME_AXIS)
+    if percent:  # a ratio on the scale where it differs (95-100 %), never past 100 %
+        figure.update_yaxes(tickformat=".1%", title=None, range=[ratio_floor(low), 1.0])
     else:
-        figure.update_yaxes(title=unit or None, tickformat=",d" if integer else None, rangemode="tozero")
-        if integer and _peak(gridded, columns) < 5:  # whole steps: ",d" on 0.5 steps would print 0, 1, 1
-            figure.update_yaxes(dtick=1, range=[0, max(_peak(gridded, columns), 1) * 1.1])
+        figure.update_yaxes(title=unit or None, tickformat=",d" if integer else None, rangemode="tozero",
+                            dtick=whole_dtick(top / divisor) if integer else None,
+                            range=[0, 1] if integer and top == 0 else None)  # all zero: 0 and 1, not 0, 1, 1
     return with_markers(figure, markers)
-
-
-def _peak(frame: pd.DataFrame, columns: dict[str, str]) -> float:
-    values = [frame[column].max() for column in columns if column in frame and len(frame)]
-    return max((float(value) for value in values if pd.notna(value)), default=0.0)
-
-
-def _ratio_range(frame: pd.DataFrame, columns: dict[str, str]) -> list[float] | None:
-    """Ratios on the scale where they differ: from a little under the lowest to just over 100 % (a flat 100 %
-    line would otherwise sit mid-way on 0 to 200 %)."""
-    values = pd.concat([frame[column] for column in columns if column in frame]).dropna() if len(frame) else []
-    if len(values) == 0 or values.max() > 1:
-        return None
-    span = max(1.0 - float(values.min()), 0.01)
-    return [max(0.0, float(values.min()) - span * 0.2), 1.0 + span * 0.05]
 
 
 def load_chart(frame: pd.DataFrame, *, cpu_count: int | None = None, max_connections: int | None = None,
@@ -80,7 +101,7 @@ def load_chart(frame: pd.DataFrame, *, cpu_count: int | None = None, max_connect
                              annotation_position="top left")
     figure.update_layout(title=title, height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
                          legend={"orientation": "h", "y": -0.2}, hovermode="x unified")
-    figure.update_xaxes(title=None)
+    figure.update_xaxes(**TIME_AXIS)
     figure.update_yaxes(title="average active sessions", rangemode="tozero")
     return with_markers(figure, markers)
 

@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
+from dashboard.columns import progress
 from dashboard.components import table_with_csv, tag_columns
 from dashboard.data import settings
 from dashboard.formatting import human_duration, sparkline
@@ -14,13 +15,8 @@ from dashboard.history_charts import series_chart
 from queries.sql_loader import OWN_STATEMENT_MARK
 from queries.statements import of_route
 
-RANGE_COLUMNS = {
-    "calls_per_s_trend": st.column_config.TextColumn("Calls/s trend", width="medium",
-                                                     help="one bar per part of the range, the newest figure last; "
-                                                          "a blank where nothing was collected"),
-    "time_share_ratio": st.column_config.ProgressColumn("Share of time", min_value=0.0, max_value=1.0, format="percent"),
-}
-RANGE_ORDER = ["query", "calls_per_s_trend", "calls", "total_exec_time_ms", "mean_exec_time_ms", "time_share_ratio",
+RANGE_COLUMNS = {"time_share_ratio": progress("time_share_ratio")}  # labels and units: dashboard/columns.py
+RANGE_ORDER = ["query", "calls", "total_exec_time_ms", "mean_exec_time_ms", "time_share_ratio", "calls_per_s_trend",
                "rows", "hit_ratio", "io_time_ms", "total_plan_time_ms", "temp_blks_written", "wal_bytes", "queryid"]
 
 

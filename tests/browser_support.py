@@ -19,7 +19,7 @@ from demo.postgres import free_port
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SCREENSHOTS = REPO_ROOT / "screenshots"
-VIEWPORT = {"width": 1500, "height": 1100}
+VIEWPORT = {"width": 1440, "height": 900}  # a laptop's screen, as the issue's first-time user had
 EXCEPTION = "[data-testid='stException']"
 ERROR_ALERT = "[data-testid='stAlertContentError']"
 WARNING_ALERT = "[data-testid='stAlertContentWarning']"
@@ -73,7 +73,8 @@ class Dashboard:
 
 def open_page(browser, url: str, title: str, requested: list[str] | None = None):
     """A new tab at url, once its h1 title is shown; every URL the tab requests is appended to `requested`."""
-    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True,
+                                  permissions=["clipboard-read", "clipboard-write"])  # cells_across copies cells
     if requested is not None:
         context.on("request", lambda request: requested.append(request.url))
     page = context.new_page()
@@ -147,6 +148,32 @@ def screenshot(page, name: str) -> Path:
     page.screenshot(path=path, full_page=True)
     page.set_viewport_size(VIEWPORT)
     return path
+
+
+GRID_HEADER_PX = ROW_PX = 35  # st.dataframe's header and row height
+
+
+def cells_across(page, grid, row: int = 0, step: int = 30) -> list[tuple[int, str]]:
+    """(x, the value of the cell there) along one data row, left to right, as far as the window shows without
+    scrolling sideways: the grid is a canvas, so each cell is clicked and copied (Ctrl+C) to read it."""
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    right = min(box["x"] + box["width"], page.viewport_size["width"]) - 4
+    y = box["y"] + GRID_HEADER_PX + row * ROW_PX + ROW_PX / 2
+    found = []
+    for x in range(int(box["x"]) + 8, int(right), step):
+        page.evaluate("navigator.clipboard.writeText('')")
+        page.mouse.click(x, y)
+        page.keyboard.press("Control+c")
+        page.wait_for_timeout(100)
+        found.append((x, page.evaluate("navigator.clipboard.readText()")))
+    return found
+
+
+def column_fits_the_window(cells: list[tuple[int, str]], is_it) -> bool:
+    """The column whose cell satisfies is_it starts and ends within the window: a cell of another column follows it."""
+    hits = [position for position, (_, value) in enumerate(cells) if is_it(value)]
+    return bool(hits) and any(not is_it(value) and value for _, value in cells[hits[-1] + 1:])
 
 
 def fill_and_commit(page, locator, text: str) -> None:

@@ -66,13 +66,12 @@ def test_unreachable_database_is_one_banner_per_page(monkeypatch, tmp_path):
         app = run_page(page)
         assert not app.exception
         errors = [error.value for error in app.error]
-        if page == "views/explain.py":  # its own page (it reads on demand and words its errors itself)
-            continue
         assert errors == [f"**Target default (127.0.0.1:{port}/nowhere): the server cannot be reached.** The server "
                           f'said: connection to server at "127.0.0.1", port {port} failed: Connection refused.\n\n'
                           + errors[0].split("\n\n", 1)[1]], (page, errors)
         assert "Is PostgreSQL running" in errors[0] and "Error" not in errors[0]  # no driver class names
         assert not app.dataframe and not app.metric and not app.get("plotly_chart"), page  # the panels collapsed
+        assert not app.text_area and not app.button, page  # Explain's form too: nothing to click that cannot work
         assert "secret-pw" not in texts(app)
     st.cache_resource.clear()
 
@@ -136,6 +135,10 @@ def test_overview_health_checks_worst_first_coloured_with_the_new_checks(app_env
     detail = dominating.help.split("\n\n")[0]  # the whole detail on hover, the label cut to one line
     assert detail.startswith("the busiest statement takes") and words.endswith("…") and len(words) <= 142, words
     assert detail.startswith(words.removeprefix("Statement dominating the time: ").removesuffix("…"))
+    [table] = [element for element in app.dataframe if "threshold" in element.value.columns]  # the expander's table
+    assert list(table.proto.column_order) == ["status", "check", "detail", "page"]  # figures in words: the detail
+    assert set(table.value["status"]) <= {"needs a look", "passes", "could not run"}
+    assert "Indexes" in set(table.value["page"]) and "indexes" not in set(table.value["page"])
 
 
 def test_cache_without_redis_is_one_neutral_note_and_the_interval_gauge_says_when(app_env, monkeypatch):
@@ -167,7 +170,7 @@ def test_wrong_password_is_one_banner_in_plain_words(pg_admin_url, monkeypatch, 
     monkeypatch.setenv("PGPULSE_SECRETS", str(tmp_path / "none.toml"))
     st.cache_data.clear()
     st.cache_resource.clear()
-    for page in ("views/overview.py", "views/activity.py"):
+    for page in ("views/overview.py", "views/activity.py", "views/explain.py"):
         app = run_page(page)
         errors = [str(error.value) for error in app.error]
         assert len(errors) == 1, (page, errors)
@@ -177,3 +180,20 @@ def test_wrong_password_is_one_banner_in_plain_words(pg_admin_url, monkeypatch, 
         assert "wrong-password-123" not in texts(app) and "Error" not in banner
         assert not app.metric and not app.dataframe
     st.cache_resource.clear()
+
+
+def test_redis_interval_hit_ratio_says_in_words_when_it_comes(app_env):
+    app = run_page("views/cache.py")
+    assert not app.exception and not app.error, [error.value for error in app.error]
+    assert {metric.label: metric.value for metric in app.metric}["Hit ratio, last interval"] == "–"
+    captions = [str(caption.value) for caption in app.caption]
+    assert any(caption.startswith("The last interval's hit ratio compares two readings and the first was just taken: "
+                                  "it appears at the next refresh") for caption in captions), captions
+
+
+def test_wait_events_read_in_one_column_of_words(app_env):
+    app = run_page("views/activity.py")
+    assert not app.exception and not app.error
+    [table] = [element for element in app.dataframe if "backend_count" in element.value.columns]
+    assert list(table.proto.column_order) == ["wait", "backend_count"]
+    assert "running (CPU)" in set(table.value["wait"]) and table.value["wait"].notna().all()  # this page's own read

@@ -29,3 +29,25 @@ def test_dashboard_never_imports_a_driver_or_holds_sql(path):
     source = path.read_text().upper()
     for keyword in ("SELECT ", "FROM PG_", "INSERT INTO", "UPDATE ", "DELETE FROM"):
         assert keyword not in source, f"{path.name} holds SQL ({keyword.strip()})"
+
+
+def auto_refreshing_fragments(path: Path) -> list[ast.FunctionDef]:
+    """The page's functions decorated @st.fragment(run_every=...): they re-read the server on their own."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.FunctionDef):
+            for decorator in node.decorator_list:
+                if (isinstance(decorator, ast.Call) and ast.unparse(decorator.func) == "st.fragment"
+                        and any(keyword.arg == "run_every" for keyword in decorator.keywords)):
+                    found.append(node)
+    return found
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "dashboard" / "views").glob("*.py")), ids=lambda p: p.name)
+def test_every_auto_refreshing_panel_becomes_the_banner_when_the_server_goes(path):
+    """A server stopping while a page is open: each fragment's first step re-runs the page as the one banner, so its
+    panels do not each show the same error (components.rerun_if_unreachable)."""
+    for fragment in auto_refreshing_fragments(path):
+        first = fragment.body[0]
+        assert isinstance(first, ast.Expr) and ast.unparse(first.value) == "rerun_if_unreachable(context)", (
+            f"{path.name}: {fragment.name}() does not start with rerun_if_unreachable(context)")

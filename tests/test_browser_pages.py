@@ -31,6 +31,8 @@ from tests.browser_support import (
     Dashboard,
     alert_texts,
     assert_clean,
+    cells_across,
+    column_fits_the_window,
     download_csv,
     metric,
     metric_value,
@@ -116,6 +118,15 @@ def check_activity(page, db_name: str, redis_url: str) -> None:
     page.get_by_role("heading", name="Blocking tree").first.wait_for()
     page.get_by_text("No session is blocked by another.").first.wait_for()
     assert metric_value(page, "Connections").endswith("/ 120")  # max_connections of the test servers
+    page.get_by_role("heading", name="All sessions").wait_for()
+    settle(page)
+    starts = {row["query"][:40] for row in download_csv(page, "activity.csv") if row["query"]}
+    cells = cells_across(page, page.locator("[data-testid='stDataFrame']").last)
+
+    def a_statement(value: str) -> bool:  # a copied cell of several lines comes quoted
+        return bool(value) and value.strip('"')[:40] in starts
+
+    assert column_fits_the_window(cells, a_statement), " | ".join(value[:30] for _, value in cells)  # no sideways scroll
 
 
 def check_space(page, db_name: str, redis_url: str) -> None:
@@ -129,6 +140,9 @@ def check_indexes(page, db_name: str, redis_url: str) -> None:
     unused = {row["index_name"]: row for row in download_csv(page, "unused_indexes.csv")}
     assert unused[UNUSED_INDEX]["fix_sql"] == f"DROP INDEX CONCURRENTLY public.{UNUSED_INDEX};"
     assert "browser_probe_pkey" not in unused  # a primary key is never offered for dropping
+    settle(page)
+    cells = cells_across(page, page.locator("[data-testid='stDataFrame']").first)
+    assert column_fits_the_window(cells, lambda value: value.startswith("DROP INDEX CONCURRENTLY")), cells
 
 
 def check_maintenance(page, db_name: str, redis_url: str) -> None:
@@ -323,9 +337,16 @@ def test_server_down_and_back(browser, redis_url, tmp_path):
         assert metric_value(page, "PostgreSQL").startswith("18.")
         settle(page)
         assert_clean(page)
+        left_open = open_page(browser, f"{dashboard.url}/replication", "Replication")  # nobody reloads this one
+        left_open.get_by_role("heading", name="Checkpoints").first.wait_for()
 
         cluster.stop()
         wait_for_reload(page, one_unreachable_banner, "the page never became one 'cannot be reached' banner")
+        # its auto-refresh notices and turns the whole page into the banner, not an error per panel
+        left_open.locator(ERROR_ALERT).filter(has_text=BANNER).first.wait_for(timeout=30_000)
+        settle(left_open)
+        assert one_unreachable_banner(left_open), alert_texts(left_open, ERROR_ALERT)
+        left_open.context.close()
         assert page.locator(EXCEPTION).count() == 0
         main_text = page.locator("[data-testid='stMain']").inner_text()
         assert "Traceback" not in main_text and "OperationalError" not in main_text

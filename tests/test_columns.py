@@ -1,6 +1,8 @@
 """Every table a page shows speaks people's words: a header with its unit from dashboard/columns.py for every
 column, values formatted (durations, sizes, percentages, thousands) while the CSV keeps the raw names."""
 import json
+import re
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
@@ -62,3 +64,50 @@ def test_display_keeps_numbers_sortable_and_times_in_words():
     assert {name: config[name]["label"] for name in frame.columns} == {
         "size_bytes": "Size", "last_vacuum": "Last vacuum", "max_value": "Maximum"}
     assert ">2.0 kB<" in styled.to_html()
+
+
+@pytest.fixture
+def with_history(app_env, pg_admin_url, monkeypatch):
+    """A history store for the app_env target ("default"): 70 minutes of one statement that got 3x slower an hour ago
+    and one that appeared since (tests/test_history_store.py's synthetic history), so the range views have rows."""
+    import streamlit as st
+
+    from queries.connection import make_engine
+    from queries.history import schema
+    from tests.history_support import new_store
+    from tests.test_history_store import write_history
+
+    url = new_store(pg_admin_url)
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        schema.migrate(conn)
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    write_history(engine, "default", now - timedelta(minutes=70), minutes=69)
+    engine.dispose()
+    monkeypatch.setenv("PGPULSE_HISTORY_URL", url)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    return url
+
+
+@ON_PG18
+def test_the_range_views_columns_read_in_words_too(with_history):
+    """Frames that only appear with history: Queries over the range, and the Overview's "What changed"."""
+    for page in ("views/overview.py", "views/queries.py"):
+        app = run_page(page)
+        assert not app.exception, (page, app.exception)
+        for name, config in shown_columns(app):
+            assert name in COLUMNS and config.get("label") == COLUMNS[name].label, (page, name, config)
+    changed = next(element for element in run_page("views/overview.py").dataframe
+                   if "mean_time_ratio" in element.value.columns)
+    shown = {row["change"]: row for row in changed.value.to_dict("records")}
+    assert set(shown) == {"slower", "new"}
+    shown_values = changed.proto.arrow_data.styler.display_values  # the formatted figures, as Arrow
+    # "Slower by 3.0×" (2.x when the range's edge cuts a minute), beside "Mean time before 1.00 ms"
+    assert re.search(r"[23]\.\d×".encode(), shown_values) and b"1.00 ms" in shown_values
+
+
+def test_factors_and_costs_read_as_such():
+    assert FORMATTERS["times"](2.5) == "2.5×" and FORMATTERS["times"](None) == "–"
+    assert FORMATTERS["cost"](1234.56) == "1,235"
+    assert describe("mean_time_ratio").label == "Slower by" and describe("previous_mean_exec_time_ms").kind == "ms"

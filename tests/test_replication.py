@@ -213,7 +213,21 @@ def replication_page():
 
     app = run_page("views/replication.py")
     assert not app.exception, app.exception
+    assert_columns_in_words(app)
     return app
+
+
+def assert_columns_in_words(app) -> None:
+    """Every column from dashboard/columns.py (LSN, WAL status ...), sizes and durations formatted as on other pages."""
+    from dashboard.columns import COLUMNS
+    from tests.test_columns import shown_columns
+
+    for name, config in shown_columns(app):
+        expected = "Standby" if name == "application_name" else COLUMNS[name].label
+        assert config.get("label") == expected, (name, config)
+    for element in app.dataframe:
+        shown = element.proto.arrow_data.styler.display_values
+        assert b".0 s" not in shown  # durations as "1 min 10 s", never "86400.0 s"
 
 
 def test_the_page_on_the_standby_says_it_is_a_standby(pair, page_env):
@@ -260,6 +274,8 @@ def test_the_page_shows_the_standby_and_the_slot_and_a_stale_slot_first(pair, pa
         assert errors == []  # a few MB retained: listed, not alarming
     tables = [frame.value for frame in app.dataframe]
     assert list(tables[0]["application_name"]) == [STANDBY_NAME]  # the standbys, then the slots
+    retained = app.dataframe[1].proto.arrow_data.styler.display_values
+    assert b" MB" in retained or b" GB" in retained  # "WAL retained 1.0 GB", not "1.1G"
     assert list(tables[1]["slot_name"]) == [SLOT] and not tables[1]["active"].iloc[0]
 
 

@@ -2,7 +2,7 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard.charts import count_bar, distinct_values
+from dashboard.charts import count_bar, distinct_values, wait_events_bar, wait_label
 from dashboard.components import confirm_action, panel, rerun_if_unreachable, table_with_csv, tag_columns
 from dashboard.data import engine_for, load, settings
 from dashboard.formatting import percent
@@ -82,17 +82,18 @@ def blocking(snapshot: Snapshot) -> None:
 
 def waits_chart(snapshot: Snapshot) -> None:
     waits = snapshot.frame("wait_events")
-    labels = (waits["wait_event_type"] + ": " + waits["wait_event"]).fillna("running (CPU)")
     if len(waits) == 1:
         count = int(waits["backend_count"].iloc[0])
-        st.markdown(f"The one active backend: **{labels.iloc[0]}**" if count == 1
-                    else f"All {count:,} active backends: **{labels.iloc[0]}**")
+        label = wait_label(waits["wait_event_type"].iloc[0], waits["wait_event"].iloc[0])
+        st.markdown(f"The one active backend: **{label}**" if count == 1 else f"All {count:,} active backends: **{label}**")
     elif not waits.empty:
-        st.plotly_chart(count_bar(waits.assign(wait=labels), "wait", "backend_count",
-                                  "Active backends by wait event"), key="a_waits")
-        st.caption("Counts every active backend, background processes (autovacuum workers, WAL writer, checkpointer) "
-                   "included; the session tables below list client sessions only. Idle waits are left out.")
-    table_with_csv(waits, "wait_events", empty="No active backend right now.")
+        st.plotly_chart(wait_events_bar(waits, snapshot.frame("activity")), key="a_waits")
+        st.caption("Every active backend, background processes included (grey); the session tables below list client "
+                   "sessions only. Idle waits are left out.")
+    # one column in words ("running (CPU)" rather than two blanks); the CSV keeps PostgreSQL's two columns too
+    labelled = waits.assign(wait=[wait_label(kind, event) for kind, event in
+                                  zip(waits["wait_event_type"], waits["wait_event"], strict=True)])
+    table_with_csv(labelled, "wait_events", column_order=["wait", "backend_count"], empty="No active backend right now.")
 
 
 @st.fragment(run_every=context.run_every)

@@ -87,8 +87,7 @@ def redis_overview() -> None:
     first.metric("Uptime", human_duration(summary.uptime_seconds))
     second.metric("Hit ratio since start", percent(summary.hit_ratio, 2))
     interval = redis_hit_ratio_between(previous, summary)
-    second.metric("Hit ratio, last interval", percent(interval, 2),
-                  help=second_reading_note(context) if interval is None else "since the previous refresh")
+    second.metric("Hit ratio, last interval", percent(interval, 2), help="since the previous refresh")
     limit = human_bytes(summary.maxmemory_bytes) if summary.maxmemory_bytes else "no limit"
     third.metric(f"Memory (max {limit})", human_bytes(summary.used_memory_bytes),
                  help=f"maxmemory-policy {summary.maxmemory_policy}")
@@ -100,6 +99,8 @@ def redis_overview() -> None:
     fourth.metric("Clients (blocked)", f"{summary.connected_clients} ({summary.blocked_clients})")
     st.caption(f"evicted keys {summary.evicted_keys:,} · expired keys {summary.expired_keys:,} · "
                f"hits {summary.keyspace_hits:,} · misses {summary.keyspace_misses:,}")
+    if interval is None:  # "–" alone reads as broken: say when the figure comes
+        st.caption(second_reading_note(context, "The last interval's hit ratio compares"))
 
 
 def redis_section() -> None:
@@ -126,9 +127,8 @@ def redis_section() -> None:
         table_with_csv(load(keyspace, context), "redis_keyspace")
     with panel("Key namespaces (sampled with SCAN)"):
         namespaces = load(key_namespaces, context)
-        if len(namespaces) > 1:  # one bar the width of the page says no more than the table's one row
-            st.plotly_chart(horizontal_bar(namespaces, "namespace", "memory_bytes", "Memory by namespace", unit="bytes"),
-                            key="c_ns")
+        if chart := horizontal_bar(namespaces, "namespace", "memory_bytes", "Memory by namespace", unit="bytes"):
+            st.plotly_chart(chart, key="c_ns")  # one namespace: the table's one row says it
         table_with_csv(namespaces, "redis_namespaces")
     with panel("Commands"):
         table_with_csv(load(commandstats, context), "redis_commandstats")

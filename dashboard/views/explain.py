@@ -6,12 +6,12 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.charts import plan_icicle, top_nodes_bar
-from dashboard.components import panel
+from dashboard.components import panel, unreachable_message
 from dashboard.data import engine_for, settings
 from dashboard.formatting import human_duration, shorten
 from dashboard.sidebar import current
 from queries.connection import server_version_num
-from queries.errors import PgPulseError
+from queries.errors import PgPulseError, UnreachableError
 from queries.explain import ExplainOptions, ExplainRefused, check_statement, explain
 from queries.plan import compare_plans, flagged_nodes, node_changes
 
@@ -54,8 +54,21 @@ def text(value) -> str:
 
 
 st.title("Explain")
-if "sql" in st.query_params and "explain_sql" not in st.session_state:
-    st.session_state["explain_sql"] = st.query_params["sql"]  # opened from the Queries page's Explain link
+
+
+def restore_statement() -> None:
+    """The statement box's text: the one from the Queries page's Explain link, or what this viewer pasted before the
+    page was last left or became the server-down banner (Streamlit forgets a widget's value when it is not drawn)."""
+    if "explain_sql" in st.session_state:
+        return
+    link, kept = st.query_params.get("sql"), st.session_state.get("explain_kept")
+    if kept and kept["link"] == link:
+        st.session_state["explain_sql"] = kept["sql"]
+    elif link:
+        st.session_state["explain_sql"] = link  # opened from the Queries page's Explain link
+
+
+restore_statement()
 
 
 def read_options(version: int) -> ExplainOptions:
@@ -98,6 +111,9 @@ def run(sql: str, options: ExplainOptions, params: list[str] | None) -> None:
         result = explain(engine, sql, options, params)
     except ExplainRefused as exc:
         st.session_state["explain_outcome"] = {"refused": f"Not run: {exc}"}
+        return
+    except UnreachableError as exc:  # it went away since the page was drawn: the banner's words
+        st.session_state["explain_outcome"] = {"failed": unreachable_message(context.target, exc)}
         return
     except PgPulseError as exc:
         st.session_state["explain_outcome"] = {"failed": str(exc)}
@@ -241,6 +257,7 @@ with panel():
         options = read_options(server_version_num(engine))
         params = parameter_values(sql)
         submitted = st.form_submit_button("Explain", type="primary", key="e_run")
+    st.session_state["explain_kept"] = {"sql": sql, "link": st.query_params.get("sql")}
     if submitted and not sql.strip():
         st.info("Paste a statement first.", icon=":material/info:")
     elif submitted:

@@ -84,19 +84,7 @@ def index_suggestions() -> None:
             st.caption("Not verified: install the hypopg extension (CREATE EXTENSION hypopg) to have each suggestion "
                        "costed against the planner.")
         table_with_csv(frame, "suggested_indexes", column_order=[
-            "create_index", "table_name", "statements", *costed, "reason", "writes_per_second", "queries"], column_config={
-            "create_index": st.column_config.TextColumn("Suggested index (not executed)", width="large"),
-            "table_name": st.column_config.TextColumn("Table"),
-            "statements": st.column_config.NumberColumn("Statements served"),
-            "reason": st.column_config.TextColumn("Why", width="large"),
-            "cost_before": st.column_config.NumberColumn("Cost before", format="%.0f"),
-            "cost_after": st.column_config.NumberColumn("Cost after", format="%.0f"),
-            "time_saved_ms": st.column_config.NumberColumn("Time saved ms", format="%.0f"),
-            "estimated_size_bytes": st.column_config.NumberColumn("Estimated size bytes", format="compact"),
-            "full_index_cost_after": st.column_config.NumberColumn("Full index: cost after", format="%.0f"),
-            "full_index_size_bytes": st.column_config.NumberColumn("Full index: size bytes", format="compact"),
-            "writes_per_second": st.column_config.NumberColumn("Table writes/s", format="%.1f"),
-            "queries": st.column_config.TextColumn("Statements", width="medium")})
+            "create_index", "table_name", "statements", *costed, "reason", "writes_per_second", "queries"])
 
 
 def what_if_drops() -> None:

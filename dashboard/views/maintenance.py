@@ -51,11 +51,14 @@ def maintenance_page() -> None:
         read_age_caption(stale_statistics, context)
     with panel("Vacuum and analyze"):
         stats = load(vacuum_stats, context)
-        st.plotly_chart(horizontal_bar(stats, "table_name", "dead_rows", "Dead rows by table"), key="m_dead")
+        if chart := horizontal_bar(stats, "table_name", "dead_rows", "Dead rows by table"):
+            st.plotly_chart(chart, key="m_dead")
         table_with_csv(stats, "maintenance", column_config=RATIOS,
                        first=["schema_name", "table_name", "dead_rows", "dead_row_ratio", "last_autovacuum"])
     with panel("Transaction-ID wraparound"):
+        st.caption("By database")
         table_with_csv(load(database_wraparound, context), "wraparound")
+        st.caption("By table, the oldest first: what an anti-wraparound vacuum has to freeze")
         table_with_csv(load(table_wraparound, context), "table_wraparound")
     with panel("Sequences close to their maximum"):
         table_with_csv(load(sequence_overflow, context, min_ratio=min_ratio),

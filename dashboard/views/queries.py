@@ -56,8 +56,12 @@ TABLE_ORDER = ["query", "calls", "total_exec_time_ms", "mean_exec_time_ms", "max
 @st.fragment(run_every=context.run_every)
 def queries_page() -> None:
     rerun_if_unreachable(context)
+    planning_note = None
+    with panel("Planning time", heading=False):
+        planning_note = load(statements_status, context).planning_note
     if figures == OVER_RANGE and not history_missing:
         with panel():
+            planning_caption(planning_note)
             statements_over_range_table(context, sort_by=sort_by, limit=int(limit), include_nested=include_nested,
                                         include_own=include_own, text=text.strip() or None, route=route)
         return
@@ -71,16 +75,22 @@ def queries_page() -> None:
             note = load(statements_status, context).privilege_note
             st.info(f"{hidden} statements are hidden: {note}", icon=":material/lock:")
         st.caption(f"{len(frame):,} statements, sorted by {METRIC_LABELS[sort_by].lower()}")
-        if planning_note := load(statements_status, context).planning_note:
-            st.caption(f"Planning time: {planning_note}")
+        planning_caption(planning_note)
         # relative link: opens the Explain page (also behind a reverse proxy's base path) with the text filled in
         explain_links = ["explain?" + urlencode({"sql": query}) for query in frame["query"]]
         table_with_csv(frame, "statements", column_config=COLUMNS,
                        column_order=TABLE_ORDER[:1] + tag_columns(frame) + TABLE_ORDER[1:],
-                       links={"explain": explain_links}, height=420)
+                       links={"explain": explain_links}, height=420,
+                       notes={"total_plan_time_ms": planning_note} if planning_note else None)
         left, right = st.columns(2)
         left.plotly_chart(top_statements_bar(frame, sort_by, top_n), key="q_bar")
         right.plotly_chart(calls_vs_mean_scatter(frame), key="q_scatter")
+
+
+def planning_caption(note: str | None) -> None:
+    """Why the Planning time column reads 0, said once above the table in either view (and on the column's help)."""
+    if note:
+        st.caption(note)
 
 
 def n_plus_one_suspects() -> None:
@@ -97,16 +107,7 @@ def n_plus_one_suspects() -> None:
             return
         tagged = ["route"] if frame["route"].notna().any() else []  # sqlcommenter tags, when the application writes them
         table_with_csv(frame, "n_plus_one", column_order=[
-            "loader_option", "foreign_key", "calls", "calls_per_parent_call", "query", "parent_query", *tagged, "hint"],
-            column_config={
-                "loader_option": st.column_config.TextColumn("Fix (names guessed)", width="medium"),
-                "foreign_key": st.column_config.TextColumn("Foreign key", width="medium"),
-                "calls": st.column_config.NumberColumn("Calls"),
-                "calls_per_parent_call": st.column_config.NumberColumn("Calls per parent call", format="%.1f"),
-                "query": st.column_config.TextColumn("Statement", width="medium"),
-                "parent_query": st.column_config.TextColumn("Parent statement", width="medium"),
-                "route": st.column_config.TextColumn("Route"),
-                "hint": st.column_config.TextColumn("Hint", width="large")})
+            "loader_option", "foreign_key", "calls", "calls_per_parent_call", "query", "parent_query", *tagged, "hint"])
 
 
 queries_page()

@@ -2,7 +2,14 @@
 WAL receiver and replay lag."""
 import streamlit as st
 
-from dashboard.components import panel, read_age_caption, refresh_now_button, second_reading_note, table_with_csv
+from dashboard.components import (
+    panel,
+    read_age_caption,
+    refresh_now_button,
+    rerun_if_unreachable,
+    second_reading_note,
+    table_with_csv,
+)
 from dashboard.data import load, sample_history
 from dashboard.formatting import human_bytes, human_duration, percent
 from dashboard.sidebar import current
@@ -24,19 +31,8 @@ st.title("Replication")
 refresh_now_button(context.target, "r_refresh")
 # the health check's threshold, so the page singles out the slots the check warns about
 STALE_SLOT_BYTES = Thresholds().max_slot_retained_bytes
-# column names in words with their unit; LSNs stay as PostgreSQL writes them
-COLUMNS = {
-    **{name: st.column_config.NumberColumn(label, format="compact") for name, label in (
-        ("lag_bytes", "Replay lag (bytes)"), ("send_lag_bytes", "Not yet sent (bytes)"),
-        ("retained_wal_bytes", "WAL retained (bytes)"), ("safe_wal_size_bytes", "Safe WAL size (bytes)"))},
-    **{name: st.column_config.NumberColumn(label, format="%.1f s") for name, label in (
-        ("write_lag_seconds", "Write lag"), ("flush_lag_seconds", "Flush lag"), ("replay_lag_seconds", "Replay lag"),
-        ("last_reply_age_seconds", "Last reply"), ("connected_seconds", "Connected for"),
-        ("last_message_age_seconds", "Last message"), ("message_transit_seconds", "Message transit"),
-        ("latest_end_age_seconds", "Last position report"))},
-    "application_name": st.column_config.TextColumn("Standby"), "slot_name": st.column_config.TextColumn("Slot"),
-    "inactive_since": st.column_config.DatetimeColumn("Inactive since", format="YYYY-MM-DD HH:mm:ss"),
-}
+# labels and units of every column: dashboard/columns.py; a standby's application_name is its name
+COLUMNS = {"application_name": st.column_config.TextColumn("Standby")}
 # what explains a row first (its lag, the WAL it keeps), the positions after
 FIRST = {"replication": ["application_name", "state", "sync_state", "lag_bytes", "replay_lag_seconds", "send_lag_bytes"],
          "replication_slots": ["slot_name", "slot_type", "active", "retained_wal_bytes", "wal_status",
@@ -146,6 +142,7 @@ def checkpoints_panel() -> None:
 
 @st.fragment(run_every=context.run_every)
 def replication_page() -> None:
+    rerun_if_unreachable(context)
     summary = None
     with panel("Replication", heading=False):
         summary = load(replication_summary, context)

@@ -39,7 +39,8 @@ def tables(slot) -> None:
 
 def databases() -> None:
     frame = load(database_sizes, context)
-    st.plotly_chart(horizontal_bar(frame.dropna(), "database_name", "size_bytes", "Database size", unit="bytes"), key="s_db")
+    if chart := horizontal_bar(frame.dropna(), "database_name", "size_bytes", "Database size", unit="bytes"):
+        st.plotly_chart(chart, key="s_db")  # one database: its row below says it all
     table_with_csv(frame, "database_sizes")
     read_age_caption(database_sizes, context)
 

@@ -3,7 +3,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from dashboard.components import panel
+from dashboard.components import panel, rerun_if_unreachable
 from dashboard.history import bucket_of, history_note, range_read, setting_markers
 from dashboard.history_charts import series_chart
 from dashboard.sidebar import current
@@ -33,6 +33,7 @@ def statement_text() -> str | None:
 
 @st.fragment(run_every=context.run_every)
 def statement_page() -> None:
+    rerun_if_unreachable(context)
     with panel():
         text = statement_text()
         st.caption(f"queryid {queryid} · {context.time_range.label} · times in UTC")
