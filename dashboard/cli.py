@@ -288,7 +288,8 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--target", help="target name from secrets.toml")
     exp.set_defaults(handler=explain_command, redis_url=None)
     col = commands.add_parser("collect", help="keep history: poll every target into the history store until stopped")
-    col.add_argument("--once", action="store_true", help="one collection of every stored metric of every target, then exit")
+    col.add_argument("--once", action="store_true",
+                     help="one collection of every stored metric and one activity sample of every target, then exit")
     col.add_argument("--database-url", help="collect this database only (default: every configured target)")
     col.add_argument("--target", help="collect this configured target only (with --database-url: the name to store it by)")
     col.add_argument("--history-url", help="the history store, a PostgreSQL URL (default: PGPULSE_HISTORY_URL or secrets.toml)")

@@ -5,9 +5,11 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from dashboard.config import REPO_ROOT, ConfigError, load_settings
@@ -25,6 +27,41 @@ def test_collect_once_twice_stores_a_base_then_deltas(fresh_db, pg_admin_url):
     assert rows(store, "SELECT name FROM pgpulse.target") == [("cli",)]
     assert rows(store, "SELECT count(*) FROM pgpulse.statement_collection") == [(1,)]
     assert rows(store, "SELECT count(*) > 0 FROM pgpulse.statement_delta") == [(True,)]  # the collector's own reads at least
+
+
+def test_collect_once_takes_one_activity_sample(fresh_db, pg_admin_url):
+    store = new_store(pg_admin_url)
+    with psycopg.connect(fresh_db, autocommit=True) as sleeper:
+        sleeping = threading.Thread(target=sleep_until_canceled, args=(sleeper,))
+        sleeping.start()
+        try:
+            wait_until_active(fresh_db, "pg_sleep(30)")
+            result = run_cli("collect", "--once", "--database-url", fresh_db, "--target", "cli", "--history-url", store)
+        finally:
+            with psycopg.connect(fresh_db, autocommit=True) as admin:
+                admin.execute("SELECT pg_cancel_backend(%s)", (sleeper.info.backend_pid,))
+            sleeping.join()
+    assert result.returncode == 0, result.stderr
+    assert rows(store, "SELECT samples FROM pgpulse.activity_bucket") == [(1,)]
+    assert rows(store, """SELECT state, wait_event, samples FROM pgpulse.activity_load
+                          WHERE wait_event = 'PgSleep'""") == [("active", "PgSleep", 1)]
+
+
+def sleep_until_canceled(conn: psycopg.Connection) -> None:
+    try:
+        conn.execute("SELECT pg_sleep(30)")
+    except psycopg.errors.QueryCanceled:
+        pass
+
+
+def wait_until_active(url: str, text: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        for _ in range(100):
+            if conn.execute("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE %s",
+                            (f"%{text}%",)).fetchone()[0]:
+                return
+            time.sleep(0.1)
+    raise AssertionError(f"{text} never became active")
 
 
 def test_collect_reads_the_store_from_the_environment(fresh_db, pg_admin_url):
