@@ -25,6 +25,7 @@ from queries.connection import describe_target, make_engine, server_version_num
 from queries.errors import PgPulseError
 from queries.explain import ExplainOptions, explain
 from queries.health import health_checks
+from queries.history import load as history_load
 from queries.history import reads as history_reads
 from queries.plan import flagged_nodes
 
@@ -138,11 +139,16 @@ RANGE_REPORTS = {
     "statements": lambda store, target, start, end: history_reads.statements_over_range(
         store, target, start, end, limit=catalogue.UNLIMITED, include_nested=True),
     "database_counters": history_reads.database_series,
+    # active session sampling: average active sessions per bucket by wait event type, and every sampled lock wait
+    "database_load": history_load.database_load,
+    "lock_waits": history_load.lock_waits,
+    # table_growth (stored table sizes) comes here
 }
+RANGE_ONLY = sorted(set(RANGE_REPORTS) - set(report_names()))  # reports the store alone can write
 
 
 def range_report(args: argparse.Namespace, start: datetime, end: datetime) -> int:
-    """statements.csv and database_counters.csv over [start, end) from the history store, never the server."""
+    """The RANGE_REPORTS over [start, end) as CSV files, from the history store, never the server."""
     history_url = args.history_url or _settings().history_url
     if not history_url:
         raise CliError("--since / --from need the history store: pass --history-url URL or set PGPULSE_HISTORY_URL")
@@ -198,6 +204,9 @@ def report(args: argparse.Namespace) -> int:
         server_version_num(engine)  # fail early and clearly: unreachable, auth, version < 14
     except PgPulseError as exc:
         raise CliError(str(exc)) from None
+    if set(args.only or ()) & set(RANGE_ONLY):
+        raise CliError(f"{', '.join(sorted(set(args.only) & set(RANGE_ONLY)))}: over a time range only; "
+                       "add --since SPAN or --from TIME")
     names = args.only or report_names(with_redis=bool(redis_url))
     written, failed = write_reports(engine, Path(args.out), names, _redis_client(redis_url))
     return _summary(written, failed, describe_target(url))
@@ -270,12 +279,12 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--database-url", help="PostgreSQL URL (default: DATABASE_URL or secrets.toml)")
     rep.add_argument("--redis-url", help="Redis URL for the redis_* reports (default: REDIS_URL or secrets.toml)")
     rep.add_argument("--target", help="target name from secrets.toml")
-    rep.add_argument("--since", help="over the last SPAN from the history store (15min, 1h, 24h, 7d): statements and "
-                     "database_counters; without it, figures since the last statistics reset")
+    rep.add_argument("--since", help="over the last SPAN from the history store (15min, 1h, 24h, 7d): statements, "
+                     "database_counters, database_load and lock_waits; without it, figures since the last statistics reset")
     rep.add_argument("--from", dest="from_time", help="start of the range (ISO time, UTC unless it says otherwise)")
     rep.add_argument("--to", dest="to_time", help="end of the range (ISO time; default now)")
     rep.add_argument("--history-url", help="the history store for --since / --from (default: PGPULSE_HISTORY_URL)")
-    rep.add_argument("--only", nargs="+", choices=sorted(report_names()),
+    rep.add_argument("--only", nargs="+", choices=sorted({*report_names(), *RANGE_REPORTS}),
                      help="write only these reports")
     rep.set_defaults(handler=report)
     exp = commands.add_parser("explain", help="EXPLAIN one statement safely (always rolled back)")

@@ -52,7 +52,8 @@ def test_report_since_writes_the_range_from_the_store(history, app_env, tmp_path
     result = run_cli("report", "--out", str(tmp_path), "--since", "1h", "--history-url", history,
                      "--database-url", app_env)
     assert result.returncode == 0, result.stderr
-    assert sorted(path.name for path in tmp_path.glob("*.csv")) == ["database_counters.csv", "statements.csv"]
+    assert sorted(path.name for path in tmp_path.glob("*.csv")) == ["database_counters.csv", "database_load.csv",
+                                                                   "lock_waits.csv", "statements.csv"]
     statements = pd.read_csv(tmp_path / "statements.csv")
     probe = statements[statements["query"] == PROBE]
     assert probe["calls"].tolist() == [7]  # the delta of the range, not since the reset
