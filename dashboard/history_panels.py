@@ -11,6 +11,7 @@ from dashboard.data import settings
 from dashboard.formatting import human_duration, sparkline
 from dashboard.history import bucket_of, range_read
 from dashboard.history_charts import series_chart
+from dashboard.load_panels import overview_load
 from queries.sql_loader import OWN_STATEMENT_MARK
 
 RANGE_COLUMNS = {
@@ -51,7 +52,7 @@ def statements_over_range_table(context, *, sort_by: str, limit: int, include_ne
 
 
 def overview_history(context) -> None:
-    """Transactions, connections, hit ratio and statement time over the range, as small charts."""
+    """Transactions, connections, hit ratio, statement time and the database load over the range, as small charts."""
     series = range_read("database_series", context)
     if series.empty:
         st.info(f"Nothing was collected during the {context.time_range.label}.", icon=":material/history:")
@@ -61,10 +62,12 @@ def overview_history(context) -> None:
               ({"connections": "connections"}, "Connections", "sessions", {"integer": True}),
               ({"hit_ratio": "hit ratio"}, "Buffer cache hit ratio", "", {"percent": True}),
               ({"statement_time_ms_per_s": "statement time"}, "Statement time per second", "ms/s", {})]
-    columns = st.columns(4)
+    columns = st.columns(5)
     for position, (lines, title, unit, options) in enumerate(charts):
         columns[position].plotly_chart(series_chart(series, lines, title, unit=unit, bucket_s=bucket, **options),
                                        key=f"oh_chart_{position}")
+    with columns[4]:
+        overview_load(context)
 
 
 def what_changed_table(context) -> None:
