@@ -21,6 +21,8 @@ from queries.history import (
     what_changed,
 )
 from queries.history.deltas import Snapshot, next_batch
+from queries.history.load import database_load
+from queries.history.sampling import Aggregator
 from tests.history_support import new_store, rows
 
 pytestmark = pytest.mark.all_versions  # data layer: every supported PostgreSQL version
@@ -186,6 +188,16 @@ def test_old_statement_deltas_roll_up_to_hours_and_keep_their_sums(store_engine)
     assert rows(url, "SELECT count(*) FROM pgpulse.statement_delta_hourly") == [(2,)]  # one row per statement and hour
 
 
+def write_one_sample(conn, target: str, moment: datetime) -> None:
+    """One active session sample in which one session waits on a lock, stored as the collector stores it."""
+    aggregator = Aggregator()
+    session = {"max_connections": 100, "query_id_computed": True, "pid": 7, "state": "active",
+               "wait_event_type": "Lock", "wait_event": "transactionid", "query_id": 42, "user_name": "app",
+               "application_name": "web", "database_name": "app", "client_addr": None, "backend_type": "client backend"}
+    aggregator.add(moment, [session])
+    store.write_activity(conn, store.target_id(conn, target, "postgresql://app@db.example:5432/app"), aggregator.drain())
+
+
 def test_migrations_from_empty_and_from_the_previous_version(pg_admin_url):
     url = new_store(pg_admin_url)
     engine = make_engine(url)
@@ -196,6 +208,17 @@ def test_migrations_from_empty_and_from_the_previous_version(pg_admin_url):
             schema.migrate(conn)
         write_history(engine, "kept", t0)  # nothing rolled up yet: read per collection
         before = statements_over_range(engine, "kept", at(t0, -5), at(t0, 50))
+        with engine.connect() as conn:
+            schema.downgrade(conn, "0003")  # the version before active session sampling, with that history in it
+            assert schema.current_revision(conn) == "0003"
+            assert rows(url, "SELECT to_regclass('pgpulse.activity_load')") == [(None,)]
+            schema.migrate(conn)
+            assert schema.current_revision(conn) == schema.head_revision()
+            store.partitions_ahead(conn, now=t0)  # as the collector does after migrating
+            write_one_sample(conn, "kept", at(t0, 5))
+        pd.testing.assert_frame_equal(before, statements_over_range(engine, "kept", at(t0, -5), at(t0, 50)))
+        sampled = database_load(engine, "kept", at(t0, 0), at(t0, 10))
+        assert sampled[["dimension", "average_active_sessions"]].values.tolist() == [["Lock", 1.0]]
         with engine.connect() as conn:
             schema.downgrade(conn, "0002")  # the previous schema version, with that history in it
             assert schema.current_revision(conn) == "0002"
