@@ -211,6 +211,7 @@ def _shares(spent: dict[str, float], calls: dict[str, int]) -> dict:
     return {"collector_ms": own_ms, "server_ms": server_ms, "share_fast": own_ms / server_ms,
             "share_default": (reads_at_defaults_ms + sampling_ms) / at_defaults_server_ms,
             "sampling_share": sampling_ms / at_defaults_server_ms, "sampling_ms_per_sample": sampling_ms / max(samples, 1),
+            "ms_per_s_at_defaults": (reads_at_defaults_ms + sampling_ms) / max(samples, 1),  # a sample a second
             "samples_taken": samples, "lock_trees": calls.get("lock_tree", 0)}
 
 
@@ -334,7 +335,8 @@ def _print_collector(costs: dict, args: argparse.Namespace) -> None:
     _ratio("collector share of the server's execution time at the default paces", costs["share_default"] * 100,
            TARGETS["share_percent"], "%")
     print(f"  (at the fast paces above: {costs['share_fast']:.2%}; the server's execution time is the one session "
-          "running statements, pg_sleep not counted)")
+          f"running statements, pg_sleep not counted; in all {costs['ms_per_s_at_defaults']:.2f} ms of server time a "
+          f"second at the default paces, {costs['ms_per_s_at_defaults'] / 10:.3f} % of one CPU)")
     _ratio("collector peak RSS", costs["peak_rss_bytes"] / 1e6, TARGETS["rss_mb"], "MB")
     _ratio("store growth per target and day at the default paces (session samples apart)", costs["bytes_per_day"] / 1e6,
            TARGETS["store_mb_per_day"], "MB")

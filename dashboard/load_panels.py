@@ -141,7 +141,8 @@ def overview_load(context) -> None:
     """The Overview's small load chart: average active sessions over the range, the top wait apart from the rest."""
     frame = range_read("database_load", context, by="wait_event_type", top=1)
     if frame.empty:
-        st.caption(f"No session was sampled during the {context.time_range.label}.")
+        st.caption(f"Active sessions: none sampled during the {context.time_range.label} (the collector samples "
+                   "pg_stat_activity every history_activity_seconds).")
         return
     top = frame["label"].iloc[0]
     bucket = load_bucket(context)
