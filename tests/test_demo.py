@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from datetime import UTC, datetime
 
 import psycopg
 import pytest
@@ -12,6 +13,9 @@ from sqlalchemy.engine import make_url
 
 from demo.seed import create_demo_database
 from demo.workload import APPLICATION_NAME, CACHE_PREFIX, PATTERNS, run_workload
+from queries.connection import make_engine
+from queries.history import load
+from tests.history_support import collect_while, new_store
 
 DATABASE = "pgpulse_demo_test"  # not the default name, so `make run`-style tests cannot collide
 COUNTED_TABLES = ["users", "categories", "tags", "posts", "post_tags", "comments", "post_likes", "user_follows"]
@@ -155,3 +159,27 @@ def test_workload_sessions_wait_on_a_hot_row_and_leave_a_transaction_idle(demo_u
     assert idle_query.startswith("SELECT posts.category_id, count(*) AS count_1") and "controller='reports'" in idle_query
     assert len(backends) >= 3  # the sessions run at once, each on its own connection
     assert counts["hot_row_update"] >= 1 and counts["idle_in_transaction"] >= 1 and "errors" not in counts, counts
+
+
+def test_the_collector_keeps_a_lock_wait_of_the_demo_and_its_tree(demo_url, pg_admin_url):
+    store = new_store(pg_admin_url)
+    started = datetime.now(UTC)
+
+    def workload() -> None:  # two sessions for 8 s, one hot-row episode 3 s in (its holder keeps the row 3 s)
+        done = threading.Event()
+        threading.Timer(8.0, done.set).start()
+        counts = run_workload(demo_url, None, stop=done, sessions=2, pause=(0.1, 0.3), seed=5, lock_every_s=30)
+        assert counts["hot_row_update"] == 1 and "errors" not in counts, counts
+
+    collect_while(store, demo_url, workload)
+    engine = make_engine(store)
+    try:
+        waits = load.lock_waits(engine, "app", started, datetime.now(UTC))
+        liked = waits[waits["query"].str.startswith("UPDATE posts SET like_count")]
+        assert len(liked) >= 4 and set(liked["lock_mode"]) == {"ShareLock"}  # 3 s sampled twice a second
+        tree = load.blocking_tree_at(engine, "app", liked["sampled_at"].iloc[-1].to_pydatetime())
+        holder, waiter = tree.iloc[0], tree[tree["pid"] == liked["waiting_pid"].iloc[-1]].iloc[0]
+        assert (holder["depth"], holder["state"], waiter["blocking_pid"]) == (0, "idle in transaction", holder["pid"])
+        assert "route='/posts/like'" in holder["query"] and "route='/posts/like'" in waiter["query"]
+    finally:
+        engine.dispose()
