@@ -351,9 +351,9 @@ class Collector:
 
     # ---- the two ways to run ----------------------------------------------------------------------------------------
     async def collect_once(self) -> bool:
-        """One collection of every stored metric of every target this collector can hold, written. False when the
-        store could not be reached (nothing collected), a target failed or is held by another collector, or a write
-        failed (it is kept for the next flush)."""
+        """One collection of every stored metric of every target this collector can hold, and one active session
+        sample of each, written. False when the store could not be reached (nothing collected), a target failed or is
+        held by another collector, or a write failed (it is kept for the next flush)."""
         if not await self.ensure_store():
             return False
         try:
@@ -361,11 +361,16 @@ class Collector:
         except PgPulseError as exc:
             self._problem("store", f"history store {self.store_location}", exc)
             return False
-        collected = await asyncio.gather(*(self.collect_target(name) for name in list(self.held)),
-                                         *(self.collect(name, metric) for name in list(self.held)
-                                           for metric in self.redis_metrics))
-        postgres = collected[:len(collected) - len(self.held) * len(self.redis_metrics)]  # Redis down: logged, a gap
+        names = list(self.held)
+        collected = await asyncio.gather(*(self._collect_and_sample(name) for name in names),
+                                         *(self.collect(name, metric) for name in names for metric in self.redis_metrics))
+        self.drain_samples()
+        postgres = collected[:len(names)]  # Redis down: logged, a gap
         return await self.flush() and all(postgres) and len(self.held) == len(self.targets)
+
+    async def _collect_and_sample(self, name: str) -> bool:
+        """Every stored metric of a target and one active session sample (a one-sample bucket), for collect_once."""
+        return await self.collect_target(name) and await self.sample(name)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll until `stop` is set: each target in its own task at each metric's pace; claims, writes and upkeep in

@@ -25,6 +25,7 @@ from queries.connection import describe_target, make_engine, server_version_num
 from queries.errors import PgPulseError
 from queries.explain import ExplainOptions, explain
 from queries.health import health_checks
+from queries.history import load as history_load
 from queries.history import reads as history_reads
 from queries.history import sizes as history_sizes
 from queries.history.redis_history import redis_series
@@ -143,13 +144,15 @@ RANGE_REPORTS = {
     "database_counters": history_reads.database_series,
     "setting_changes": setting_changes,
     "redis_history": redis_series,
+    # active session sampling: average active sessions per bucket by wait event type, and every sampled lock wait
+    "database_load": history_load.database_load,
+    "lock_waits": history_load.lock_waits,
 }
 RANGE_REPORTS["table_growth"] = history_sizes.table_growth  # tables and indexes by growth over the range
 
 
 def range_report(args: argparse.Namespace, start: datetime, end: datetime) -> int:
-    """statements.csv, database_counters.csv, table_growth.csv, setting_changes.csv and redis_history.csv over
-    [start, end) from the history store, never the server."""
+    """The RANGE_REPORTS over [start, end) as CSV files, from the history store, never the server."""
     history_url = args.history_url or _settings().history_url
     if not history_url:
         raise CliError("--since / --from need the history store: pass --history-url URL or set PGPULSE_HISTORY_URL")
@@ -305,8 +308,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--redis-url", help="Redis URL for the redis_* reports (default: REDIS_URL or secrets.toml)")
     rep.add_argument("--target", help="target name from secrets.toml")
     rep.add_argument("--since", help="over the last SPAN from the history store (15min, 1h, 24h, 7d): statements, "
-                     "database_counters, setting_changes and redis_history; without it, figures since the last "
-                     "statistics reset")
+                     "database_counters, database_load, lock_waits, table_growth, setting_changes and redis_history; "
+                     "without it, figures since the last statistics reset")
     rep.add_argument("--from", dest="from_time", help="start of the range (ISO time, UTC unless it says otherwise)")
     rep.add_argument("--to", dest="to_time", help="end of the range (ISO time; default now)")
     rep.add_argument("--history-url", help="the history store for --since / --from (default: PGPULSE_HISTORY_URL)")
@@ -323,7 +326,8 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--target", help="target name from secrets.toml")
     exp.set_defaults(handler=explain_command, redis_url=None)
     col = commands.add_parser("collect", help="keep history: poll every target into the history store until stopped")
-    col.add_argument("--once", action="store_true", help="one collection of every stored metric of every target, then exit")
+    col.add_argument("--once", action="store_true",
+                     help="one collection of every stored metric and one activity sample of every target, then exit")
     col.add_argument("--database-url", help="collect this database only (default: every configured target)")
     col.add_argument("--target", help="collect this configured target only (with --database-url: the name to store it by)")
     col.add_argument("--redis-url", help="with --database-url: its Redis, kept too (default: REDIS_URL)")

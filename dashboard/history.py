@@ -66,7 +66,8 @@ def render_range_picker(refresh_seconds: int) -> TimeRange | None:
     choices = [*RANGES_S, CUSTOM]
     label = st.selectbox("Time range", choices, index=choices.index(DEFAULT_RANGE), key="range", bind="query-params",
                          format_func=lambda choice: "Custom …" if choice == CUSTOM else f"Last {choice}",
-                         help="Pages with history (Queries, a statement, the Overview's charts) show this range")
+                         help="Pages with history (Queries, a statement, the Overview's charts, Activity's Database load) show "
+                         "this range")
     if label != CUSTOM:
         return rolling(label, refresh_seconds)
     now = datetime.now(UTC).replace(second=0, microsecond=0, tzinfo=None)

@@ -83,7 +83,7 @@ def series_chart(frame: pd.DataFrame, columns: dict[str, str], title: str, *, un
 
 def load_chart(frame: pd.DataFrame, *, cpu_count: int | None = None, max_connections: int | None = None,
                bucket_s: int | None = None, title: str = "Database load", height: int = 320,
-               markers: pd.DataFrame | None = None) -> go.Figure:
+               markers: pd.DataFrame | None = None, axis_title: str = "average active sessions") -> go.Figure:
     """Average active sessions per bucket, stacked by dimension (frame: bucket_start, dimension, label,
     average_active_sessions), with the CPU count as a line, and max_connections when the load comes near it."""
     figure = go.Figure()
@@ -91,8 +91,9 @@ def load_chart(frame: pd.DataFrame, *, cpu_count: int | None = None, max_connect
     for dimension in dict.fromkeys(frame["dimension"]):
         part = with_gaps(frame[frame["dimension"] == dimension][["bucket_start", "average_active_sessions"]], bucket_s)
         name = _short(labels[dimension])
-        figure.add_trace(go.Scatter(x=part["bucket_start"], y=part["average_active_sessions"], name=name,
-                                    mode="lines", stackgroup="load", line={"width": 0.5}, connectgaps=False,
+        mode = "lines" if len(part) > 1 else "lines+markers"  # one bucket: a line needs two points to show
+        figure.add_trace(go.Scatter(x=part["bucket_start"], y=part["average_active_sessions"], name=name, mode=mode,
+                                    stackgroup="load", line={"width": 0.5}, connectgaps=False,
                                     hovertemplate=f"%{{y:,.2f}} sessions<extra>{name}</extra>"))
     peak = frame.groupby("bucket_start")["average_active_sessions"].sum().max() if len(frame) else 0
     for value, words in ((cpu_count, f"{cpu_count} CPUs"), (max_connections, f"max_connections {max_connections}")):
@@ -102,7 +103,7 @@ def load_chart(frame: pd.DataFrame, *, cpu_count: int | None = None, max_connect
     figure.update_layout(title=title, height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
                          legend={"orientation": "h", "y": -0.2}, hovermode="x unified")
     figure.update_xaxes(**TIME_AXIS)
-    figure.update_yaxes(title="average active sessions", rangemode="tozero")
+    figure.update_yaxes(title=axis_title, rangemode="tozero")
     return with_markers(figure, markers)
 
 

@@ -12,6 +12,7 @@ from dashboard.data import settings
 from dashboard.formatting import human_duration, sparkline
 from dashboard.history import bucket_of, range_read, setting_markers
 from dashboard.history_charts import series_chart
+from dashboard.load_panels import overview_load
 from queries.sql_loader import OWN_STATEMENT_MARK
 from queries.statements import of_route
 
@@ -49,7 +50,7 @@ def statements_over_range_table(context, *, sort_by: str, limit: int, include_ne
 
 
 def overview_history(context) -> None:
-    """Transactions, connections, hit ratio and statement time over the range, as small charts."""
+    """Transactions, connections, hit ratio, statement time and the database load over the range, as small charts."""
     series = range_read("database_series", context)
     if series.empty:
         st.info(f"Nothing was collected during the {context.time_range.label}.", icon=":material/history:")
@@ -59,10 +60,12 @@ def overview_history(context) -> None:
               ({"connections": "connections"}, "Connections", "sessions", {"integer": True}),
               ({"hit_ratio": "hit ratio"}, "Buffer cache hit ratio", "", {"percent": True}),
               ({"statement_time_ms_per_s": "statement time"}, "Statement time per second", "ms/s", {})]
-    columns, markers = st.columns(4), setting_markers(context)
+    columns, markers = st.columns(5), setting_markers(context)
     for position, (lines, title, unit, options) in enumerate(charts):
         columns[position].plotly_chart(series_chart(series, lines, title, unit=unit, bucket_s=bucket, markers=markers,
                                                     **options), key=f"oh_chart_{position}")
+    with columns[4]:
+        overview_load(context)
 
 
 def what_changed_table(context) -> None:

@@ -9,8 +9,9 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.components import table_with_csv
-from dashboard.history import bucket_of, moment_read, range_read, setting_markers
-from dashboard.history_charts import load_chart
+from dashboard.history import moment_read, range_read, setting_markers
+from dashboard.history_charts import HEIGHT, load_chart
+from queries.history.load import load_bucket_seconds
 
 SPLITS = {"wait_event_type": "Wait event type", "wait_event": "Wait event", "statement": "Statement", "user": "User",
           "application": "Application", "database": "Database"}
@@ -25,6 +26,11 @@ def _bucket_words(bucket_s: int | None) -> str:
         return "per bucket"
     return f"per {bucket_s} s" if bucket_s < 60 else f"per {bucket_s // 60} min" if bucket_s < 3600 else \
         f"per {bucket_s // 3600} h"
+
+
+def load_bucket(context) -> int:
+    """The bucket width the range's load is read with (database_load's default for the range)."""
+    return load_bucket_seconds(context.time_range.start, context.time_range.end)
 
 
 def _set_moment(value: datetime | pd.Timestamp | str | None) -> None:
@@ -59,7 +65,7 @@ def database_load(context) -> None:
     if by == "statement" and reference.query_id_computed is False:
         st.info(QUERY_ID_OFF, icon=":material/info:")
     frame = range_read("database_load", context, by=by)
-    bucket = bucket_of(frame.drop_duplicates("bucket_start"))
+    bucket = load_bucket(context)
     st.plotly_chart(load_chart(frame, cpu_count=reference.cpu_count, max_connections=reference.max_connections,
                                bucket_s=bucket, title=f"Average active sessions {_bucket_words(bucket)}, by "
                                f"{SPLITS[by].lower()}", markers=setting_markers(context)),
@@ -115,3 +121,31 @@ def tree_table(frame: pd.DataFrame, name: str) -> None:
                                   for pid, depth in zip(frame["pid"], frame["depth"], strict=True)])
     table_with_csv(shown, name, column_order=["session", "blocking_pid", "wait_seconds", "query", "lock_mode",
                                               "locktype", "relation", "user_name", "state", "path"])
+
+
+def statement_load(context, queryid: int) -> None:
+    """A statement's load over the range: its sessions' average active sessions, stacked by wait event type."""
+    frame = range_read("database_load", context, by="wait_event_type", query_id=queryid)
+    if frame.empty or not frame["average_active_sessions"].any():
+        st.caption(f"No session was sampled running this statement during the {context.time_range.label} (the "
+                   "collector samples pg_stat_activity every history_activity_seconds; a statement shorter than that "
+                   "is seen now and then only).")
+        return
+    bucket = load_bucket(context)
+    st.plotly_chart(load_chart(frame, bucket_s=bucket, height=260,
+                               title=f"Its load: average active sessions {_bucket_words(bucket)}, by wait event type",
+                               markers=setting_markers(context)),
+                    key="st_load_chart")
+
+
+def overview_load(context) -> None:
+    """The Overview's small load chart: average active sessions over the range, the top wait apart from the rest."""
+    frame = range_read("database_load", context, by="wait_event_type", top=1)
+    if frame.empty:
+        st.caption(f"Active sessions: none sampled during the {context.time_range.label} (the collector samples "
+                   "pg_stat_activity every history_activity_seconds).")
+        return
+    top = frame["label"].iloc[0]
+    bucket = load_bucket(context)
+    st.plotly_chart(load_chart(frame, bucket_s=bucket, height=HEIGHT, title=f"Active sessions · top wait: {top}",
+                               axis_title="sessions", markers=setting_markers(context)), key="oh_load_chart")

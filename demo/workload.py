@@ -2,7 +2,10 @@
 
 Each pattern is a short function taking (session, redis_client or None, rng); run_workload
 picks patterns at random, weighted so that the N+1 feed dominates the call counts, the way
-one forgotten lazy load dominates a real application's statement list.
+one forgotten lazy load dominates a real application's statement list. Several sessions run
+patterns at once (threads, one pooled connection each), and two episodes come now and then: a
+hot-row update where one session holds a row lock for a few seconds while another waits on it
+(a lock wait for the Database load and its blocking tree), and a transaction left idle for a while.
 """
 from __future__ import annotations
 
@@ -12,7 +15,8 @@ import logging
 import random
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import redis
@@ -20,7 +24,7 @@ from opentelemetry import context as otel_context
 from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
 from opentelemetry.metrics import get_meter
 from opentelemetry.sdk.trace import TracerProvider
-from sqlalchemy import bindparam, create_engine, select, text, update
+from sqlalchemy import bindparam, create_engine, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, selectinload
@@ -227,6 +231,17 @@ ROUTES: dict[str, dict[str, str]] = {
     "popular_posts_cached": {"route": "/popular", "controller": "posts", "action": "popular"},
     "user_stats_cached": {"route": "/users/stats", "controller": "users", "action": "stats"},
 }
+# The episodes (run now and then, beside the patterns) have their routes too.
+EPISODE_ROUTES: dict[str, dict[str, str]] = {
+    "hot_row_update": {"route": "/posts/like", "controller": "posts", "action": "like"},
+    "idle_in_transaction": {"route": "/reports/export", "controller": "reports", "action": "export"},
+}
+HOT_POST_ID = 1  # the viral post every like goes to
+# The demo's defaults (python -m demo.workload, as make run starts it): bounded so the machine stays light.
+DEMO_SESSIONS = 4
+DEMO_PAUSE = (0.2, 1.2)  # per session: about as many rounds a second as one session with (0.05, 0.4) ran before
+DEMO_LOCK_EVERY_S = 60
+DEMO_IDLE_EVERY_S = 120
 # The context key web-framework instrumentations (Flask, Django) fill for the SQLAlchemy commenter to append.
 SQLCOMMENTER_TAGS_KEY = "SQLCOMMENTER_ORM_TAGS_AND_VALUES"
 
@@ -239,14 +254,88 @@ def _choose_pattern(round_number: int, rng: random.Random) -> str:
     return rng.choices(names, weights=[weight for _, weight in PATTERNS.values()])[0]
 
 
-def _run_round(engine, redis_client, name: str, rng: random.Random) -> None:
-    """One pattern in its own transaction, committed at the end, its statements tagged with its route."""
-    token = otel_context.attach(otel_context.set_value(SQLCOMMENTER_TAGS_KEY, ROUTES[name]))
+class _Rounds:
+    """The rounds the sessions share: the next round's number and pattern, and the runs per pattern (+ errors)."""
+
+    def __init__(self, rounds: int | None, rng: random.Random):
+        self.limit, self.rng, self.number = rounds, rng, 0
+        self.counts: Counter[str] = Counter()
+        self.guard = threading.Lock()
+
+    def next(self) -> str | None:
+        with self.guard:
+            if self.limit is not None and self.number >= self.limit:
+                return None
+            name = _choose_pattern(self.number, self.rng)
+            self.number += 1
+            return name
+
+    def count(self, outcome: str) -> None:
+        with self.guard:
+            self.counts[outcome] += 1
+
+
+@contextmanager
+def _transaction(engine, route: dict[str, str]) -> Iterator[Session]:
+    """A session in one transaction, committed at the end, its statements tagged with the route (this thread's)."""
+    token = otel_context.attach(otel_context.set_value(SQLCOMMENTER_TAGS_KEY, route))
     try:
         with Session(engine) as session, session.begin():
-            PATTERNS[name][0](session, redis_client, rng)
+            yield session
     finally:
         otel_context.detach(token)
+
+
+def _run_round(engine, redis_client, name: str, rng: random.Random) -> None:
+    """One pattern in its own transaction, committed at the end, its statements tagged with its route."""
+    with _transaction(engine, ROUTES[name]) as session:
+        PATTERNS[name][0](session, redis_client, rng)
+
+
+def _like_hot_post(session: Session) -> None:
+    session.execute(update(Post).where(Post.id == HOT_POST_ID).values(like_count=Post.like_count + 1))
+
+
+def hot_row_update(engine, stop: threading.Event, hold_s: float) -> None:
+    """Two sessions like the same post: the first holds the row lock hold_s (work done in the application inside the
+    transaction: idle in transaction), the second waits on it (wait event Lock: transactionid) until the first commits."""
+    with _transaction(engine, EPISODE_ROUTES["hot_row_update"]) as holder:
+        _like_hot_post(holder)
+        waiter = threading.Thread(target=_wait_on_hot_post, args=(engine,), name="workload-waiter", daemon=True)
+        waiter.start()
+        stop.wait(hold_s)
+    waiter.join(timeout=30)
+
+
+def _wait_on_hot_post(engine) -> None:
+    try:
+        with _transaction(engine, EPISODE_ROUTES["hot_row_update"]) as waiter:
+            _like_hot_post(waiter)
+    except Exception as error:  # noqa: BLE001 - a server restart mid-wait: the next episode tries again
+        log.warning("hot row waiter failed: %s", type(error).__name__)
+
+
+def idle_in_transaction(engine, stop: threading.Event, idle_s: float) -> None:
+    """An export that reads, then leaves its transaction open idle_s while the application does other work."""
+    with _transaction(engine, EPISODE_ROUTES["idle_in_transaction"]) as session:
+        session.execute(select(Post.category_id, func.count()).group_by(Post.category_id)).all()
+        stop.wait(idle_s)
+        session.execute(select(func.count()).select_from(Tag)).scalar()
+
+
+def _episode_loop(stop: threading.Event, rounds: _Rounds, name: str, run: Callable[[], None], every_s: float,
+                  rng: random.Random) -> None:
+    """Run an episode every every_s (give or take a quarter), the first a few seconds after the start."""
+    delay = min(every_s, 3.0)
+    while not stop.wait(delay):
+        try:
+            run()
+            outcome = name
+        except Exception as error:  # noqa: BLE001 - the workload must outlive restarts
+            outcome = "errors"
+            log.warning("workload episode %s failed: %s", name, type(error).__name__)
+        rounds.count(outcome)
+        delay = every_s * rng.uniform(0.75, 1.25)
 
 
 def _tag_statements(engine) -> None:
@@ -260,58 +349,91 @@ def _tag_statements(engine) -> None:
     EngineTracer(tracer, engine, connections, enable_commenter=True, commenter_options={"opentelemetry_values": False})
 
 
-def _engine(database_url: str):
-    """A psycopg 3 engine tagged with our application_name (pg_stat_activity) and its SQL with sqlcommenter routes."""
+def _engine(database_url: str, sessions: int = 1):
+    """A psycopg 3 engine tagged with our application_name (pg_stat_activity) and its SQL with sqlcommenter routes:
+    a connection per session, and three for the episodes (a lock holder, its waiter, an idle transaction)."""
     url = make_url(database_url).set(drivername="postgresql+psycopg")
     # pre_ping: after a server restart the pool hands out a fresh connection, not a dead one.
-    engine = create_engine(url, pool_size=2, pool_pre_ping=True, connect_args={"application_name": APPLICATION_NAME})
+    engine = create_engine(url, pool_size=sessions + 3, max_overflow=0, pool_pre_ping=True,
+                           connect_args={"application_name": APPLICATION_NAME})
     _tag_statements(engine)
     return engine
 
 
+def _session_loop(engine, redis_client, rounds: _Rounds, stop: threading.Event, pause: tuple[float, float],
+                  rng: random.Random) -> None:
+    """One application session: patterns one after the other, a pause between them."""
+    while not stop.is_set() and (name := rounds.next()) is not None:
+        try:
+            _run_round(engine, redis_client, name, rng)
+            rounds.count(name)
+        except Exception as error:  # noqa: BLE001 - the workload must outlive restarts
+            rounds.count("errors")
+            # First line only: SQLAlchemy appends the statement and its parameters.
+            first_line = str(error).splitlines()[0] if str(error) else ""
+            log.warning("workload round %s failed: %s: %s", name, type(error).__name__, first_line)
+            stop.wait(max(pause[1], 1.0))  # back off while the server comes back
+            continue
+        stop.wait(rng.uniform(*pause))
+
+
 def run_workload(database_url: str, redis_url: str | None, *, stop: threading.Event | None = None,
-                 rounds: int | None = None, pause: tuple[float, float] = (0.05, 0.4),
-                 seed: int | None = None) -> dict[str, int]:
-    """Run patterns until `stop` is set or `rounds` are done; return runs per pattern (+ errors)."""
+                 rounds: int | None = None, pause: tuple[float, float] = (0.05, 0.4), seed: int | None = None,
+                 sessions: int = 1, lock_every_s: float | None = None, hold_s: float = 3.0,
+                 idle_every_s: float | None = None, idle_s: float = 10.0) -> dict[str, int]:
+    """Run patterns in `sessions` concurrent sessions until `stop` is set or `rounds` are done (in all), with a hot-row
+    lock wait every lock_every_s and a transaction idle idle_s every idle_every_s (None: never); return runs per
+    pattern and episode (+ errors)."""
     rng, stop = random.Random(seed), stop or threading.Event()
-    engine = _engine(database_url)
+    engine = _engine(database_url, sessions)
     redis_client = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2) if redis_url else None
-    counts: Counter[str] = Counter()
-    round_number = 0
+    shared = _Rounds(rounds, rng)
+    workers = [threading.Thread(target=_session_loop, name=f"workload-{number}", daemon=True,
+                                args=(engine, redis_client, shared, stop, pause, random.Random(rng.random())))
+               for number in range(sessions)]
+    episodes_stop = threading.Event()  # episodes run while the sessions do
+    episodes = [threading.Thread(target=_episode_loop, name=f"workload-{name}", daemon=True,
+                                 args=(episodes_stop, shared, name, run, every_s, random.Random(rng.random())))
+                for name, run, every_s in (
+                    ("hot_row_update", lambda: hot_row_update(engine, episodes_stop, hold_s), lock_every_s),
+                    ("idle_in_transaction", lambda: idle_in_transaction(engine, episodes_stop, idle_s), idle_every_s))
+                if every_s]
     try:
-        while not stop.is_set() and (rounds is None or round_number < rounds):
-            name = _choose_pattern(round_number, rng)
-            round_number += 1
-            try:
-                _run_round(engine, redis_client, name, rng)
-                counts[name] += 1
-            except Exception as error:  # noqa: BLE001 - the workload must outlive restarts
-                counts["errors"] += 1
-                # First line only: SQLAlchemy appends the statement and its parameters.
-                first_line = str(error).splitlines()[0] if str(error) else ""
-                log.warning("workload round %s failed: %s: %s", name, type(error).__name__, first_line)
-                stop.wait(max(pause[1], 1.0))  # back off while the server comes back
-                continue
-            stop.wait(rng.uniform(*pause))
+        for thread in [*workers, *episodes]:
+            thread.start()
+        for worker in workers:
+            worker.join()
     finally:
+        stop.set()
+        episodes_stop.set()
+        for episode in episodes:
+            episode.join()
         engine.dispose()
         if redis_client is not None:
             redis_client.close()
-    return dict(counts)
+    return dict(shared.counts)
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Command line: python -m demo.workload --database-url URL [--redis-url URL] [--rounds N]."""
+    """Command line: python -m demo.workload --database-url URL [--redis-url URL] [--rounds N] [--sessions N]
+    [--lock-every S] [--idle-every S]."""
     parser = argparse.ArgumentParser(description="Run the pgpulse demo workload.")
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--redis-url")
     parser.add_argument("--rounds", type=int, help="stop after N rounds (default: run until Ctrl-C)")
     parser.add_argument("--seed", type=int, help="random seed, for a reproducible run")
+    parser.add_argument("--sessions", type=int, default=DEMO_SESSIONS, help="concurrent sessions (default %(default)s)")
+    parser.add_argument("--lock-every", type=float, default=DEMO_LOCK_EVERY_S,
+                        help="seconds between hot-row lock waits (0: none; default %(default)s)")
+    parser.add_argument("--idle-every", type=float, default=DEMO_IDLE_EVERY_S,
+                        help="seconds between transactions left idle (0: none; default %(default)s)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     stop = threading.Event()
     try:
-        counts = run_workload(args.database_url, args.redis_url, stop=stop, rounds=args.rounds, seed=args.seed)
+        counts = run_workload(args.database_url, args.redis_url, stop=stop, rounds=args.rounds, seed=args.seed,
+                              pause=DEMO_PAUSE, sessions=args.sessions, lock_every_s=args.lock_every or None,
+                              idle_every_s=args.idle_every or None)
     except KeyboardInterrupt:
         return
     log.info("done: %s", json.dumps(counts, sort_keys=True))

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
+from datetime import UTC, datetime
 
 import psycopg
 import pytest
@@ -10,7 +12,10 @@ import redis
 from sqlalchemy.engine import make_url
 
 from demo.seed import create_demo_database
-from demo.workload import CACHE_PREFIX, PATTERNS, run_workload
+from demo.workload import APPLICATION_NAME, CACHE_PREFIX, PATTERNS, run_workload
+from queries.connection import make_engine
+from queries.history import load
+from tests.history_support import collect_while, new_store
 
 DATABASE = "pgpulse_demo_test"  # not the default name, so `make run`-style tests cannot collide
 COUNTED_TABLES = ["users", "categories", "tags", "posts", "post_tags", "comments", "post_likes", "user_follows"]
@@ -116,3 +121,65 @@ def test_unused_index_stays_unused(workload_run, demo_url):
         time.sleep(0.2)
     assert index_scans(demo_url, "ix_posts_created_at") > 0
     assert index_scans(demo_url, "ix_users_last_login_at") == 0
+
+
+LOCK_WAITS_SQL = """SELECT w.pid, w.query, b.pid, b.state, b.query
+                    FROM pg_stat_activity w JOIN pg_stat_activity b ON b.pid = ANY(pg_blocking_pids(w.pid))
+                    WHERE w.application_name = %(app)s AND w.wait_event_type = 'Lock' AND w.query LIKE %(route)s"""
+IDLE_SQL = """SELECT pid, query FROM pg_stat_activity
+              WHERE application_name = %(app)s AND state = 'idle in transaction' AND query LIKE %(route)s"""
+
+
+def test_workload_sessions_wait_on_a_hot_row_and_leave_a_transaction_idle(demo_url):
+    stop, counts = threading.Event(), {}
+    options = {"sessions": 3, "pause": (0.1, 0.3), "seed": 3, "lock_every_s": 4, "hold_s": 3, "idle_every_s": 4,
+               "idle_s": 4}
+    worker = threading.Thread(target=lambda: counts.update(run_workload(demo_url, None, stop=stop, **options)))
+    worker.start()
+    waits, idle, backends = set(), set(), set()
+    try:
+        with psycopg.connect(demo_url, autocommit=True) as conn:
+            deadline = time.monotonic() + 30
+            while not (waits and idle) and time.monotonic() < deadline:
+                params = {"app": APPLICATION_NAME, "route": "%route='/posts/like'%"}
+                waits |= set(conn.execute(LOCK_WAITS_SQL, params).fetchall())
+                idle |= set(conn.execute(IDLE_SQL, {**params, "route": "%route='/reports/export'%"}).fetchall())
+                backends |= {pid for (pid,) in conn.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s",
+                                                            [APPLICATION_NAME])}
+                time.sleep(0.2)
+    finally:
+        stop.set()
+        worker.join()
+    assert waits, "no session of the workload waited on the hot row"
+    for waiting_pid, waiting_query, blocking_pid, blocking_state, blocking_query in waits:
+        assert waiting_pid != blocking_pid and blocking_state == "idle in transaction"
+        assert waiting_query.startswith("UPDATE posts SET like_count=(posts.like_count + $1::INTEGER) WHERE posts.id = $2")
+        assert blocking_query == waiting_query  # both like post HOT_POST_ID; the first holds the row, the second waits
+    [(_, idle_query)] = idle
+    assert idle_query.startswith("SELECT posts.category_id, count(*) AS count_1") and "controller='reports'" in idle_query
+    assert len(backends) >= 3  # the sessions run at once, each on its own connection
+    assert counts["hot_row_update"] >= 1 and counts["idle_in_transaction"] >= 1 and "errors" not in counts, counts
+
+
+def test_the_collector_keeps_a_lock_wait_of_the_demo_and_its_tree(demo_url, pg_admin_url):
+    store = new_store(pg_admin_url)
+    started = datetime.now(UTC)
+
+    def workload() -> None:  # two sessions for 8 s, one hot-row episode 3 s in (its holder keeps the row 3 s)
+        done = threading.Event()
+        threading.Timer(8.0, done.set).start()
+        counts = run_workload(demo_url, None, stop=done, sessions=2, pause=(0.1, 0.3), seed=5, lock_every_s=30)
+        assert counts["hot_row_update"] == 1 and "errors" not in counts, counts
+
+    collect_while(store, demo_url, workload)
+    engine = make_engine(store)
+    try:
+        waits = load.lock_waits(engine, "app", started, datetime.now(UTC))
+        liked = waits[waits["query"].str.startswith("UPDATE posts SET like_count")]
+        assert len(liked) >= 4 and set(liked["lock_mode"]) == {"ShareLock"}  # 3 s sampled twice a second
+        tree = load.blocking_tree_at(engine, "app", liked["sampled_at"].iloc[-1].to_pydatetime())
+        holder, waiter = tree.iloc[0], tree[tree["pid"] == liked["waiting_pid"].iloc[-1]].iloc[0]
+        assert (holder["depth"], holder["state"], waiter["blocking_pid"]) == (0, "idle in transaction", holder["pid"])
+        assert "route='/posts/like'" in holder["query"] and "route='/posts/like'" in waiter["query"]
+    finally:
+        engine.dispose()

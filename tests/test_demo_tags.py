@@ -4,7 +4,7 @@ import pytest
 import sqlalchemy
 
 from demo.seed import create_demo_database
-from demo.workload import PATTERNS, ROUTES, run_workload
+from demo.workload import EPISODE_ROUTES, PATTERNS, ROUTES, run_workload
 from queries.advisors.sqlcommenter import comment_tags
 
 DATABASE = "pgpulse_demo_tags"  # its own database: pg_stat_statements keeps the text of an entry's first call
@@ -25,7 +25,7 @@ def demo_statements(pg_admin_url):
 
 def test_every_pattern_has_its_own_route():
     assert set(ROUTES) == set(PATTERNS)
-    routes = [tags["route"] for tags in ROUTES.values()]
+    routes = [tags["route"] for tags in [*ROUTES.values(), *EPISODE_ROUTES.values()]]
     assert len(set(routes)) == len(routes)
 
 

@@ -2,8 +2,11 @@
 wait is kept as the blocking tree of that moment, and the Database load reads them back."""
 from __future__ import annotations
 
+import base64
+import json
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import psycopg
 import pytest
 
@@ -138,3 +141,48 @@ def test_the_activity_page_shows_the_tree_of_a_past_moment(lock_history):
     assert any("Blocking tree as it was at" in block.value for block in app.markdown)
     app.text_input(key="a_moment").set_value("yesterday").run()
     assert any("must read like 2026-01-31 14:05:00" in error.value for error in app.error)
+
+
+def figures(app) -> dict[str, dict]:
+    """The page's Plotly figures by title."""
+    specs = [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
+    return {spec["layout"]["title"]["text"]: spec for spec in specs}
+
+
+def values(encoded) -> list[float]:
+    """A trace's numbers: Plotly writes arrays as base64 typed arrays in the figure's JSON."""
+    if isinstance(encoded, dict):
+        return [float(value) for value in np.frombuffer(base64.b64decode(encoded["bdata"]), dtype=encoded["dtype"])]
+    return [float(value) for value in encoded]
+
+
+def test_the_statement_page_and_the_overview_chart_a_sampled_statement_s_load(app_env, pg_admin_url, monkeypatch):
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_history_ui import ROOT
+
+    store = new_store(pg_admin_url)
+
+    def sleep() -> None:
+        with psycopg.connect(app_env, autocommit=True) as conn:
+            conn.execute("SELECT pg_sleep(3)")
+
+    collect_while(store, app_env, sleep, after_s=2, name="default")  # statements every 1 s: its delta is stored
+    monkeypatch.setenv("PGPULSE_HISTORY_URL", store)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    app = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=60)
+    app.switch_page("views/statement.py")
+    app.query_params["queryid"] = str(queryid_of(app_env, "SELECT pg_sleep($1)"))
+    app.run()
+    assert not app.exception, [str(exc.value) for exc in app.exception]
+    assert len(app.get("plotly_chart")) == 7  # its load, then the six series
+    [load_figure] = [spec for title, spec in figures(app).items() if title.startswith("Its load")]
+    assert load_figure["layout"]["title"]["text"] == "Its load: average active sessions per 10 s, by wait event type"
+    assert [trace["name"] for trace in load_figure["data"]] == ["Timeout"]  # its sessions only: in pg_sleep
+    assert 0 < max(values(load_figure["data"][0]["y"])) <= 1
+    overview = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=60).run()
+    assert not overview.exception, [str(exc.value) for exc in overview.exception]
+    small = figures(overview)["Active sessions · top wait: Timeout"]
+    assert [trace["name"] for trace in small["data"]][0] == "Timeout"

@@ -21,6 +21,8 @@ from queries.history import (
     what_changed,
 )
 from queries.history.deltas import Snapshot, next_batch
+from queries.history.load import database_load, load_reference
+from queries.history.sampling import Aggregator
 from tests.history_support import new_store, rows
 
 pytestmark = pytest.mark.all_versions  # data layer: every supported PostgreSQL version
@@ -186,6 +188,16 @@ def test_old_statement_deltas_roll_up_to_hours_and_keep_their_sums(store_engine)
     assert rows(url, "SELECT count(*) FROM pgpulse.statement_delta_hourly") == [(2,)]  # one row per statement and hour
 
 
+def write_one_sample(conn, target: str, moment: datetime) -> None:
+    """One active session sample in which one session waits on a lock, stored as the collector stores it."""
+    aggregator = Aggregator()
+    session = {"max_connections": 100, "query_id_computed": True, "pid": 7, "state": "active",
+               "wait_event_type": "Lock", "wait_event": "transactionid", "query_id": 42, "user_name": "app",
+               "application_name": "web", "database_name": "app", "client_addr": None, "backend_type": "client backend"}
+    aggregator.add(moment, [session])
+    store.write_activity(conn, store.target_id(conn, target, "postgresql://app@db.example:5432/app"), aggregator.drain())
+
+
 def test_migrations_from_empty_and_from_the_previous_version(pg_admin_url):
     url = new_store(pg_admin_url)
     engine = make_engine(url)
@@ -196,6 +208,25 @@ def test_migrations_from_empty_and_from_the_previous_version(pg_admin_url):
             schema.migrate(conn)
         write_history(engine, "kept", t0)  # nothing rolled up yet: read per collection
         before = statements_over_range(engine, "kept", at(t0, -5), at(t0, 50))
+        with engine.connect() as conn:
+            schema.downgrade(conn, "0003")  # the version before active session sampling, with that history in it
+            assert schema.current_revision(conn) == "0003"
+            assert rows(url, "SELECT to_regclass('pgpulse.activity_load')") == [(None,)]
+            schema.migrate(conn)
+            assert schema.current_revision(conn) == schema.head_revision()
+            store.partitions_ahead(conn, now=t0)  # as the collector does after migrating
+            write_one_sample(conn, "kept", at(t0, 5))
+        pd.testing.assert_frame_equal(before, statements_over_range(engine, "kept", at(t0, -5), at(t0, 50)))
+        sampled = database_load(engine, "kept", at(t0, 0), at(t0, 10))
+        assert sampled[["dimension", "average_active_sessions"]].values.tolist() == [["Lock", 1.0]]
+        with engine.connect() as conn:
+            store.roll_up(conn)  # the sample's hour (3 h ago) rolled up, the watermark past it
+            schema.downgrade(conn, "0006")  # the version before the activity roll-up
+            assert rows(url, "SELECT to_regclass('pgpulse.activity_load_hourly')") == [(None,)]
+            schema.migrate(conn)
+        assert rows(url, "SELECT count(*), sum(samples) FROM pgpulse.activity_load_hourly") == [(1, 1)]
+        hourly = database_load(engine, "kept", at(t0, 0), at(t0, 60), bucket_s=3600)
+        assert hourly[["dimension", "average_active_sessions"]].values.tolist() == [["Lock", 1.0]]
         with engine.connect() as conn:
             schema.downgrade(conn, "0002")  # the previous schema version, with that history in it
             assert schema.current_revision(conn) == "0002"
@@ -242,3 +273,43 @@ def test_complete_hours_are_read_from_the_roll_up_and_late_deltas_count_once(sto
         assert store.write_batch(conn, target_id, batch)
     assert statements_over_range(store_engine, "hours", at(t0, -10), at(t0, 80)).set_index("queryid").loc[
         Q_SLOWER, "calls"] == before[0].set_index("queryid").loc[Q_SLOWER, "calls"] + 9
+
+
+def write_samples(conn, target: str, moment: datetime, sessions: list[tuple[str | None, int]], samples: int = 2) -> None:
+    """One 10 s bucket of `samples` samples; each session (wait_event_type, query_id) active in all of them."""
+    aggregator = Aggregator()
+    for number in range(samples):
+        rows = [{"max_connections": 100, "query_id_computed": True, "pid": pid, "state": "active",
+                 "wait_event_type": wait, "wait_event": wait and "x", "query_id": query_id, "user_name": "app",
+                 "application_name": "web", "database_name": "app", "client_addr": None, "backend_type": "client backend"}
+                for pid, (wait, query_id) in enumerate(sessions)]
+        aggregator.add(moment + timedelta(seconds=number), rows)
+    store.write_activity(conn, store.target_id(conn, target, "postgresql://app@db.example:5432/app"), aggregator.drain())
+
+
+def test_session_samples_roll_up_to_hours_and_read_the_same(store_engine):
+    t0 = (datetime.now(UTC) - timedelta(hours=5)).replace(minute=0, second=0, microsecond=0)
+    with store_engine.connect() as conn:
+        for minute in range(0, 180, 10):  # 3 hours, a bucket every 10 minutes: CPU in all, a lock wait in the 2nd hour
+            write_samples(conn, "rolled", at(t0, minute), [(None, 1), *([("Lock", 2)] if 60 <= minute < 120 else [])])
+    reads = {"hours": lambda: database_load(store_engine, "rolled", at(t0, 0), at(t0, 180), bucket_s=3600),
+             "ten_minutes": lambda: database_load(store_engine, "rolled", at(t0, 0), at(t0, 180), bucket_s=600),
+             "reference": lambda: load_reference(store_engine, "rolled", at(t0, 0), at(t0, 180))}
+    before = {name: read() for name, read in reads.items()}
+    assert before["hours"][before["hours"]["dimension"] == "Lock"]["average_active_sessions"].tolist() == [0.0, 1.0, 0.0]
+    with store_engine.connect() as conn:
+        store.roll_up(conn, now=at(t0, 180 + 61))  # the 3 hours are complete an hour ago
+    url = store_engine.url.render_as_string(hide_password=False).replace("+psycopg", "")
+    assert rows(url, "SELECT count(*), sum(samples) FROM pgpulse.activity_bucket_hourly") == [(3, 36)]
+    assert rows(url, "SELECT count(*) FROM pgpulse.activity_load_hourly") == [(4,)]  # CPU each hour, Lock in one
+    after = {name: read() for name, read in reads.items()}
+    pd.testing.assert_frame_equal(before["hours"], after["hours"])
+    pd.testing.assert_frame_equal(before["ten_minutes"], after["ten_minutes"])
+    assert before["reference"] == after["reference"]
+    rows(url, "DELETE FROM pgpulse.activity_load WHERE sampled_at < %s RETURNING 1", at(t0, 180))  # hours: from the roll-up
+    pd.testing.assert_frame_equal(before["hours"], reads["hours"]())
+    with store_engine.connect() as conn:  # a bucket written late, after its hour was rolled up, counts in that hour
+        write_samples(conn, "rolled", at(t0, 5), [("Lock", 2)])
+    late = reads["hours"]()
+    first_hour = late[late["bucket_start"] == at(t0, 0)].set_index("dimension")["average_active_sessions"]
+    assert first_hour.to_dict() == {"CPU": 12 / 14, "Lock": 2 / 14}  # 6 buckets of 2 samples, then 1 more

@@ -53,9 +53,7 @@ def test_report_since_writes_the_range_from_the_store(history, app_env, tmp_path
     result = run_cli("report", "--out", str(tmp_path), "--since", "1h", "--history-url", history,
                      "--database-url", app_env)
     assert result.returncode == 0, result.stderr
-    assert sorted(path.name for path in tmp_path.glob("*.csv")) == ["database_counters.csv", "redis_history.csv",
-                                                                 "setting_changes.csv", "statements.csv",
-                                                                 "table_growth.csv"]
+    assert sorted(path.name for path in tmp_path.glob("*.csv")) == sorted(f"{name}.csv" for name in RANGE_REPORTS)
     statements = pd.read_csv(tmp_path / "statements.csv")
     probe = statements[statements["query"] == PROBE]
     assert probe["calls"].tolist() == [7]  # the delta of the range, not since the reset

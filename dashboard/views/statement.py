@@ -1,4 +1,5 @@
-"""One statement over time: calls, mean time, rows, blocks, temp and WAL, from the history store (?queryid=N)."""
+"""One statement over time: its load by wait event, calls, mean time, rows, blocks, temp and WAL, from the history store
+(?queryid=N)."""
 from urllib.parse import urlencode
 
 import streamlit as st
@@ -6,6 +7,7 @@ import streamlit as st
 from dashboard.components import panel, rerun_if_unreachable
 from dashboard.history import bucket_of, history_note, range_read, setting_markers
 from dashboard.history_charts import series_chart
+from dashboard.load_panels import statement_load
 from dashboard.sidebar import current
 
 context = current()
@@ -53,6 +55,7 @@ def statement_page() -> None:
             ({"temp_blks_read": "read", "temp_blks_written": "written"}, "Temp blocks", "blocks", True),
             ({"wal_bytes": "WAL"}, "WAL generated", "bytes", True),
         ]
+        statement_load(context, queryid)
         columns, markers = st.columns(2), setting_markers(context)
         for position, (lines, title, unit, integer) in enumerate(charts):
             columns[position % 2].plotly_chart(series_chart(series, lines, title, unit=unit, integer=integer, bucket_s=bucket,

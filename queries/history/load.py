@@ -2,7 +2,8 @@
 bucket split by a dimension, the sessions of one moment and the blocking tree as it was then.
 
 Average active sessions of a bucket = the session samples found active in it / the samples taken in it. Only
-state 'active' counts as load (idle in transaction runs nothing); a bucket with no sample has no row (a gap).
+state 'active' counts as load (idle in transaction runs nothing); a bucket with no sample has no row (a gap). Buckets
+of whole hours read the hours rolled up (activity_*_hourly) and the rest from the 10 s rows.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 import sqlalchemy as sa
 
-from queries.history.reads import HistoryRangeError, _checked_range, _read, _target
+from queries.history.reads import HistoryRangeError, _checked_range, _hours, _read, _target
 from queries.history.sampling import BUCKET_S, bucket_start
 
 LOAD_DIMENSIONS = ("wait_event_type", "wait_event", "statement", "user", "application", "database")
@@ -43,9 +44,11 @@ def load_bucket_seconds(start: datetime, end: datetime, points: int = 360) -> in
     return next((choice for choice in LOAD_BUCKETS_S if span_s / choice <= points), LOAD_BUCKETS_S[-1])
 
 
-def _params(target_id: int, start: datetime, end: datetime, bucket_s: int | None) -> dict:
-    return {"target_id": target_id, "start": start, "end": end,
-            "bucket": timedelta(seconds=bucket_s or load_bucket_seconds(start, end))}
+def _params(store: sa.Engine, target_id: int, start: datetime, end: datetime, bucket_s: int | None) -> dict:
+    """The read's bounds and bucket; buckets of whole hours take the complete hours rolled up from the hourly tables."""
+    bucket_s = bucket_s or load_bucket_seconds(start, end)
+    return {"target_id": target_id, "start": start, "end": end, "bucket": timedelta(seconds=bucket_s),
+            **_hours(store, target_id, start, end, use_hours=bucket_s % 3600 == 0)}
 
 
 def database_load(store: sa.Engine, target: str, start: datetime, end: datetime, *, by: str = "wait_event_type",
@@ -60,7 +63,7 @@ def database_load(store: sa.Engine, target: str, start: datetime, end: datetime,
     target_id = _target(store, target)
     if target_id is None:
         return pd.DataFrame(columns=LOAD_COLUMNS)
-    params = _params(target_id, start, end, bucket_s)
+    params = _params(store, target_id, start, end, bucket_s)
     samples = _read(store, "select_load_samples", params)
     load = _read(store, "select_load_buckets", {**params, "by": by, "query_id": query_id})
     if samples.empty:
@@ -95,14 +98,12 @@ def load_reference(store: sa.Engine, target: str, start: datetime, end: datetime
     target_id = _target(store, target)
     if target_id is None:
         return LoadReference(0, 0.0, None, None, None)
-    samples = _read(store, "select_load_samples", {"target_id": target_id, "start": start, "end": end,
-                                                  "bucket": end - start + timedelta(days=1)})
+    samples = _read(store, "select_load_samples", _params(store, target_id, start, end, 86400))  # days, summed here
     if samples.empty:
         return LoadReference(0, 0.0, None, None, None)
-    row = samples.iloc[0]
-    known = {key: None if pd.isna(row[key]) else int(row[key]) for key in ("max_connections", "cpu_count")}
-    return LoadReference(int(row["samples"]), float(row["sampled_s"]), **known,
-                         query_id_computed=bool(row["query_id_computed"]))
+    known = {key: None if samples[key].isna().all() else int(samples[key].max()) for key in ("max_connections", "cpu_count")}
+    return LoadReference(int(samples["samples"].sum()), float(samples["sampled_s"].sum()), **known,
+                         query_id_computed=bool(samples["query_id_computed"].all()))
 
 
 def sessions_at(store: sa.Engine, target: str, at: datetime) -> pd.DataFrame:

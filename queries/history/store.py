@@ -17,7 +17,7 @@ from queries.history.sampling import ActivityBucket
 
 TIME_SERIES_TABLES = ("statement_delta", "statement_collection", "database_delta", "connection_sample",
                       "statement_delta_hourly", "activity_bucket", "activity_load", "lock_wait_sample",
-                      "setting_change", "redis_sample")
+                      "setting_change", "redis_sample", "activity_bucket_hourly", "activity_load_hourly")
 ROW_INSERTS = {"statements": "insert_statement_delta", "database_counters": "insert_database_delta",
                "connection_states": "insert_connection_sample", "settings": "insert_setting_change",
                "redis_counters": "insert_redis_sample"}
@@ -148,6 +148,10 @@ def write_activity(conn: sa.Connection, target: int, bucket: ActivityBucket) -> 
         conn.execute(store_sql("insert_activity_bucket"), {**ids, **bucket.bucket_row()})
         if bucket.load:
             conn.execute(store_sql("insert_activity_load"), [{**ids, **row} for row in bucket.load_rows()])
+        if _rolled_past(conn, target, bucket.sampled_at):  # late: its hour is rolled up already
+            conn.execute(store_sql("insert_activity_bucket_hourly"), {**ids, **bucket.bucket_row()})
+            if bucket.load:
+                conn.execute(store_sql("insert_activity_load_hourly"), [{**ids, **row} for row in bucket.load_rows()])
         if bucket.lock_trees:
             conn.execute(store_sql("insert_lock_wait_sample"), [{**ids, **row} for row in bucket.lock_rows()])
         conn.commit()
@@ -186,13 +190,15 @@ def drop_old_partitions(conn: sa.Connection, retention_days: int = DEFAULT_RETEN
 
 def roll_up(conn: sa.Connection, after_days: int = ROLL_UP_AFTER_DAYS, now: datetime | None = None,
             lag: timedelta = ROLL_UP_LAG) -> list[date]:
-    """Add every complete hour (older than `lag`) of statement deltas to the hourly table and move the watermark,
-    in one transaction under an exclusive lock (reads take hours before the watermark from the hourly table, the
-    rest per collection); then drop the per-collection days older than `after_days`. Returns the days dropped."""
+    """Add every complete hour (older than `lag`) of statement deltas and session samples to the hourly tables and
+    move the watermark, in one transaction under an exclusive lock (reads take hours before the watermark from the
+    hourly tables, the rest per collection or 10 s bucket); then drop the per-collection statement days older than
+    `after_days` (session samples stay for the retention). Returns the days dropped."""
     now = (now or datetime.now(UTC)).astimezone(UTC)
     until = (now - lag).replace(minute=0, second=0, microsecond=0)
     conn.execute(store_sql("select_rollup_lock"), {"exclusive": True})
-    conn.execute(store_sql("insert_statement_hours"), {"until": until})
+    for hours in ("insert_statement_hours", "insert_activity_bucket_hours", "insert_activity_load_hours"):
+        conn.execute(store_sql(hours), {"until": until})
     conn.execute(store_sql("upsert_rollup_watermark"), {"until": until})
     conn.commit()
     limit = min(now.date() - timedelta(days=after_days), until.date())
