@@ -14,7 +14,7 @@ from dashboard.history_charts import HEIGHT, load_chart
 from queries.history.load import load_bucket_seconds
 
 SPLITS = {"wait_event_type": "Wait event type", "wait_event": "Wait event", "statement": "Statement", "user": "User",
-          "application": "Application", "database": "Database"}
+          "application": "Application", "database": "Database", "route": "Route"}
 MOMENT_KEY = "a_moment"
 MOMENT_FORMAT = "%Y-%m-%d %H:%M:%S"
 QUERY_ID_OFF = ("compute_query_id is off on this server: sessions have no query id, so the load cannot be split by "

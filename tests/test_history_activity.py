@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -59,6 +60,40 @@ def test_a_session_sleeping_5_s_is_one_active_session_with_its_statement(store, 
         reference = load.load_reference(engine, "app", started - timedelta(minutes=1), end)
         assert reference.query_id_computed is True
         assert reference.max_connections == int(rows(fresh_db, "SHOW max_connections")[0][0])
+    finally:
+        engine.dispose()
+
+
+def test_the_load_splits_by_the_route_tag_of_each_statement(store, fresh_db):
+    """Two routes' statements (sqlcommenter comments, as OpenTelemetry's SQLAlchemy instrumentation writes them):
+    the load by route names each route with its own statement's sessions."""
+    def feed() -> None:
+        with psycopg.connect(fresh_db, autocommit=True) as conn:
+            conn.execute("SELECT pg_sleep(3) /*controller='feed',route='%2Ffeed'*/")
+
+    def search() -> None:
+        with psycopg.connect(fresh_db, autocommit=True) as conn:
+            conn.execute("SELECT pg_sleep(1.5), 'search' AS page /*route='%2Fsearch'*/")
+
+    def both() -> None:
+        threads = [threading.Thread(target=feed), threading.Thread(target=search)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    started = datetime.now(UTC)
+    collect_while(store, fresh_db, both)
+    engine = make_engine(store)
+    try:
+        frame = load.database_load(engine, "app", started - timedelta(minutes=1), datetime.now(UTC) + timedelta(seconds=10),
+                                   by="route")
+        samples_frame = rows(store, "SELECT sampled_at, samples, every_s FROM pgpulse.activity_bucket ORDER BY 1")
+        covered = {at: count * every for at, count, every in samples_frame}
+        seconds = {route: sum(row.average_active_sessions * covered[row.bucket_start.to_pydatetime()]
+                              for row in frame[frame["label"] == route].itertuples())
+                   for route in ("/feed", "/search")}
+        assert seconds["/feed"] == pytest.approx(3.0, abs=0.6) and seconds["/search"] == pytest.approx(1.5, abs=0.6)
     finally:
         engine.dispose()
 

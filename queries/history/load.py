@@ -13,10 +13,12 @@ from datetime import datetime, timedelta
 import pandas as pd
 import sqlalchemy as sa
 
+from queries.advisors.sqlcommenter import comment_tags
 from queries.history.reads import HistoryRangeError, _checked_range, _hours, _read, _target
 from queries.history.sampling import BUCKET_S, bucket_start
 
-LOAD_DIMENSIONS = ("wait_event_type", "wait_event", "statement", "user", "application", "database")
+# route: the sqlcommenter route tag of each statement's stored text (see _by_route)
+LOAD_DIMENSIONS = ("wait_event_type", "wait_event", "statement", "user", "application", "database", "route")
 LOAD_BUCKETS_S = (BUCKET_S, 60, 300, 900, 3600, 6 * 3600, 86400)
 OTHER = "other"
 LOAD_COLUMNS = ["bucket_start", "dimension", "label", "average_active_sessions"]
@@ -65,7 +67,9 @@ def database_load(store: sa.Engine, target: str, start: datetime, end: datetime,
         return pd.DataFrame(columns=LOAD_COLUMNS)
     params = _params(store, target_id, start, end, bucket_s)
     samples = _read(store, "select_load_samples", params)
-    load = _read(store, "select_load_buckets", {**params, "by": by, "query_id": query_id})
+    load = _read(store, "select_load_buckets", {**params, "by": "statement" if by == "route" else by, "query_id": query_id})
+    if by == "route":
+        load = _by_route(store, target_id, load)
     if samples.empty:
         return pd.DataFrame(columns=LOAD_COLUMNS)
     totals = load.groupby("dimension")["session_samples"].sum().sort_values(ascending=False, kind="stable")
@@ -81,10 +85,22 @@ def database_load(store: sa.Engine, target: str, start: datetime, end: datetime,
     return frame[LOAD_COLUMNS]
 
 
+def _by_route(store: sa.Engine, target_id: int, load: pd.DataFrame) -> pd.DataFrame:
+    """Statements' samples summed per route: the route tag of the sqlcommenter comment in each statement's stored
+    text. pg_stat_statements keeps the text of a statement's first call, so a statement several routes run counts
+    for the route that ran it first (as on the Queries page)."""
+    ids = [int(value) for value in load["dimension"].unique() if value != ""]
+    texts = _read(store, "select_statement_texts_by_id", {"target_id": target_id, "queryids": ids})
+    routes = {str(queryid): comment_tags(query).get("route", "")
+              for queryid, query in zip(texts["queryid"], texts["query"], strict=True)}
+    load = load.assign(dimension=load["dimension"].map(routes).fillna(""))
+    return load.groupby(["bucket_start", "dimension"], as_index=False)["session_samples"].sum()
+
+
 def _labels(store: sa.Engine, target_id: int, by: str, dimensions: list[str]) -> dict[str, str]:
     """Words for a dimension's values: a statement's stored text; the empty value named."""
     if by != "statement":
-        return {"": "(none)"}
+        return {"": "(no route tag)" if by == "route" else "(none)"}
     ids = [int(value) for value in dimensions if value not in ("", OTHER)]
     texts = _read(store, "select_statement_texts_by_id", {"target_id": target_id, "queryids": ids})
     named = {str(queryid): query for queryid, query in zip(texts["queryid"], texts["query"], strict=True)}
