@@ -45,8 +45,20 @@ def statements_over_range_table(context, *, sort_by: str, limit: int, include_ne
         return
     frame = frame.assign(calls_per_s_trend=[sparkline(trend, "/s") for trend in frame["calls_per_s_trend"]])
     st.caption(f"{len(frame)} statements that ran during the {context.time_range.label}, from the collector's deltas")
+    evictions_note(context)
     table_with_csv(frame, "statements_over_range", column_config=RANGE_COLUMNS,
                    column_order=RANGE_ORDER[:1] + tag_columns(frame) + RANGE_ORDER[1:], links=statement_links(frame))
+
+
+def evictions_note(context) -> None:
+    """pg_stat_statements entries evicted over the range (its dealloc counter): churn says pg_stat_statements.max is
+    too small, and an evicted statement's figures start again from zero when it comes back."""
+    series = range_read("database_series", context)
+    evicted = int(series["evictions"].sum()) if "evictions" in series and series["evictions"].notna().any() else 0
+    if evicted:
+        st.warning(f"pg_stat_statements evicted {evicted:,} entries during the {context.time_range.label} to make room "
+                   "for new ones: the least-run statements are forgotten and start again from zero. Raise "
+                   "pg_stat_statements.max (a restart is needed) until no entry is evicted.", icon=":material/warning:")
 
 
 def overview_history(context) -> None:

@@ -3,15 +3,20 @@ collectors on one store, and no password anywhere in the store."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import subprocess
 import time
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
 
 from collector import Collector, TargetConfig
+from dashboard.config import REPO_ROOT
 from demo.postgres import DEMO_SETTINGS, embedded_bin_dir
+from queries.connection import make_engine
+from queries.history import database_series
 from tests.conftest import create_database, flush_statistics, run_and_flush, start_cluster
 from tests.history_support import FAST_PACES, collect_once, new_store, rows, statement_calls
 
@@ -95,7 +100,25 @@ def _churn(url: str, count: int) -> None:
             conn.execute("SELECT " + ", ".join(["1"] * columns))
 
 
-def test_evictions_are_counted_and_never_double_count(small_cluster, tmp_path):
+def _queries_page_warns_of(evicted: int, target: str, store: str, monkeypatch) -> None:
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("PGPULSE_TARGETS", json.dumps({"small": target}))
+    monkeypatch.setenv("PGPULSE_HISTORY_URL", store)
+    monkeypatch.setenv("PGPULSE_SECRETS", "/nonexistent.toml")
+    st.cache_data.clear()
+    app = AppTest.from_file(str(REPO_ROOT / "dashboard" / "app.py"), default_timeout=60)
+    app.switch_page("views/queries.py").run()
+    assert not app.exception, [str(exc.value) for exc in app.exception]
+    assert [w.value for w in app.warning if "evicted" in w.value] == [
+        f"pg_stat_statements evicted {evicted:,} entries during the last 1 h to make room for new ones: the least-run "
+        "statements are forgotten and start again from zero. Raise pg_stat_statements.max (a restart is needed) until "
+        "no entry is evicted."]
+    st.cache_data.clear()
+
+
+def test_evictions_are_counted_and_never_double_count(small_cluster, tmp_path, monkeypatch):
     target = create_database(small_cluster.url(), "evicting")
     store = new_store(small_cluster.url())
     collect_once(store, ("small", target))
@@ -117,6 +140,10 @@ def test_evictions_are_counted_and_never_double_count(small_cluster, tmp_path):
                            AND d.sampled_at = (SELECT max(sampled_at) FROM pgpulse.statement_delta)""")
     assert last and all(calls == 1 for (calls,) in last)
     assert rows(store, "SELECT count(*) FROM pgpulse.statement_delta WHERE calls < 0") == [(0,)]
+    series = database_series(make_engine(store), "small", datetime.now(UTC) - timedelta(hours=1), datetime.now(UTC))
+    assert int(series["evictions"].sum()) == sum(evictions)  # the figure the Queries page's range view warns with
+    if version >= 180000:
+        _queries_page_warns_of(sum(evictions), target, store, monkeypatch)
     if version >= 170000:  # stats_since tells every re-created entry: each churn entry present has its delta
         present = rows(store, "SELECT count(*) FROM pgpulse.counter_state WHERE metric = 'statements'")[0][0]
         assert len(last) >= present - 20  # the rest: our own reads and the probe's setup
