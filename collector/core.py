@@ -22,10 +22,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from collector.fleet import DEFAULT_CATALOG_CHECKS_S, FleetPoller
 from collector.reader import TargetReader, store_engine
 from queries import catalogue
 from queries.connection import describe_target, normalize_url
 from queries.errors import PgPulseError, translate
+from queries.history import fleet as fleet_store
 from queries.history import schema, store
 from queries.history._sql import store_sql
 from queries.history.deltas import Batch, MetricState, next_batch
@@ -63,7 +65,7 @@ class _Held:
 class Collector:
     def __init__(self, targets: list[TargetConfig], history_url: str, *, paces: dict[str, int] | None = None,
                  retention_days: int = store.DEFAULT_RETENTION_DAYS, statement_timeout_ms: int = 5000,
-                 lock_timeout_ms: int = 1000):
+                 lock_timeout_ms: int = 1000, catalog_checks_every_s: float = DEFAULT_CATALOG_CHECKS_S):
         self.targets = {target.name: target for target in targets}
         self.metrics = catalogue.stored_metrics()
         self.paces = {"history_statements_seconds": 60, "history_database_seconds": 10, **(paces or {})}
@@ -77,6 +79,13 @@ class Collector:
         self._migrated = False
         self._problems: dict[str, str] = {}
         self._last_maintenance = 0.0
+        # the Fleet page's figures: once per server at the database pace (collector/fleet.py)
+        self.fleet = FleetPoller(self.paces["history_database_seconds"], catalog_checks_every_s=catalog_checks_every_s,
+                                 **self.timeouts)
+
+    def held_urls(self) -> dict[str, str]:
+        """{name: database URL} of the targets this collector polls."""
+        return {name: self.targets[name].database_url for name in self.held if name in self.targets}
 
     # ---- logging once per problem ---------------------------------------------------------------------------------
     def _problem(self, key: str, what: str, exc: BaseException) -> None:
@@ -243,6 +252,17 @@ class Collector:
                 held.known_queryids.update(text["queryid"] for text in batch.texts)
             if not await self._flush_buckets(held):
                 return False
+        return await self._flush_fleet()
+
+    async def _flush_fleet(self) -> bool:
+        for name in sorted(self.fleet.unwritten & set(self.held)):
+            try:
+                await self._store_call(fleet_store.write_fleet, self.held[name].target_id, self.fleet.latest[name])
+            except Exception as exc:
+                self._problem("store", f"history store {self.store_location}", exc)
+                await self._drop_lock_session()
+                return False
+            self.fleet.unwritten.discard(name)
         return True
 
     async def _flush_buckets(self, held: _Held) -> bool:
@@ -284,7 +304,8 @@ class Collector:
         except PgPulseError as exc:
             self._problem("store", f"history store {self.store_location}", exc)
             return False
-        collected = await asyncio.gather(*(self.collect_target(name) for name in list(self.held)))
+        collected = await asyncio.gather(*(self.collect_target(name) for name in list(self.held)),
+                                         self.fleet.poll_once(self.held_urls()))
         return await self.flush() and all(collected) and len(self.held) == len(self.targets)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -292,6 +313,7 @@ class Collector:
         this one."""
         tasks: dict[str, asyncio.Task] = {}
         claim_every_s = min(self.paces.values())
+        tasks["\0fleet"] = asyncio.create_task(self.fleet.run(stop, self.held_urls))
         try:
             while not stop.is_set():
                 if await self.ensure_store():
@@ -335,6 +357,7 @@ class Collector:
     async def close(self) -> None:
         for name in list(self.held):
             await self._forget(name)
+        await self.fleet.close()
         await self._drop_lock_session()
         await self.store.dispose()
 

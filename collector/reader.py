@@ -95,6 +95,22 @@ class TargetReader:
             raise translate(exc) from None
         return at, rows, tree
 
+    async def read_rows(self, name: str, params: dict | None = None) -> list[dict]:
+        """The rows of one query of queries/sql (its version's variant), in a READ ONLY transaction."""
+        try:
+            async with self.engine.connect() as conn:
+                transaction = await conn.begin()
+                try:
+                    if self._version is None:
+                        self._version = check_supported(int((await conn.exec_driver_sql("SHOW server_version_num")).scalar()))
+                    await self._begin_read_only(conn)
+                    return await self._rows(conn, name, params)
+                finally:
+                    await transaction.rollback()
+        except Exception as exc:
+            self._version = None
+            raise translate(exc) from None
+
     async def close(self) -> None:
         await self.engine.dispose()
 
