@@ -37,6 +37,7 @@ class Target:
     name: str
     database_url: str = field(repr=False)
     redis_url: str | None = field(default=None, repr=False)
+    tags: tuple[str, ...] = ()  # `tags = ["prod", "eu"]` (or `group = "prod"`): the Fleet page filters by them
 
 
 @dataclass(frozen=True)
@@ -108,10 +109,20 @@ def _targets_from_secrets(secrets: dict) -> tuple[Target, ...]:
     for name, table in tables.items():
         if "database_url" not in table:
             raise ConfigError(f"[targets.{name}] in secrets.toml has no database_url")
-        targets.append(Target(name, table["database_url"], table.get("redis_url")))
+        targets.append(Target(name, table["database_url"], table.get("redis_url"), _tags(name, table)))
     if not targets and secrets.get("database_url"):
         targets.append(Target("default", secrets["database_url"], secrets.get("redis_url")))
     return tuple(targets)
+
+
+def _tags(name: str, table: dict) -> tuple[str, ...]:
+    """A target's tags: `tags` (a list of words) and / or `group` (one word)."""
+    tags, group = table.get("tags") or [], table.get("group")
+    if isinstance(tags, str) or not all(isinstance(tag, str) for tag in tags):
+        raise ConfigError(f"tags of target {name} must be a list of words, e.g. tags = [\"prod\", \"eu\"]")
+    if group is not None and not isinstance(group, str):
+        raise ConfigError(f"group of target {name} must be one word, e.g. group = \"prod\"")
+    return tuple(dict.fromkeys([*tags, *([group] if group else [])]))
 
 
 def _targets_from_json(raw: str) -> tuple[Target, ...]:
