@@ -188,10 +188,34 @@ def _summary(written: list[Path], failed: dict[str, str], source: str) -> int:
     return 1 if failed else 0
 
 
+FLEET_REPORT = "fleet"  # every configured target in one file: not one target's metric
+
+
+def fleet_report_command(args: argparse.Namespace) -> int:
+    """fleet.csv: one row per configured target (collector/fleet_report.py)."""
+    from collector.fleet_report import fleet_report
+
+    settings = _settings()
+    if not settings.targets:
+        raise CliError("no targets configured: set PGPULSE_TARGETS or add [targets.NAME] tables to secrets.toml")
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written, failed = [], {}
+    _write(FLEET_REPORT, lambda: fleet_report(
+        {target.name: target.database_url for target in settings.targets}, args.history_url or settings.history_url,
+        database_every_s=settings.history_database_seconds, statement_timeout_ms=settings.statement_timeout_ms,
+        lock_timeout_ms=settings.lock_timeout_ms), out_dir, written, failed)
+    return _summary(written, failed, f"{len(settings.targets)} configured targets")
+
+
 def report(args: argparse.Namespace) -> int:
     span = report_range(args)
     if span:
         return range_report(args, *span)
+    if args.only and FLEET_REPORT in args.only:
+        if len(args.only) > 1:
+            raise CliError("--only fleet covers every configured target: write it on its own, the other reports per target")
+        return fleet_report_command(args)
     url, redis_url = _urls(args)
     try:
         engine = make_engine(url, pool_size=1)
@@ -275,8 +299,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--from", dest="from_time", help="start of the range (ISO time, UTC unless it says otherwise)")
     rep.add_argument("--to", dest="to_time", help="end of the range (ISO time; default now)")
     rep.add_argument("--history-url", help="the history store for --since / --from (default: PGPULSE_HISTORY_URL)")
-    rep.add_argument("--only", nargs="+", choices=sorted(report_names()),
-                     help="write only these reports")
+    rep.add_argument("--only", nargs="+", choices=sorted([*report_names(), FLEET_REPORT]),
+                     help="write only these reports (fleet: one row per configured target, on its own)")
     rep.set_defaults(handler=report)
     exp = commands.add_parser("explain", help="EXPLAIN one statement safely (always rolled back)")
     exp.add_argument("sql", help="exactly one SELECT, VALUES, TABLE, INSERT, UPDATE, DELETE or MERGE")
