@@ -6,8 +6,9 @@ import logging
 import signal
 
 from collector.core import Collector, TargetConfig
+from collector.discovery import ServerConfig
 
-__all__ = ["Collector", "TargetConfig", "run"]
+__all__ = ["Collector", "ServerConfig", "TargetConfig", "run"]
 
 
 def run(targets: list[TargetConfig], history_url: str, *, once: bool = False, **options) -> int:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from collector.discovery import Discovery, ServerConfig
 from collector.fleet import DEFAULT_CATALOG_CHECKS_S, FleetPoller
 from collector.reader import TargetReader, store_engine
 from queries import catalogue
@@ -65,7 +66,8 @@ class _Held:
 class Collector:
     def __init__(self, targets: list[TargetConfig], history_url: str, *, paces: dict[str, int] | None = None,
                  retention_days: int = store.DEFAULT_RETENTION_DAYS, statement_timeout_ms: int = 5000,
-                 lock_timeout_ms: int = 1000, catalog_checks_every_s: float = DEFAULT_CATALOG_CHECKS_S):
+                 lock_timeout_ms: int = 1000, catalog_checks_every_s: float = DEFAULT_CATALOG_CHECKS_S,
+                 servers: list[ServerConfig] | None = None):
         self.targets = {target.name: target for target in targets}
         self.metrics = catalogue.stored_metrics()
         self.paces = {"history_statements_seconds": 60, "history_database_seconds": 10, **(paces or {})}
@@ -82,6 +84,26 @@ class Collector:
         # the Fleet page's figures: once per server at the database pace (collector/fleet.py)
         self.fleet = FleetPoller(self.paces["history_database_seconds"], catalog_checks_every_s=catalog_checks_every_s,
                                  **self.timeouts)
+        # server entries with databases = "*": their databases are targets, followed as they come and go
+        self.discovery = Discovery(servers or [], self.paces["history_database_seconds"], **self.timeouts)
+        self._configured = set(self.targets)
+
+    async def discover(self, force: bool = False) -> None:
+        """List the server entries' databases when due: a new one becomes a target, a dropped one stops being one."""
+        if not await self.discovery.refresh(force):
+            return
+        found = self.discovery.targets
+        for name in sorted(set(self.targets) - self._configured - set(found)):
+            del self.targets[name]
+            if name in self.held:
+                if self._lock_session is not None:
+                    await self._lock_session.execute(store_sql("select_release_target_lock"), {"name": name})
+                await self._forget(name)
+            log.info("target %s: gone from its server; no longer collected", name)
+        for name, url in found.items():
+            if name not in self.targets:
+                self.targets[name] = TargetConfig(name, url)
+                log.info("target %s: discovered", name)
 
     def held_urls(self) -> dict[str, str]:
         """{name: database URL} of the targets this collector polls."""
@@ -299,6 +321,7 @@ class Collector:
         failed (it is kept for the next flush)."""
         if not await self.ensure_store():
             return False
+        await self.discover(force=True)
         try:
             await self.claim_targets()
         except PgPulseError as exc:
@@ -317,6 +340,7 @@ class Collector:
         try:
             while not stop.is_set():
                 if await self.ensure_store():
+                    await self.discover()
                     try:
                         await self.claim_targets()
                     except PgPulseError as exc:
@@ -358,6 +382,7 @@ class Collector:
         for name in list(self.held):
             await self._forget(name)
         await self.fleet.close()
+        await self.discovery.close()
         await self._drop_lock_session()
         await self.store.dispose()
 

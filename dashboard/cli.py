@@ -191,18 +191,36 @@ def _summary(written: list[Path], failed: dict[str, str], source: str) -> int:
 FLEET_REPORT = "fleet"  # every configured target in one file: not one target's metric
 
 
+def _fleet_targets(settings) -> dict[str, str]:
+    """{name: URL} of every configured target, the server entries' databases listed now (a server that cannot be
+    listed: itself, so its row says why)."""
+    from queries.discovery import listed_targets
+
+    targets = {target.name: target.database_url for target in settings.targets}
+    for server in settings.servers:
+        engine = make_engine(server.database_url, pool_size=1)
+        try:
+            targets.update(listed_targets(engine, server.name, server.database_url, include=server.include,
+                                          exclude=server.exclude))
+        except PgPulseError:
+            targets[server.name] = server.database_url
+        finally:
+            engine.dispose()
+    return targets
+
+
 def fleet_report_command(args: argparse.Namespace) -> int:
     """fleet.csv: one row per configured target (collector/fleet_report.py)."""
     from collector.fleet_report import fleet_report
 
     settings = _settings()
-    if not settings.targets:
+    if not settings.targets and not settings.servers:
         raise CliError("no targets configured: set PGPULSE_TARGETS or add [targets.NAME] tables to secrets.toml")
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     written, failed = [], {}
     _write(FLEET_REPORT, lambda: fleet_report(
-        {target.name: target.database_url for target in settings.targets}, args.history_url or settings.history_url,
+        _fleet_targets(settings), args.history_url or settings.history_url,
         database_every_s=settings.history_database_seconds, statement_timeout_ms=settings.statement_timeout_ms,
         lock_timeout_ms=settings.lock_timeout_ms), out_dir, written, failed)
     return _summary(written, failed, f"{len(settings.targets)} configured targets")
@@ -264,7 +282,7 @@ def _collect_targets(args: argparse.Namespace, settings) -> list:
     if args.database_url:
         return [TargetConfig(args.target or "default", args.database_url)]
     targets = [t for t in settings.targets if args.target in (None, t.name)]
-    if not targets:
+    if not targets and not (settings.servers and args.target is None):
         raise CliError(f"no target named {args.target!r} in the configuration" if args.target else
                        "no database to collect from: pass --database-url URL or set DATABASE_URL")
     return [TargetConfig(t.name, t.database_url) for t in targets]
@@ -281,9 +299,12 @@ def collect_command(args: argparse.Namespace) -> int:
     paces = {"history_statements_seconds": settings.history_statements_seconds,
              "history_database_seconds": settings.history_database_seconds,
              "history_activity_seconds": settings.history_activity_seconds}
+    servers = [] if args.database_url or args.target else [  # discovery: every database of these servers
+        collector.ServerConfig(server.name, server.database_url, server.include, server.exclude) for server in settings.servers]
     return collector.run(_collect_targets(args, settings), history_url, once=args.once, paces=paces,
                          retention_days=settings.history_retention_days, statement_timeout_ms=settings.statement_timeout_ms,
-                         lock_timeout_ms=settings.lock_timeout_ms)
+                         lock_timeout_ms=settings.lock_timeout_ms, servers=servers,
+                         catalog_checks_every_s=settings.stats_refresh_seconds)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -41,6 +41,18 @@ class Target:
 
 
 @dataclass(frozen=True)
+class ServerEntry:
+    """A server whose every database is a target ("NAME/dbname"): `databases = "*"`, with include / exclude globs."""
+
+    name: str
+    database_url: str = field(repr=False)
+    redis_url: str | None = field(default=None, repr=False)
+    tags: tuple[str, ...] = ()
+    include: tuple[str, ...] = ("*",)
+    exclude: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Settings:
     targets: tuple[Target, ...]
     source: str  # "environment", "secrets.toml", "embedded demo" or "none"
@@ -59,6 +71,7 @@ class Settings:
     history_database_seconds: int = DEFAULT_HISTORY_DATABASE_S
     history_retention_days: int = DEFAULT_HISTORY_RETENTION_DAYS
     history_activity_seconds: float = DEFAULT_HISTORY_ACTIVITY_S
+    servers: tuple[ServerEntry, ...] = ()  # discovery: their databases join `targets` (dashboard.data.settings)
 
     def target(self, name: str | None) -> Target | None:
         by_name = {target.name: target for target in self.targets}
@@ -107,6 +120,8 @@ def _targets_from_secrets(secrets: dict) -> tuple[Target, ...]:
     tables = secrets.get("targets") or {}
     targets = []
     for name, table in tables.items():
+        if "databases" in table:  # a server entry (_servers_from_tables)
+            continue
         if "database_url" not in table:
             raise ConfigError(f"[targets.{name}] in secrets.toml has no database_url")
         targets.append(Target(name, table["database_url"], table.get("redis_url"), _tags(name, table)))
@@ -125,7 +140,32 @@ def _tags(name: str, table: dict) -> tuple[str, ...]:
     return tuple(dict.fromkeys([*tags, *([group] if group else [])]))
 
 
-def _targets_from_json(raw: str) -> tuple[Target, ...]:
+def _patterns(name: str, table: dict, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    patterns = table.get(key, list(default))
+    if isinstance(patterns, str):
+        patterns = [patterns]
+    if not all(isinstance(pattern, str) for pattern in patterns):
+        raise ConfigError(f"{key} of server {name} must be glob patterns, e.g. {key} = [\"app_*\"]")
+    return tuple(patterns)
+
+
+def _servers_from_tables(tables: dict) -> tuple[ServerEntry, ...]:
+    """Target tables with `databases = "*"`: every database of that server, "NAME/dbname" each."""
+    servers = []
+    for name, table in tables.items():
+        if not isinstance(table, dict) or "databases" not in table:
+            continue
+        if table["databases"] != "*":
+            raise ConfigError(f'databases of server {name} must be "*" (every database; narrow it with include / '
+                              f'exclude patterns), not {table["databases"]!r}')
+        if "database_url" not in table:
+            raise ConfigError(f"server {name} has no database_url (any database on that server, e.g. postgres)")
+        servers.append(ServerEntry(name, table["database_url"], table.get("redis_url"), _tags(name, table),
+                                   _patterns(name, table, "include", ("*",)), _patterns(name, table, "exclude", ())))
+    return tuple(servers)
+
+
+def _json_tables(raw: str) -> dict:
     """PGPULSE_TARGETS='{"prod": {"database_url": "...", "redis_url": "..."}, "staging": "postgres://..."}'"""
     try:
         tables = json.loads(raw)
@@ -133,8 +173,11 @@ def _targets_from_json(raw: str) -> tuple[Target, ...]:
         raise ConfigError(f"PGPULSE_TARGETS is not valid JSON ({exc.msg} at position {exc.pos})") from None
     if not isinstance(tables, dict) or not tables:
         raise ConfigError("PGPULSE_TARGETS must be a JSON object of name -> URL or {database_url, redis_url}")
-    tables = {name: {"database_url": value} if isinstance(value, str) else value for name, value in tables.items()}
-    return _targets_from_secrets({"targets": tables})
+    return {name: {"database_url": value} if isinstance(value, str) else value for name, value in tables.items()}
+
+
+def _targets_from_json(raw: str) -> tuple[Target, ...]:
+    return _targets_from_secrets({"targets": _json_tables(raw)})
 
 
 def _history_settings(env, options: dict) -> dict:
@@ -188,10 +231,11 @@ def load_settings(environ: dict | None = None, secrets_path: Path | None = None)
         **_history_settings(env, options),
     }
     if env.get("PGPULSE_TARGETS"):
-        return Settings(_targets_from_json(env["PGPULSE_TARGETS"]), "environment", **common)
+        return Settings(_targets_from_json(env["PGPULSE_TARGETS"]), "environment",
+                        servers=_servers_from_tables(_json_tables(env["PGPULSE_TARGETS"])), **common)
     if env.get("DATABASE_URL"):
         source = "embedded demo" if env.get("PGPULSE_EMBEDDED") else "environment"
         name = "demo" if env.get("PGPULSE_EMBEDDED") else "default"
         return Settings((Target(name, env["DATABASE_URL"], env.get("REDIS_URL") or None),), source, **common)
-    targets = _targets_from_secrets(secrets)
-    return Settings(targets, "secrets.toml" if targets else "none", **common)
+    targets, servers = _targets_from_secrets(secrets), _servers_from_tables(secrets.get("targets") or {})
+    return Settings(targets, "secrets.toml" if targets or servers else "none", servers=servers, **common)
