@@ -87,11 +87,22 @@ class Collector:
         # server entries with databases = "*": their databases are targets, followed as they come and go
         self.discovery = Discovery(servers or [], self.paces["history_database_seconds"], **self.timeouts)
         self._configured = set(self.targets)
+        self._listing: asyncio.Task | None = None
 
     async def discover(self, force: bool = False) -> None:
-        """List the server entries' databases when due: a new one becomes a target, a dropped one stops being one."""
-        if not await self.discovery.refresh(force):
-            return
+        """List the server entries' databases when due (in a task of its own: a slow server must not hold up claims
+        and writes): a new one becomes a target, a dropped one stops being one."""
+        if force:
+            await self.discovery.refresh(force=True)
+        else:
+            listing = self._listing
+            if listing is None or not listing.done():
+                if listing is None:
+                    self._listing = asyncio.create_task(self.discovery.refresh())
+                return
+            self._listing = None
+            if not listing.result():
+                return
         found = self.discovery.targets
         for name in sorted(set(self.targets) - self._configured - set(found)):
             del self.targets[name]
@@ -382,6 +393,8 @@ class Collector:
         for name in list(self.held):
             await self._forget(name)
         await self.fleet.close()
+        if self._listing is not None:
+            self._listing.cancel()
         await self.discovery.close()
         await self._drop_lock_session()
         await self.store.dispose()

@@ -14,6 +14,7 @@ from queries.discovery import discovered_targets
 from queries.errors import translate
 
 log = logging.getLogger("pgpulse.collector")
+LIST_TIMEOUT_S = 10  # the listing runs beside the polls: a slow answer delays no poll
 
 
 @dataclass(frozen=True)
@@ -57,8 +58,7 @@ class Discovery:
 
     async def _list(self, server: ServerConfig) -> dict[str, str] | None:
         try:
-            rows = await asyncio.wait_for(self._readers[server.name].read_rows("select_fleet_databases"),
-                                          max(self.every_s, 1.0))
+            rows = await asyncio.wait_for(self._readers[server.name].read_rows("select_fleet_databases"), LIST_TIMEOUT_S)
         except Exception as exc:  # keep what it had: those targets show unreachable with the reason
             log.debug("server %s: not listed: %s", server.name, translate(exc))
             return None
