@@ -73,23 +73,28 @@ def create_databases(cluster: Cluster, count: int) -> None:
             conn.execute(f"CREATE DATABASE bench_{number:03d} STRATEGY FILE_COPY")
 
 
-def start_collector(clusters: dict[str, Cluster], store_url: str) -> psutil.Popen:
+def start_collector(clusters: dict[str, Cluster], store_url: str, activity_s: float | None) -> psutil.Popen:
     servers = {name: {"database_url": cluster.url(), "databases": "*", "include": ["bench_*"]}
                for name, cluster in clusters.items()}
     env = {key: value for key, value in os.environ.items() if not key.startswith(("PGPULSE_", "DATABASE_URL"))}
     env.update({"PGPULSE_TARGETS": json.dumps(servers), "PGPULSE_HISTORY_URL": store_url,
-                "PGPULSE_SECRETS": "/nonexistent.toml"})
+                "PGPULSE_SECRETS": "/nonexistent.toml",
+                **({"PGPULSE_HISTORY_ACTIVITY_SECONDS": str(activity_s)} if activity_s else {})})
     return psutil.Popen([sys.executable, "-m", "dashboard", "collect"], cwd=REPO_ROOT, env=env,
                         stdout=open(Path(tempfile.gettempdir()) / "bench-fleet-collector.log", "w"),
                         stderr=psutil.subprocess.STDOUT)
 
 
-def wait_all_reachable(store_url: str, expected: int, timeout_s: float = 300) -> float:
+def reachable_count(store_url: str) -> int:
+    with psycopg.connect(store_url) as conn:
+        return conn.execute("SELECT count(*) FROM pgpulse.fleet_state WHERE reachable").fetchone()[0]
+
+
+def wait_all_reachable(store_url: str, expected: int, timeout_s: float = 120) -> float:
     started = time.monotonic()
     while time.monotonic() - started < timeout_s:
         try:
-            with psycopg.connect(store_url) as conn:
-                reachable = conn.execute("SELECT count(*) FROM pgpulse.fleet_state WHERE reachable").fetchone()[0]
+            reachable = reachable_count(store_url)
         except psycopg.Error:
             reachable = 0
         if reachable >= expected:
@@ -154,6 +159,7 @@ def report_window(title: str, window: Window, names: list[str], seconds: float) 
     print(f"  fleet polls seen: {len(fleet)}, median lag {statistics.median(fleet) if fleet else 0:.3f} s")
     ratio("  worst database-counter read lag", max(counters) if counters else None, GOALS["lag_s"], "s")
     due = max(window.samples_due, 1)
+    print(f"  targets polled at least twice: {sum(len(window.checks.get(name, ())) >= 2 for name in names)} of {len(names)}")
     print(f"  active session samples taken / due in the buckets written: {window.samples:,} / {due:,.0f} "
           f"({window.samples / due:.1%})")
     ratio("  collector CPU", window.cpu_percent, GOALS["cpu_percent"], "% of one core")
@@ -166,6 +172,8 @@ def main() -> None:
     parser.add_argument("--databases", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=120)
     parser.add_argument("--dead-seconds", type=float, default=60)
+    parser.add_argument("--activity-seconds", type=float, default=None,
+                        help="history_activity_seconds for this run (default: the default pace, 1 s)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="pgpulse-bench-fleet-") as base:
         os.chmod(base, 0o755)
@@ -180,9 +188,10 @@ def main() -> None:
             with psycopg.connect(clusters["pg18"].url(), autocommit=True) as conn:
                 conn.execute("CREATE DATABASE fleet_store")
             store_url = clusters["pg18"].url("fleet_store")
-            collector = start_collector(clusters, store_url)
-            print(f"every target reachable in the store {wait_all_reachable(store_url, args.databases):.0f} s after "
-                  "the collector's start", flush=True)
+            collector = start_collector(clusters, store_url, args.activity_seconds)
+            waited = wait_all_reachable(store_url, args.databases)
+            print(f"targets reachable in the store {waited:.0f} s after the collector's start "
+                  f"({reachable_count(store_url)} of {args.databases})", flush=True)
             names = {name: [f"{name}/bench_{number:03d}" for number in range(count)]
                      for name, count in zip(clusters, shares, strict=True)}
             everyone = [target for targets in names.values() for target in targets]

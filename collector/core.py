@@ -37,6 +37,7 @@ from queries.history.sampling import ActivityBucket, Aggregator
 log = logging.getLogger("pgpulse.collector")
 MAX_PENDING_BATCHES = 20_000  # per target: about 2 days of statements and database counters at the default paces
 MAINTENANCE_EVERY_S = 3600
+FLEET_WRITE_EVERY_S = 2  # while a backlog of batches is written, the fleet figures still go out this often
 # Alembic keeps its running migration in module globals: collectors sharing a process migrate one at a time
 _MIGRATING = asyncio.Lock()
 
@@ -264,8 +265,16 @@ class Collector:
 
     # ---- writing --------------------------------------------------------------------------------------------------
     async def flush(self) -> bool:
-        """Write every queued batch, oldest first. False when the store failed (the batches stay queued)."""
+        """Write every queued batch, oldest first (the fleet figures first: one small write, so the Fleet page stays
+        current even while a backlog is written). False when the store failed (the batches stay queued)."""
+        if not await self._flush_fleet():
+            return False
+        fleet_written = time.monotonic()
         for name in list(self.held):
+            if time.monotonic() - fleet_written > FLEET_WRITE_EVERY_S:  # a long backlog: keep the Fleet page current
+                if not await self._flush_fleet():
+                    return False
+                fleet_written = time.monotonic()
             held = self.held[name]
             while held.pending:
                 batch = held.pending[0]
@@ -285,17 +294,23 @@ class Collector:
                 held.known_queryids.update(text["queryid"] for text in batch.texts)
             if not await self._flush_buckets(held):
                 return False
-        return await self._flush_fleet()
+        return True
 
     async def _flush_fleet(self) -> bool:
-        for name in sorted(self.fleet.unwritten & set(self.held)):
-            try:
-                await self._store_call(fleet_store.write_fleet, self.held[name].target_id, self.fleet.latest[name])
-            except Exception as exc:
-                self._problem("store", f"history store {self.store_location}", exc)
-                await self._drop_lock_session()
-                return False
-            self.fleet.unwritten.discard(name)
+        names = sorted(self.fleet.unwritten & set(self.held))
+        if not names:
+            return True
+        written = {name: self.fleet.latest[name] for name in names}
+        try:
+            await self._store_call(fleet_store.write_fleet, [(self.held[name].target_id, figures)
+                                                             for name, figures in written.items()])
+        except Exception as exc:
+            self._problem("store", f"history store {self.store_location}", exc)
+            await self._drop_lock_session()
+            return False
+        # a target polled again meanwhile stays unwritten: its newer figures go next time
+        self.fleet.unwritten.difference_update(name for name, figures in written.items()
+                                               if self.fleet.latest.get(name) is figures)
         return True
 
     async def _flush_buckets(self, held: _Held) -> bool:

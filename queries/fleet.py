@@ -6,7 +6,7 @@ writes them to the store (pgpulse.fleet_state).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import pandas as pd
@@ -50,7 +50,6 @@ class FleetFigures:
     live_checks_at: datetime | None = None
     catalog_checks: tuple[FailingCheck, ...] | None = None
     catalog_checks_at: datetime | None = None
-    tags: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def wraparound_ratio(self) -> float | None:

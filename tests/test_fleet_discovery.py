@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from collector import Collector, ServerConfig
 from dashboard.config import ConfigError, load_settings
 from queries.discovery import chosen_databases, database_url
-from tests.conftest import create_database
+from tests.conftest import create_database, poll
 from tests.history_support import FAST_PACES, new_store, rows
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,15 +44,6 @@ def test_a_server_entry_is_read_from_the_configuration():
                       secrets_path=NO_SECRETS)
 
 
-def wait_for(read, ready, timeout_s: float = 30.0):
-    deadline = time.monotonic() + timeout_s
-    while True:
-        found = read()
-        if ready(found) or time.monotonic() > deadline:
-            return found
-        time.sleep(0.2)
-
-
 def stored_reachable(store: str) -> set[str]:
     try:
         return {name for (name,) in rows(store, "SELECT t.name FROM pgpulse.fleet_state f JOIN pgpulse.target t "
@@ -79,12 +70,12 @@ def test_the_collector_follows_databases_created_and_dropped(pg_admin_url, disco
     seen: dict[str, object] = {}
 
     def scenario() -> None:
-        seen["first"] = wait_for(lambda: stored_reachable(store), lambda names: "srv/disc_a" in names)
+        seen["first"] = poll(lambda: stored_reachable(store), lambda names: "srv/disc_a" in names, 30)
         create_database(pg_admin_url, "disc_b")
-        seen["created"] = wait_for(lambda: stored_reachable(store), lambda names: "srv/disc_b" in names)
+        seen["created"] = poll(lambda: stored_reachable(store), lambda names: "srv/disc_b" in names, 30)
         with psycopg.connect(pg_admin_url, autocommit=True) as conn:
             conn.execute('DROP DATABASE "disc_a" WITH (FORCE)')
-        seen["targets_after_drop"] = wait_for(lambda: set(collector.targets), lambda names: "srv/disc_a" not in names)
+        seen["targets_after_drop"] = poll(lambda: set(collector.targets), lambda names: "srv/disc_a" not in names, 30)
         seen["held_after_drop"] = set(collector.held)
 
     async def main() -> None:

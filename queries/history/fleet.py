@@ -24,14 +24,18 @@ FLEET_COLUMNS = ["target", "reachable", "error", "server_version", "uptime_s", "
                  "load_age_s", "checks_age_s", "unreachable_for_s", "database_connections", "in_recovery"]
 
 
-def write_fleet(conn: sa.Connection, target_id: int, figures: FleetFigures) -> None:
-    """Store one target's latest figures (one row per target, replaced), and commit."""
-    row = {f.name: getattr(figures, f.name) for f in fields(FleetFigures) if f.name not in ("target", "tags")}
+def write_fleet(conn: sa.Connection, latest: list[tuple[int, FleetFigures]]) -> None:
+    """Store targets' latest figures (one row per target, replaced) in one transaction: (target id, figures) each."""
+    conn.execute(store_sql("upsert_fleet_state"), [_fleet_row(target_id, figures) for target_id, figures in latest])
+    conn.commit()
+
+
+def _fleet_row(target_id: int, figures: FleetFigures) -> dict:
+    row = {f.name: getattr(figures, f.name) for f in fields(FleetFigures) if f.name != "target"}
     for group in ("live_checks", "catalog_checks"):
         checks = row[group]
         row[group] = None if checks is None else json.dumps([asdict(check) for check in checks])
-    conn.execute(store_sql("upsert_fleet_state"), {"target_id": target_id, **row})
-    conn.commit()
+    return {"target_id": target_id, **row}
 
 
 def fleet_overview(store: sa.Engine, names: list[str], *, window_s: int = RATE_WINDOW_S, trend_s: int = TREND_S,
