@@ -85,3 +85,11 @@ def test_tags_and_group_come_from_the_configuration():
 def test_one_target_keeps_the_overview_first(app_env):
     app = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=60).run()
     assert app.title[0].value == "Overview"
+
+
+def test_the_trend_reads_as_text_without_exponents():
+    from dashboard.formatting import sparkline
+
+    assert sparkline([1.0, None, 117.9], "/s") == "▁ █ 118/s"  # a blank where nothing was collected
+    assert sparkline([0.5, 0.0123], "/s") == "█▁ 0.012/s"
+    assert sparkline([12345.6], "/s") == "█ 12,346/s"
