@@ -32,6 +32,7 @@ lint: $(VENV)/.dev-installed
 bench: $(VENV)/.dev-installed
 	$(PY) -m bench.run $(BENCH_ARGS)
 	$(PY) -m bench.history
+	$(PY) -m bench.fleet
 
 screenshots: $(VENV)/.dev-installed
 	$(PY) docs/capture.py $(SCREENSHOT_ARGS)

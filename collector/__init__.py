@@ -6,8 +6,9 @@ import logging
 import signal
 
 from collector.core import Collector, TargetConfig
+from collector.discovery import ServerConfig
 
-__all__ = ["Collector", "MetricsUnavailable", "TargetConfig", "run"]
+__all__ = ["Collector", "MetricsUnavailable", "ServerConfig", "TargetConfig", "run"]
 
 
 class MetricsUnavailable(Exception):

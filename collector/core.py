@@ -26,12 +26,15 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from collector.discovery import Discovery, ServerConfig
+from collector.fleet import DEFAULT_CATALOG_CHECKS_S, FleetPoller
 from collector.reader import APPLICATION_NAME, TargetReader, store_engine
 from collector.redis_reader import RedisReader
 from collector.server_figures import ServerFigures, read_server_figures
 from queries import catalogue
 from queries.connection import describe_target, make_engine, normalize_url
 from queries.errors import PgPulseError, UnreachableError, translate
+from queries.history import fleet as fleet_store
 from queries.history import schema, store
 from queries.history._sql import store_sql
 from queries.history.deltas import Batch, MetricState, Snapshot, next_batch
@@ -40,6 +43,7 @@ from queries.history.sampling import ActivityBucket, Aggregator
 log = logging.getLogger("pgpulse.collector")
 MAX_PENDING_BATCHES = 20_000  # per target: about 2 days of statements and database counters at the default paces
 MAINTENANCE_EVERY_S = 3600
+FLEET_WRITE_EVERY_S = 2  # while a backlog of batches is written, the fleet figures still go out this often
 # Alembic keeps its running migration in module globals: collectors sharing a process migrate one at a time
 _MIGRATING = asyncio.Lock()
 SERVER_FIGURES = "server figures"  # its key among a target's next_due; read at the database pace
@@ -81,7 +85,7 @@ class Collector:
     def __init__(self, targets: list[TargetConfig], history_url: str, *, paces: dict[str, int] | None = None,
                  retention_days: int = store.DEFAULT_RETENTION_DAYS, statement_timeout_ms: int = 5000,
                  lock_timeout_ms: int = 1000, keep_latest: tuple[str, ...] = (), server_figures: bool = False,
-                 catalog_checks_every_s: float = 300):
+                 catalog_checks_every_s: float = DEFAULT_CATALOG_CHECKS_S, servers: list[ServerConfig] | None = None):
         self.targets = {target.name: target for target in targets}
         # PostgreSQL's metrics share the target's connection; Redis's are read in their own loop (a Redis down must
         # not delay PostgreSQL's reads)
@@ -102,6 +106,44 @@ class Collector:
         self._migrated = False
         self._problems: dict[str, str] = {}
         self._last_maintenance = 0.0
+        # the Fleet page's figures: once per server at the database pace (collector/fleet.py)
+        self.fleet = FleetPoller(self.paces["history_database_seconds"], catalog_checks_every_s=catalog_checks_every_s,
+                                 **self.timeouts)
+        # server entries with databases = "*": their databases are targets, followed as they come and go
+        self.discovery = Discovery(servers or [], self.paces["history_database_seconds"], **self.timeouts)
+        self._configured = set(self.targets)
+        self._listing: asyncio.Task | None = None
+
+    async def discover(self, force: bool = False) -> None:
+        """List the server entries' databases when due (in a task of its own: a slow server must not hold up claims
+        and writes): a new one becomes a target, a dropped one stops being one."""
+        if force:
+            await self.discovery.refresh(force=True)
+        else:
+            listing = self._listing
+            if listing is None or not listing.done():
+                if listing is None:
+                    self._listing = asyncio.create_task(self.discovery.refresh())
+                return
+            self._listing = None
+            if not listing.result():
+                return
+        found = self.discovery.targets
+        for name in sorted(set(self.targets) - self._configured - set(found)):
+            del self.targets[name]
+            if name in self.held:
+                if self._lock_session is not None:
+                    await self._lock_session.execute(store_sql("select_release_target_lock"), {"name": name})
+                await self._forget(name)
+            log.info("target %s: gone from its server; no longer collected", name)
+        for name, url in found.items():
+            if name not in self.targets:
+                self.targets[name] = TargetConfig(name, url)
+                log.info("target %s: discovered", name)
+
+    def held_urls(self) -> dict[str, str]:
+        """{name: database URL} of the targets this collector polls."""
+        return {name: self.targets[name].database_url for name in self.held if name in self.targets}
 
     # ---- logging once per problem ---------------------------------------------------------------------------------
     def _problem(self, key: str, what: str, exc: BaseException) -> None:
@@ -299,8 +341,16 @@ class Collector:
 
     # ---- writing --------------------------------------------------------------------------------------------------
     async def flush(self) -> bool:
-        """Write every queued batch, oldest first. False when the store failed (the batches stay queued)."""
+        """Write every queued batch, oldest first (the fleet figures first: one small write, so the Fleet page stays
+        current even while a backlog is written). False when the store failed (the batches stay queued)."""
+        if not await self._flush_fleet():
+            return False
+        fleet_written = time.monotonic()
         for name in list(self.held):
+            if time.monotonic() - fleet_written > FLEET_WRITE_EVERY_S:  # a long backlog: keep the Fleet page current
+                if not await self._flush_fleet():
+                    return False
+                fleet_written = time.monotonic()
             held = self.held[name]
             while held.pending:
                 batch = held.pending[0]
@@ -320,6 +370,23 @@ class Collector:
                 held.known_queryids.update(text["queryid"] for text in batch.texts)
             if not await self._flush_buckets(held):
                 return False
+        return True
+
+    async def _flush_fleet(self) -> bool:
+        names = sorted(self.fleet.unwritten & set(self.held))
+        if not names:
+            return True
+        written = {name: self.fleet.latest[name] for name in names}
+        try:
+            await self._store_call(fleet_store.write_fleet, [(self.held[name].target_id, figures)
+                                                             for name, figures in written.items()])
+        except Exception as exc:
+            self._problem("store", f"history store {self.store_location}", exc)
+            await self._drop_lock_session()
+            return False
+        # a target polled again meanwhile stays unwritten: its newer figures go next time
+        self.fleet.unwritten.difference_update(name for name, figures in written.items()
+                                               if self.fleet.latest.get(name) is figures)
         return True
 
     async def _flush_buckets(self, held: _Held) -> bool:
@@ -356,6 +423,7 @@ class Collector:
         held by another collector, or a write failed (it is kept for the next flush)."""
         if not await self.ensure_store():
             return False
+        await self.discover(force=True)
         try:
             await self.claim_targets()
         except PgPulseError as exc:
@@ -363,9 +431,10 @@ class Collector:
             return False
         names = list(self.held)
         collected = await asyncio.gather(*(self._collect_and_sample(name) for name in names),
+                                         self.fleet.poll_once(self.held_urls()),
                                          *(self.collect(name, metric) for name in names for metric in self.redis_metrics))
         self.drain_samples()
-        postgres = collected[:len(names)]  # Redis down: logged, a gap
+        postgres = collected[:len(names) + 1]  # Redis down: logged, a gap
         return await self.flush() and all(postgres) and len(self.held) == len(self.targets)
 
     async def _collect_and_sample(self, name: str) -> bool:
@@ -377,9 +446,11 @@ class Collector:
         this one."""
         tasks: dict[str, asyncio.Task] = {}
         claim_every_s = min(self.paces.values())
+        tasks["\0fleet"] = asyncio.create_task(self.fleet.run(stop, self.held_urls))
         try:
             while not stop.is_set():
                 if await self.ensure_store():
+                    await self.discover()
                     try:
                         await self.claim_targets()
                     except PgPulseError as exc:
@@ -437,6 +508,10 @@ class Collector:
     async def close(self) -> None:
         for name in list(self.held):
             await self._forget(name)
+        await self.fleet.close()
+        if self._listing is not None:
+            self._listing.cancel()
+        await self.discovery.close()
         await self._drop_lock_session()
         await self.store.dispose()
 

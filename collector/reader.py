@@ -105,6 +105,11 @@ class TargetReader:
         async with self._read_only() as conn:
             return {name: await self._rows(conn, name) for name in names}
 
+    async def read_query(self, name: str, params: dict | None = None) -> list[dict]:
+        """The rows of one query of queries/sql (its version's variant), in a READ ONLY transaction."""
+        async with self._read_only() as conn:
+            return await self._rows(conn, name, params)
+
     async def close(self) -> None:
         await self.engine.dispose()
 

@@ -198,10 +198,52 @@ def _summary(written: list[Path], failed: dict[str, str], source: str) -> int:
     return 1 if failed else 0
 
 
+FLEET_REPORT = "fleet"  # every configured target in one file: not one target's metric
+
+
+def _fleet_targets(settings) -> dict[str, str]:
+    """{name: URL} of every configured target, the server entries' databases listed now (a server that cannot be
+    listed: itself, so its row says why)."""
+    from queries.discovery import listed_targets
+
+    targets = {target.name: target.database_url for target in settings.targets}
+    for server in settings.servers:
+        engine = make_engine(server.database_url, pool_size=1)
+        try:
+            targets.update(listed_targets(engine, server.name, server.database_url, include=server.include,
+                                          exclude=server.exclude))
+        except PgPulseError:
+            targets[server.name] = server.database_url
+        finally:
+            engine.dispose()
+    return targets
+
+
+def fleet_report_command(args: argparse.Namespace) -> int:
+    """fleet.csv: one row per configured target (collector/fleet_report.py)."""
+    from collector.fleet_report import fleet_report
+
+    settings = _settings()
+    if not settings.targets and not settings.servers:
+        raise CliError("no targets configured: set PGPULSE_TARGETS or add [targets.NAME] tables to secrets.toml")
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written, failed = [], {}
+    _write(FLEET_REPORT, lambda: fleet_report(
+        _fleet_targets(settings), args.history_url or settings.history_url,
+        database_every_s=settings.history_database_seconds, statement_timeout_ms=settings.statement_timeout_ms,
+        lock_timeout_ms=settings.lock_timeout_ms), out_dir, written, failed)
+    return _summary(written, failed, f"{len(settings.targets)} configured targets")
+
+
 def report(args: argparse.Namespace) -> int:
     span = report_range(args)
     if span:
         return range_report(args, *span)
+    if args.only and FLEET_REPORT in args.only:
+        if len(args.only) > 1:
+            raise CliError("--only fleet covers every configured target: write it on its own, the other reports per target")
+        return fleet_report_command(args)
     range_only = sorted(set(args.only or ()) - set(report_names()))
     if range_only:
         raise CliError(f"{', '.join(range_only)} come from the history store: add --since SPAN or --from TIME")
@@ -256,7 +298,7 @@ def _collect_targets(args: argparse.Namespace, settings) -> list:
         return [TargetConfig(args.target or "default", args.database_url,
                              args.redis_url or os.environ.get("REDIS_URL") or None)]
     targets = [t for t in settings.targets if args.target in (None, t.name)]
-    if not targets:
+    if not targets and not (settings.servers and args.target is None):
         raise CliError(f"no target named {args.target!r} in the configuration" if args.target else
                        "no database to collect from: pass --database-url URL or set DATABASE_URL")
     return [TargetConfig(t.name, t.database_url, t.redis_url) for t in targets]
@@ -278,11 +320,13 @@ def collect_command(args: argparse.Namespace) -> int:
              "history_sizes_seconds": settings.history_sizes_seconds,
              "history_index_scans_seconds": settings.history_index_scans_seconds}
     targets = _collect_targets(args, settings)
+    servers = [] if args.database_url or args.target else [  # discovery: every database of these servers
+        collector.ServerConfig(server.name, server.database_url, server.include, server.exclude) for server in settings.servers]
     try:
         return collector.run(targets, history_url, once=args.once, metrics_at=_metrics_at(args, settings), paces=paces,
                              retention_days=settings.history_retention_days,
                              statement_timeout_ms=settings.statement_timeout_ms, lock_timeout_ms=settings.lock_timeout_ms,
-                             catalog_checks_every_s=settings.stats_refresh_seconds)
+                             catalog_checks_every_s=settings.stats_refresh_seconds, servers=servers)
     except collector.MetricsUnavailable as exc:
         raise CliError(str(exc)) from None
 
@@ -313,8 +357,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--from", dest="from_time", help="start of the range (ISO time, UTC unless it says otherwise)")
     rep.add_argument("--to", dest="to_time", help="end of the range (ISO time; default now)")
     rep.add_argument("--history-url", help="the history store for --since / --from (default: PGPULSE_HISTORY_URL)")
-    rep.add_argument("--only", nargs="+", choices=sorted({*report_names(), *RANGE_REPORTS}),
-                     help="write only these reports")
+    rep.add_argument("--only", nargs="+", choices=sorted({*report_names(), *RANGE_REPORTS, FLEET_REPORT}),
+                     help="write only these reports (fleet: one row per configured target, on its own)")
     rep.set_defaults(handler=report)
     exp = commands.add_parser("explain", help="EXPLAIN one statement safely (always rolled back)")
     exp.add_argument("sql", help="exactly one SELECT, VALUES, TABLE, INSERT, UPDATE, DELETE or MERGE")

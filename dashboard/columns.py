@@ -350,6 +350,29 @@ COLUMNS: dict[str, Column] = {
     "message_transit_seconds": Column("Message transit", "seconds"),
     "latest_end_age_seconds": Column("Since last position report", "seconds"),
     "short_desc": Column("Description", "long"),
+    # fleet (one row per target, from the history store)
+    "target": Column("Target"),
+    "fleet_status": Column("Status", "long"),
+    "server_version": Column("Version"),
+    "uptime_s": Column("Uptime", "seconds"),
+    "transactions_per_s": Column("Transactions / s", "number", "over the last 5 minutes collected"),
+    "transactions_per_s_trend": Column("Transactions / s, last hour", help="one bar per 2 minutes, the newest last; "
+                                       "a blank where nothing was collected"),
+    "average_active_sessions": Column("Active sessions", "number", "average over the last 5 minutes sampled"),
+    "connections_of_max": Column("Connections / max", help="client connections on the server against max_connections"),
+    "connection_ratio": Column("Connections used", "ratio"),
+    "replication_lag_s": Column("Replication lag", "seconds", "a primary: its slowest standby's replay lag; "
+                                "a standby: its own"),
+    "oldest_xact_age_s": Column("Oldest transaction", "seconds", "the longest-open transaction in this database"),
+    "wraparound_ratio": Column("Towards wraparound", "ratio", "age(datfrozenxid) / 2^31: at 100 % writes stop"),
+    "failing_checks": Column("Failing checks", "count", "health checks warning; listed with links below"),
+    "checked_age_s": Column("Last checked", "seconds", "since the collector last tried the server"),
+    "figures_age_s": Column("Server figures age", "seconds", "version, uptime, connections, transactions, "
+                            "wraparound, lag: read this long ago"),
+    "rates_age_s": Column("Rates age", "seconds", "transactions / s and the cache hit ratio: last collected this long ago"),
+    "load_age_s": Column("Sessions age", "seconds", "active sessions: last sampled this long ago"),
+    "checks_age_s": Column("Checks age", "seconds", "health checks: judged this long ago"),
+    "open": Column("Target", help="opens the target's pages"),
 }
 
 # space and index use over a range (history)

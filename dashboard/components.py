@@ -43,12 +43,14 @@ def panel(title: str | None = None, *, heading: bool = True) -> Iterator[None]:
 def table_with_csv(frame: pd.DataFrame, name: str, *, column_config: dict | None = None,
                    column_order: list[str] | None = None, height: int | str = "auto",
                    links: dict[str, list[str]] | None = None, first: list[str] | None = None,
-                   empty: str | None = None, notes: dict[str, str] | None = None) -> None:
+                   empty: str | None = None, notes: dict[str, str] | None = None,
+                   link_text: dict[str, str] | None = None) -> None:
     """The table, in people's words (dashboard/columns.py: labels with units, values formatted), and a download of
     the same rows as <name>.csv with the data layer's names and raw numbers. `links` adds link columns to the table
     only (e.g. an Explain link per statement); `first` names the columns that explain a row, shown leftmost. With
     `empty`, a table without rows is that one line instead of an empty grid; `notes` adds a sentence to a column's
-    help (why it reads 0, say)."""
+    help (why it reads 0, say); `link_text` shows a link column's text by a regular expression over its URL (its
+    first group) instead of the column's label."""
     if empty and frame.empty:
         st.caption(empty)
         return
@@ -57,7 +59,8 @@ def table_with_csv(frame: pd.DataFrame, name: str, *, column_config: dict | None
     shown = frame.assign(**links) if links else frame
     overrides = dict(column_config or {})
     if links:
-        overrides.update({column: st.column_config.LinkColumn(label(column), display_text=label(column))
+        overrides.update({column: st.column_config.LinkColumn(label(column),
+                                                              display_text=(link_text or {}).get(column, label(column)))
                           for column in links})
         column_order = [*links, *(column_order or frame.columns)]
     if first:

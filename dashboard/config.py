@@ -42,6 +42,19 @@ class Target:
     name: str
     database_url: str = field(repr=False)
     redis_url: str | None = field(default=None, repr=False)
+    tags: tuple[str, ...] = ()  # `tags = ["prod", "eu"]` (or `group = "prod"`): the Fleet page filters by them
+
+
+@dataclass(frozen=True)
+class ServerEntry:
+    """A server whose every database is a target ("NAME/dbname"): `databases = "*"`, with include / exclude globs."""
+
+    name: str
+    database_url: str = field(repr=False)
+    redis_url: str | None = field(default=None, repr=False)
+    tags: tuple[str, ...] = ()
+    include: tuple[str, ...] = ("*",)
+    exclude: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -69,6 +82,7 @@ class Settings:
     history_redis_seconds: int = DEFAULT_HISTORY_REDIS_S
     history_sizes_seconds: int = DEFAULT_HISTORY_SIZES_S
     history_index_scans_seconds: int = DEFAULT_HISTORY_INDEX_SCANS_S
+    servers: tuple[ServerEntry, ...] = ()  # discovery: their databases join `targets` (dashboard.data.settings)
 
     def target(self, name: str | None) -> Target | None:
         by_name = {target.name: target for target in self.targets}
@@ -126,15 +140,52 @@ def _targets_from_secrets(secrets: dict) -> tuple[Target, ...]:
     tables = secrets.get("targets") or {}
     targets = []
     for name, table in tables.items():
+        if "databases" in table:  # a server entry (_servers_from_tables)
+            continue
         if "database_url" not in table:
             raise ConfigError(f"[targets.{name}] in secrets.toml has no database_url")
-        targets.append(Target(name, table["database_url"], table.get("redis_url")))
+        targets.append(Target(name, table["database_url"], table.get("redis_url"), _tags(name, table)))
     if not targets and secrets.get("database_url"):
         targets.append(Target("default", secrets["database_url"], secrets.get("redis_url")))
     return tuple(targets)
 
 
-def _targets_from_json(raw: str) -> tuple[Target, ...]:
+def _tags(name: str, table: dict) -> tuple[str, ...]:
+    """A target's tags: `tags` (a list of words) and / or `group` (one word)."""
+    tags, group = table.get("tags") or [], table.get("group")
+    if isinstance(tags, str) or not all(isinstance(tag, str) for tag in tags):
+        raise ConfigError(f"tags of target {name} must be a list of words, e.g. tags = [\"prod\", \"eu\"]")
+    if group is not None and not isinstance(group, str):
+        raise ConfigError(f"group of target {name} must be one word, e.g. group = \"prod\"")
+    return tuple(dict.fromkeys([*tags, *([group] if group else [])]))
+
+
+def _patterns(name: str, table: dict, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    patterns = table.get(key, list(default))
+    if isinstance(patterns, str):
+        patterns = [patterns]
+    if not all(isinstance(pattern, str) for pattern in patterns):
+        raise ConfigError(f"{key} of server {name} must be glob patterns, e.g. {key} = [\"app_*\"]")
+    return tuple(patterns)
+
+
+def _servers_from_tables(tables: dict) -> tuple[ServerEntry, ...]:
+    """Target tables with `databases = "*"`: every database of that server, "NAME/dbname" each."""
+    servers = []
+    for name, table in tables.items():
+        if not isinstance(table, dict) or "databases" not in table:
+            continue
+        if table["databases"] != "*":
+            raise ConfigError(f'databases of server {name} must be "*" (every database; narrow it with include / '
+                              f'exclude patterns), not {table["databases"]!r}')
+        if "database_url" not in table:
+            raise ConfigError(f"server {name} has no database_url (any database on that server, e.g. postgres)")
+        servers.append(ServerEntry(name, table["database_url"], table.get("redis_url"), _tags(name, table),
+                                   _patterns(name, table, "include", ("*",)), _patterns(name, table, "exclude", ())))
+    return tuple(servers)
+
+
+def _json_tables(raw: str) -> dict:
     """PGPULSE_TARGETS='{"prod": {"database_url": "...", "redis_url": "..."}, "staging": "postgres://..."}'"""
     try:
         tables = json.loads(raw)
@@ -142,8 +193,11 @@ def _targets_from_json(raw: str) -> tuple[Target, ...]:
         raise ConfigError(f"PGPULSE_TARGETS is not valid JSON ({exc.msg} at position {exc.pos})") from None
     if not isinstance(tables, dict) or not tables:
         raise ConfigError("PGPULSE_TARGETS must be a JSON object of name -> URL or {database_url, redis_url}")
-    tables = {name: {"database_url": value} if isinstance(value, str) else value for name, value in tables.items()}
-    return _targets_from_secrets({"targets": tables})
+    return {name: {"database_url": value} if isinstance(value, str) else value for name, value in tables.items()}
+
+
+def _targets_from_json(raw: str) -> tuple[Target, ...]:
+    return _targets_from_secrets({"targets": _json_tables(raw)})
 
 
 def _history_settings(env, options: dict) -> dict:
@@ -203,10 +257,11 @@ def load_settings(environ: dict | None = None, secrets_path: Path | None = None)
         **_history_settings(env, options),
     }
     if env.get("PGPULSE_TARGETS"):
-        return Settings(_targets_from_json(env["PGPULSE_TARGETS"]), "environment", **common)
+        return Settings(_targets_from_json(env["PGPULSE_TARGETS"]), "environment",
+                        servers=_servers_from_tables(_json_tables(env["PGPULSE_TARGETS"])), **common)
     if env.get("DATABASE_URL"):
         source = "embedded demo" if env.get("PGPULSE_EMBEDDED") else "environment"
         name = "demo" if env.get("PGPULSE_EMBEDDED") else "default"
         return Settings((Target(name, env["DATABASE_URL"], env.get("REDIS_URL") or None),), source, **common)
-    targets = _targets_from_secrets(secrets)
-    return Settings(targets, "secrets.toml" if targets else "none", **common)
+    targets, servers = _targets_from_secrets(secrets), _servers_from_tables(secrets.get("targets") or {})
+    return Settings(targets, "secrets.toml" if targets or servers else "none", servers=servers, **common)

@@ -8,16 +8,17 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlalchemy as sa
 import streamlit as st
 
-from dashboard.config import Settings, Target, load_settings
+from dashboard.config import ServerEntry, Settings, Target, load_settings
 from dashboard.sidebar import ViewContext
 from queries import catalogue
 from queries.connection import make_engine, ping
+from queries.discovery import listed_targets
 from queries.errors import PgPulseError
 from queries.health import health_checks
 
@@ -274,4 +275,32 @@ def _settings() -> Settings:
 
 
 def settings() -> Settings:
-    return _settings()
+    """The configuration; server entries (`databases = "*"`) have their databases as targets, listed again every
+    history_database_seconds so created and dropped databases come and go."""
+    loaded = _settings()
+    if not loaded.servers:
+        return loaded
+    return _with_discovered(int(time.time() // loaded.history_database_seconds))
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _with_discovered(interval: int) -> Settings:
+    loaded = _settings()
+    found = [target for server in loaded.servers for target in _server_targets(server, loaded)]
+    return replace(loaded, targets=(*loaded.targets, *found))
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _discovery_engine(url: str, statement_timeout_ms: int, lock_timeout_ms: int) -> sa.Engine:
+    return make_engine(url, pool_size=1, statement_timeout_ms=statement_timeout_ms, lock_timeout_ms=lock_timeout_ms)
+
+
+def _server_targets(server: ServerEntry, loaded: Settings) -> list[Target]:
+    """The server's chosen databases as targets; the server itself, under its name, while it cannot be listed (its
+    pages then say why)."""
+    try:
+        engine = _discovery_engine(server.database_url, loaded.statement_timeout_ms, loaded.lock_timeout_ms)
+        found = listed_targets(engine, server.name, server.database_url, include=server.include, exclude=server.exclude)
+    except PgPulseError:
+        return [Target(server.name, server.database_url, server.redis_url, server.tags)]
+    return [Target(name, url, server.redis_url, server.tags) for name, url in found.items()]

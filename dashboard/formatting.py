@@ -65,4 +65,5 @@ def sparkline(values, unit: str = "") -> str:
     top = max(known) or 1.0
     bars = "".join(" " if value is None else SPARK_BARS[min(int(value / top * (len(SPARK_BARS) - 1) + 0.5),
                                                                  len(SPARK_BARS) - 1)] for value in numbers)
-    return f"{bars} {known[-1]:,.2g}{unit}"
+    last = known[-1]  # two significant digits, never "1.2e+02": whole numbers from 100 up
+    return f"{bars} {last:,.0f}{unit}" if abs(last) >= 100 else f"{bars} {last:,.2g}{unit}"

@@ -20,6 +20,7 @@ from queries import catalogue
 from queries.connection import make_engine
 from queries.errors import PgPulseError
 from queries.history import load, reads, redis_history, settings_history, sizes
+from queries.history.fleet import fleet_overview
 from queries.statements import EVERY_ROW
 
 RANGES_S = {"15 min": 900, "1 h": 3600, "6 h": 6 * 3600, "24 h": 86400, "7 d": 7 * 86400}
@@ -183,6 +184,16 @@ def history_note(context) -> str | None:
         return f"The history store cannot be read: {exc}"
     return (f"No history for {context.target.name} yet: the collector's first collections arrive within a minute of "
             "its start (`make run` starts it; or `python -m dashboard collect`).")
+
+
+@st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
+def _fleet_read(url: str, names: tuple[str, ...], interval: int) -> pd.DataFrame:
+    return fleet_overview(_store_engine(url), list(names))
+
+
+def fleet_read(names: list[str], refresh_seconds: int) -> pd.DataFrame:
+    """The Fleet page's rows (queries.history.fleet.fleet_overview), read from the store once per refresh interval."""
+    return _fleet_read(settings().history_url, tuple(names), int(time.time() // max(refresh_seconds, 1)))
 
 
 def bucket_of(frame: pd.DataFrame) -> int | None:

@@ -16,6 +16,7 @@ PAGES = {
     "replication": ("replication.py", "Replication", ":material/sync_alt:"),
     "cache": ("cache.py", "Cache", ":material/bolt:"),
     "settings": ("settings.py", "Settings", ":material/tune:"),
+    "fleet": ("fleet.py", "Fleet", ":material/dns:"),
 }
 # opened from links only (a statement's History link on Queries or the Overview), never listed in the menu
 UNLISTED = {"statement": ("statement.py", "Statement", ":material/timeline:")}
@@ -26,15 +27,22 @@ def page_file(url_path: str) -> Path:
 
 
 DEFAULT_PAGE = "overview"
-# Streamlit serves the default page at "/" only (its own url_path then answers "Page not found"), so the Overview
-# is listed under an internal path and answers /overview as an unlisted copy too (bookmarks, typed links)
-_DEFAULT_PAGE_INTERNAL_PATH = "overview-home"
+FLEET_PAGE = "fleet"
 
 
-def pages() -> list:
-    listed = [st.Page(VIEWS / file, title=title, icon=icon, default=url_path == DEFAULT_PAGE,
-                      url_path=_DEFAULT_PAGE_INTERNAL_PATH if url_path == DEFAULT_PAGE else url_path)
-              for url_path, (file, title, icon) in PAGES.items()]
-    hidden = {DEFAULT_PAGE: PAGES[DEFAULT_PAGE], **UNLISTED}
+def default_page(target_count: int) -> str:
+    """The Fleet page first where there are several targets to compare, else the Overview."""
+    return FLEET_PAGE if target_count > 1 else DEFAULT_PAGE
+
+
+def pages(default: str = DEFAULT_PAGE) -> list:
+    """The menu, the default page first. Streamlit serves the default page at "/" only (its own url_path then
+    answers "Page not found"), so it is listed under an internal path ("overview-home") and answers /overview as an
+    unlisted copy too (bookmarks, typed links)."""
+    ordered = {default: PAGES[default], **PAGES}
+    listed = [st.Page(VIEWS / file, title=title, icon=icon, default=url_path == default,
+                      url_path=f"{default}-home" if url_path == default else url_path)
+              for url_path, (file, title, icon) in ordered.items()]
+    hidden = {default: PAGES[default], **UNLISTED}
     return [*listed, *[st.Page(VIEWS / file, title=title, icon=icon, url_path=url_path, visibility="hidden")
                        for url_path, (file, title, icon) in hidden.items()]]

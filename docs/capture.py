@@ -24,6 +24,8 @@ from tests.browser_support import CHROMIUM, CHROMIUM_FLAGS, settle, wait_title  
 
 DOCS = Path(__file__).resolve().parent
 VIEWPORT = {"width": 1440, "height": 900}  # a laptop's screen: what a first-time reader sees without scrolling
+# sections further down a page, shot with their heading at the top: docs/<page>-<name>.png
+SECTIONS = {"queries-n-plus-one": ("queries", "N+1 suspects"), "indexes-suggested": ("indexes", "Suggested indexes")}
 EXPLAINED = ("SELECT p.id, p.title FROM posts p JOIN users u ON u.id = p.author_id "
              "WHERE u.username = 'user_42' ORDER BY p.created_at DESC LIMIT 20")
 
@@ -57,8 +59,23 @@ def capture(url: str) -> list[Path]:
             path = DOCS / f"{url_path}.png"
             page.screenshot(path=path)
             written.append(path)
+        written += [capture_section(page, url, name, *where) for name, where in SECTIONS.items()]
         browser.close()
     return written
+
+
+def capture_section(page, url: str, name: str, url_path: str, heading: str) -> Path:
+    """The viewport with the section's heading at its top."""
+    page.goto(f"{url}/{url_path}")
+    wait_title(page, PAGES[url_path][1])
+    settle(page)
+    section = page.get_by_text(heading, exact=True).first
+    section.wait_for(timeout=60_000)
+    section.evaluate("element => element.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(1_000)
+    path = DOCS / f"{name}.png"
+    page.screenshot(path=path)
+    return path
 
 
 def main(argv: list[str] | None = None) -> int:

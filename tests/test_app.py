@@ -66,6 +66,8 @@ def test_unreachable_database_is_one_banner_per_page(monkeypatch, tmp_path):
         app = run_page(page)
         assert not app.exception
         errors = [error.value for error in app.error]
+        if page == "views/fleet.py":  # the Fleet page reads the history store only
+            continue
         assert errors == [f"**Target default (127.0.0.1:{port}/nowhere): the server cannot be reached.** The server "
                           f'said: connection to server at "127.0.0.1", port {port} failed: Connection refused.\n\n'
                           + errors[0].split("\n\n", 1)[1]], (page, errors)
@@ -104,13 +106,13 @@ def test_target_picker_switches_database_and_reads_the_url(pg_admin_url, monkeyp
     def size_label(app):
         return next(metric.label for metric in app.metric if metric.label.startswith("Size of"))
 
-    app = run_page()
+    app = run_page("views/overview.py")  # two targets: the Fleet page opens first
     assert size_label(app) == f"Size of {make_url(first).database}"
     app.selectbox(key="target").select("second").run()
     assert size_label(app) == f"Size of {make_url(second).database}"
     shared_link = AppTest.from_file(APP, default_timeout=60)
     shared_link.query_params["target"] = "second"
-    assert size_label(shared_link.run()) == f"Size of {make_url(second).database}"
+    assert size_label(shared_link.run().switch_page("views/overview.py").run()) == f"Size of {make_url(second).database}"
     st.cache_resource.clear()
 
 

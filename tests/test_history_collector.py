@@ -146,7 +146,7 @@ def test_evictions_are_counted_and_never_double_count(small_cluster, tmp_path, m
         _queries_page_warns_of(sum(evictions), target, store, monkeypatch)
     if version >= 170000:  # stats_since tells every re-created entry: each churn entry present has its delta
         present = rows(store, "SELECT count(*) FROM pgpulse.counter_state WHERE metric = 'statements'")[0][0]
-        assert len(last) >= present - 20  # the rest: our own reads and the probe's setup
+        assert len(last) >= present - 25  # the rest: our own reads (the fleet figures among them) and the probe's setup
 
 
 def test_a_server_restart_neither_loses_kept_counters_nor_counts_them_twice(small_cluster, store):

@@ -16,5 +16,6 @@ def test_the_readme_states_the_seeding_time_the_launcher_prints():
 
 def test_the_readme_links_a_screenshot_of_every_page():
     shown = set(re.findall(r"\(docs/([\w-]+)\.png\)", README))
-    assert shown == set(PAGES), f"pages without a screenshot: {set(PAGES) - shown}; stale: {shown - set(PAGES)}"
+    pages = {name.split("-")[0] for name in shown}  # queries-n-plus-one: a section of the Queries page
+    assert pages == set(PAGES), f"pages without a screenshot: {set(PAGES) - pages}; stale: {pages - set(PAGES)}"
     assert all((REPO_ROOT / "docs" / f"{page}.png").is_file() for page in shown), "make screenshots writes them"
