@@ -10,6 +10,7 @@ from dashboard.navigation import PAGES as PAGE_TABLE
 
 APP = str(REPO_ROOT / "dashboard" / "app.py")
 PAGES = [f"views/{file}" for file, _, _ in PAGE_TABLE.values()]
+SERVER_PAGES = [page for page in PAGES if page != "views/fleet.py"]  # the Fleet page reads the history store only
 PROBE = "SELECT count(*) FROM app_probe WHERE id < $1"
 
 

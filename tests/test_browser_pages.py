@@ -274,7 +274,8 @@ def test_switching_targets_follows_the_url(browser, pg_admin_url, redis_url, tmp
     dashboard = Dashboard({"PGPULSE_TARGETS": targets, "REDIS_URL": redis_url}, tmp_path)
     try:
         dashboard.wait_healthy()
-        page = open_page(browser, dashboard.url, "Overview")
+        # with two targets the Fleet page comes first: the Overview is at /overview
+        page = open_page(browser, f"{dashboard.url}/overview", "Overview")
         metric_value(page, f"Size of {names[0]}")
         page.locator("[data-testid='stSidebar']").get_by_role("combobox", name="Target").click()
         page.get_by_role("option", name="second", exact=True).click()
@@ -286,7 +287,7 @@ def test_switching_targets_follows_the_url(browser, pg_admin_url, redis_url, tmp
         assert_clean(page)
         page.context.close()
 
-        page = open_page(browser, f"{dashboard.url}/?target=second", "Overview")
+        page = open_page(browser, f"{dashboard.url}/overview?target=second", "Overview")
         metric_value(page, f"Size of {names[1]}")
         assert page.locator("[data-testid='stSidebar']").get_by_role("combobox", name="Target").input_value() == "second"
         page.context.close()

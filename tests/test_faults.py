@@ -18,7 +18,7 @@ from demo.postgres import Cluster, embedded_bin_dir
 from demo.redis_server import RedisServer
 from queries.catalogue import health_checks_declared
 from tests.conftest import create_database, with_database
-from tests.test_app import APP, PAGES
+from tests.test_app import APP, PAGES, SERVER_PAGES
 
 PG_SETTINGS = ("DATABASE_URL", "REDIS_URL", "PGPULSE_TARGETS", "PGPULSE_REFRESH_SECONDS", "PGPULSE_POOL_SIZE",
                "PGPULSE_ALLOW_ACTIONS", "PGPULSE_PASSWORD", "PGPULSE_STATEMENT_TIMEOUT_MS", "PGPULSE_LOCK_TIMEOUT_MS",
@@ -152,7 +152,7 @@ def explain_select_one(app: AppTest) -> AppTest:
 def test_postgres_stopping_is_one_banner_per_page_and_recovered_from(cluster, database, redis_url, monkeypatch,
                                                                      tmp_path, fresh_caches):
     configure(monkeypatch, tmp_path, database, redis_url, PGPULSE_REFRESH_SECONDS=1)
-    apps = {page: open_page(page) for page in PAGES}
+    apps = {page: open_page(page) for page in SERVER_PAGES}
     for page, app in apps.items():
         assert_renders_cleanly(app, page)
     assert_renders_cleanly(explain_select_one(apps["views/explain.py"]), "explain")

@@ -94,13 +94,15 @@ def test_maintenance_page_lists_them_and_analyzes_only_after_confirmation(app_en
     from dashboard.data import _settings
     from tests.test_app import run_page
 
+    with psycopg.connect(app_env, autocommit=True) as conn:
+        # app_env's app_probe (100 rows, never analyzed) would be listed until autovacuum analyzes it: settle it now
+        conn.execute("ANALYZE app_probe")
     _changed(app_env)
     app = run_page("views/maintenance.py")
     assert not app.exception and not app.error, [error.value for error in app.error]
     assert [button for button in app.button if button.key == "analyze_run"] == []  # actions are off by default
     shown = next(frame.value for frame in app.dataframe if "analyze_threshold_rows" in frame.value.columns)
-    # app_env's app_probe was never analyzed: its 100 rows are past the 50 of an empty table's threshold
-    assert list(shown["table_name"]) == ["orders", "eager", "app_probe"]
+    assert list(shown["table_name"]) == ["orders", "eager"]
 
     monkeypatch.setenv("PGPULSE_ALLOW_ACTIONS", "true")
     _settings.clear()  # the configuration is read once per process
