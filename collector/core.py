@@ -20,6 +20,7 @@ import asyncio
 import logging
 import os
 import time
+import weakref
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -44,10 +45,15 @@ log = logging.getLogger("pgpulse.collector")
 MAX_PENDING_BATCHES = 20_000  # per target: about 2 days of statements and database counters at the default paces
 MAINTENANCE_EVERY_S = 3600
 FLEET_WRITE_EVERY_S = 2  # while a backlog of batches is written, the fleet figures still go out this often
-# Alembic keeps its running migration in module globals: collectors sharing a process migrate one at a time
-_MIGRATING = asyncio.Lock()
 SERVER_FIGURES = "server figures"  # its key among a target's next_due; read at the database pace
 CATALOG_CHECKS = "catalog checks"  # the health checks the Overview runs at the statistics pace
+# Alembic keeps its running migration in module globals: collectors sharing a process migrate one at a time
+# (one lock per event loop: an asyncio.Lock binds to the loop it first waits in, and a process may run several loops)
+_MIGRATING: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _migrating() -> asyncio.Lock:
+    return _MIGRATING.setdefault(asyncio.get_running_loop(), asyncio.Lock())
 
 
 @dataclass
@@ -167,7 +173,7 @@ class Collector:
         """Migrate once and hold a live lock session; False (logged once) while the store is unreachable."""
         try:
             if not self._migrated:
-                async with _MIGRATING:
+                async with _migrating():
                     await self._store_call(schema.migrate)
                 await self._store_call(store.partitions_ahead)
                 self._migrated = True
