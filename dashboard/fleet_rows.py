@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from dashboard.formatting import human_duration, sparkline
+from queries.health import counted
 
 FLEET_ORDER = ["fleet_status", "failing_checks", "transactions_per_s_trend", "transactions_per_s",
                "average_active_sessions", "connections_of_max", "hit_ratio", "replication_lag_s", "oldest_xact_age_s",
@@ -44,7 +45,8 @@ def fleet_summary(frame: pd.DataFrame) -> str:
     failing = int((frame["failing_checks"].fillna(0) > 0).sum())
     parts = [f"{unreachable} unreachable" if unreachable else "all reachable",
              *([f"{failing} with failing checks"] if failing else [])]
-    return f"{len(frame)} targets: {', '.join(parts)}. Worst first; every figure says how old it is (ages at the right)."
+    return (f"{counted(len(frame), 'target')}: {', '.join(parts)}. "
+            "Worst first; every figure says how old it is (ages at the right).")
 
 
 def failing_links(frame: pd.DataFrame) -> list[tuple[str, str, str]]:

@@ -93,3 +93,13 @@ def test_the_trend_reads_as_text_without_exponents():
     assert sparkline([1.0, None, 117.9], "/s") == "▁ █ 118/s"  # a blank where nothing was collected
     assert sparkline([0.5, 0.0123], "/s") == "█▁ 0.012/s"
     assert sparkline([12345.6], "/s") == "█ 12,346/s"
+
+
+def test_the_summary_counts_one_target_in_the_singular():
+    import pandas as pd
+
+    from dashboard.fleet_rows import fleet_summary
+
+    one = pd.DataFrame({"reachable": [True], "failing_checks": [2]})
+    assert fleet_summary(one) == ("1 target: all reachable, 1 with failing checks. Worst first; every figure says how "
+                                  "old it is (ages at the right).")
